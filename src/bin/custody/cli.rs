@@ -1,0 +1,95 @@
+//! The command line, as documented in the README.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Append-only, signed provenance ledger for ML pipelines.
+///
+/// Exit status: 0 success; 1 the ledger failed verification; 2 bad usage,
+/// bad input or an I/O error.
+#[derive(Parser, Debug)]
+#[command(name = "custody", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Generate an Ed25519 key: KEY (PKCS#8 PEM, mode 0600) and KEY.pub (hex).
+    Keygen {
+        /// Where to write the private key.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create a ledger directory with its genesis entry; KEY becomes its owner.
+    Init {
+        /// The ledger directory to create (must not exist).
+        ledger: PathBuf,
+        /// The owner's private key (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// The ledger's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Append JSON Lines events, signed by KEY, as one atomic batch.
+    Append {
+        /// The ledger directory.
+        ledger: PathBuf,
+        /// The signer's private key (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// JSON Lines file of events; standard input when `-` or absent.
+        file: Option<PathBuf>,
+    },
+    /// Verify a ledger directory or exported file end to end.
+    Verify {
+        /// A ledger directory or an exported file.
+        source: PathBuf,
+        /// The owner key you expect: 64 hex digits or a .pub file.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a ledger and print its entries.
+    Log {
+        /// A ledger directory or an exported file.
+        source: PathBuf,
+        /// Print JSON Lines: each event with seq, hash, signer, time.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a ledger and write it as one file to attach to a release.
+    Export {
+        /// A ledger directory (or an exported file).
+        ledger: PathBuf,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify an exported file and create a ledger directory from it.
+    Import {
+        /// The exported file.
+        file: PathBuf,
+        /// The ledger directory to create (must not exist).
+        ledger: PathBuf,
+    },
+    /// Build, verify and export an example ledger for a small model release.
+    Demo {
+        /// Directory to build it in (must be absent or empty); a new
+        /// temporary directory when absent.
+        dir: Option<PathBuf>,
+    },
+    /// Measure append and verify throughput against this machine's bare bounds.
+    Bench {
+        /// Ledger sizes to measure, comma separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [10_000u64, 100_000, 1_000_000])]
+        sizes: Vec<u64>,
+        /// Scratch directory (default: a temporary one, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,293 @@
+//! The ledger entry: its bytes, what is hashed and what is signed.
+//!
+//! An entry is the CBOR array `[body, signature]`: `body` a byte string
+//! holding the deterministic CBOR of the body map, `signature` the 64-byte
+//! Ed25519 signature over `SIGNATURE_DOMAIN || body`. The entry's hash is
+//! SHA-256 over `HASH_DOMAIN || entry bytes`. Both are computed over the
+//! bytes as stored, never over a re-encoding.
+
+use crate::cbor::{self, CborError};
+use crate::error::Reason;
+use crate::event::Event;
+use ciborium::value::{Integer, Value};
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+/// The body format version this crate writes and reads.
+pub const FORMAT_VERSION: u64 = 1;
+/// Largest entry, in bytes, that is written or accepted.
+pub const MAX_ENTRY_SIZE: usize = 64 * 1024;
+/// Prefixed to the body bytes to form the signed message.
+pub const SIGNATURE_DOMAIN: &[u8] = b"custody/v1/entry-signature\0";
+/// Prefixed to the entry bytes to form the hashed message.
+pub const HASH_DOMAIN: &[u8] = b"custody/v1/entry-hash\0";
+
+/// An entry hash.
+pub type Hash = [u8; 32];
+
+/// The hash of an entry's bytes.
+pub fn entry_hash(bytes: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update(HASH_DOMAIN);
+    h.update(bytes);
+    h.finalize().into()
+}
+
+/// An entry that parsed and is canonical, but whose signature, place in the
+/// chain and authorization have not been checked: only `verify` makes an
+/// entry a [`crate::VerifiedEntry`].
+#[derive(Debug, Clone)]
+pub(crate) struct ParsedEntry {
+    pub bytes: Vec<u8>,
+    pub body: Vec<u8>,
+    pub signature: [u8; 64],
+    pub seq: u64,
+    pub prev: Option<Hash>,
+    pub ledger: Option<Hash>,
+    pub time: u64,
+    pub signer: [u8; 32],
+    pub event: Event,
+    pub event_json: Json,
+    pub hash: Hash,
+}
+
+/// A rejected entry: the reason class and details.
+pub(crate) type Rejection = (Reason, String);
+
+fn cbor_rejection(e: CborError, what: &str) -> Rejection {
+    match e {
+        CborError::Malformed(m) => (Reason::Malformed, format!("{what}: {m}")),
+        CborError::NonCanonical => (
+            Reason::NonCanonical,
+            format!("{what} is not deterministic CBOR (RFC 8949 section 4.2.1)"),
+        ),
+        CborError::Unencodable(m) => (Reason::NonCanonical, format!("{what}: {m}")),
+    }
+}
+
+impl ParsedEntry {
+    /// Parses entry bytes. Never panics, whatever the bytes.
+    pub fn parse(bytes: Vec<u8>) -> Result<ParsedEntry, Rejection> {
+        if bytes.len() > MAX_ENTRY_SIZE {
+            return Err((
+                Reason::TooLarge,
+                format!("{} bytes, more than {MAX_ENTRY_SIZE}", bytes.len()),
+            ));
+        }
+        let outer = cbor::decode_canonical(&bytes).map_err(|e| cbor_rejection(e, "entry"))?;
+        let Value::Array(items) = outer else {
+            return Err((Reason::Malformed, "entry is not a CBOR array".into()));
+        };
+        let [Value::Bytes(body), Value::Bytes(sig)] =
+            <[Value; 2]>::try_from(items).map_err(|_| {
+                (
+                    Reason::Malformed,
+                    "entry is not a 2-element array".to_string(),
+                )
+            })?
+        else {
+            return Err((
+                Reason::Malformed,
+                "entry is not [body bytes, signature bytes]".into(),
+            ));
+        };
+        let signature: [u8; 64] = sig.as_slice().try_into().map_err(|_| {
+            (
+                Reason::Malformed,
+                format!("signature is {} bytes, not 64", sig.len()),
+            )
+        })?;
+        let map = cbor::decode_canonical(&body).map_err(|e| cbor_rejection(e, "body"))?;
+        let body_fields = BodyFields::from_value(map)?;
+        if body_fields.v != FORMAT_VERSION {
+            return Err((
+                Reason::UnsupportedVersion,
+                format!(
+                    "format version {} (this verifier knows {FORMAT_VERSION})",
+                    body_fields.v
+                ),
+            ));
+        }
+        let event_json = crate::json::from_cbor(&body_fields.event, 0)
+            .map_err(|m| (Reason::BadEvent, format!("event: {m}")))?;
+        let event =
+            Event::from_json(&event_json, true).map_err(|e| (Reason::BadEvent, e.to_string()))?;
+        let hash = entry_hash(&bytes);
+        Ok(ParsedEntry {
+            hash,
+            bytes,
+            body,
+            signature,
+            seq: body_fields.seq,
+            prev: body_fields.prev,
+            ledger: body_fields.ledger,
+            time: body_fields.time,
+            signer: body_fields.signer,
+            event,
+            event_json,
+        })
+    }
+
+    /// The message the signature covers.
+    pub fn signed_message(&self) -> Vec<u8> {
+        signed_message(&self.body)
+    }
+}
+
+fn signed_message(body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(SIGNATURE_DOMAIN.len() + body.len());
+    m.extend_from_slice(SIGNATURE_DOMAIN);
+    m.extend_from_slice(body);
+    m
+}
+
+struct BodyFields {
+    v: u64,
+    seq: u64,
+    prev: Option<Hash>,
+    ledger: Option<Hash>,
+    time: u64,
+    signer: [u8; 32],
+    event: Value,
+}
+
+const BODY_KEYS: [&str; 7] = ["v", "seq", "prev", "time", "event", "ledger", "signer"];
+
+impl BodyFields {
+    fn from_value(v: Value) -> Result<BodyFields, Rejection> {
+        let bad = |m: String| (Reason::BadBody, m);
+        let Value::Map(entries) = v else {
+            return Err(bad("body is not a CBOR map".into()));
+        };
+        let mut v = None;
+        let mut seq = None;
+        let mut prev = None;
+        let mut ledger = None;
+        let mut time = None;
+        let mut signer = None;
+        let mut event = None;
+        for (k, val) in entries {
+            let Value::Text(k) = k else {
+                return Err(bad("body key is not a text string".into()));
+            };
+            match k.as_str() {
+                "v" => v = Some(uint(&val, "v")?),
+                "seq" => seq = Some(uint(&val, "seq")?),
+                "time" => time = Some(uint(&val, "time")?),
+                "prev" => prev = Some(opt_hash(&val, "prev")?),
+                "ledger" => ledger = Some(opt_hash(&val, "ledger")?),
+                "signer" => {
+                    signer = Some(match opt_hash(&val, "signer")? {
+                        Some(k) => k,
+                        None => return Err(bad("`signer` must be 32 bytes, not null".into())),
+                    })
+                }
+                "event" => {
+                    if !matches!(val, Value::Map(_)) {
+                        return Err(bad("`event` is not a map".into()));
+                    }
+                    event = Some(val)
+                }
+                other => return Err(bad(format!("unknown body field `{other}`"))),
+            }
+        }
+        let missing = |n: &str| {
+            bad(format!(
+                "body lacks `{n}` (it needs {})",
+                BODY_KEYS.join(", ")
+            ))
+        };
+        Ok(BodyFields {
+            v: v.ok_or_else(|| missing("v"))?,
+            seq: seq.ok_or_else(|| missing("seq"))?,
+            prev: prev.ok_or_else(|| missing("prev"))?,
+            ledger: ledger.ok_or_else(|| missing("ledger"))?,
+            time: time.ok_or_else(|| missing("time"))?,
+            signer: signer.ok_or_else(|| missing("signer"))?,
+            event: event.ok_or_else(|| missing("event"))?,
+        })
+    }
+}
+
+fn uint(v: &Value, name: &str) -> Result<u64, Rejection> {
+    match v {
+        Value::Integer(i) => u64::try_from(i128::from(*i)).ok(),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        (
+            Reason::BadBody,
+            format!("`{name}` is not an unsigned integer"),
+        )
+    })
+}
+
+fn opt_hash(v: &Value, name: &str) -> Result<Option<[u8; 32]>, Rejection> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Bytes(b) if b.len() == 32 => {
+            let mut out = [0u8; 32];
+            out.copy_from_slice(b);
+            Ok(Some(out))
+        }
+        _ => Err((Reason::BadBody, format!("`{name}` is not 32 bytes or null"))),
+    }
+}
+
+/// What goes into a new entry besides the event.
+pub(crate) struct Header {
+    pub seq: u64,
+    pub prev: Option<Hash>,
+    pub ledger: Option<Hash>,
+    pub time: u64,
+}
+
+/// Encodes and signs a new entry. Returns its bytes, or a message when the
+/// result would exceed [`MAX_ENTRY_SIZE`].
+pub(crate) fn build(key: &SigningKey, header: &Header, event: &Json) -> Result<Vec<u8>, String> {
+    let opt = |h: Option<Hash>| h.map_or(Value::Null, |h| Value::Bytes(h.to_vec()));
+    let body = Value::Map(vec![
+        (
+            Value::Text("v".into()),
+            Value::Integer(Integer::from(FORMAT_VERSION)),
+        ),
+        (
+            Value::Text("seq".into()),
+            Value::Integer(Integer::from(header.seq)),
+        ),
+        (Value::Text("prev".into()), opt(header.prev)),
+        (
+            Value::Text("time".into()),
+            Value::Integer(Integer::from(header.time)),
+        ),
+        (Value::Text("event".into()), crate::json::to_cbor(event)),
+        (Value::Text("ledger".into()), opt(header.ledger)),
+        (
+            Value::Text("signer".into()),
+            Value::Bytes(key.verifying_key().as_bytes().to_vec()),
+        ),
+    ]);
+    let body = cbor::encode(&body).map_err(|e| format!("cannot encode event: {e:?}"))?;
+    // Refuse early, before paying for a signature, when the body alone is too big.
+    if body.len() + 70 > MAX_ENTRY_SIZE {
+        return Err(too_large(body.len() + 70));
+    }
+    let sig = key.sign(&signed_message(&body));
+    let entry = cbor::encode(&Value::Array(vec![
+        Value::Bytes(body),
+        Value::Bytes(sig.to_bytes().to_vec()),
+    ]))
+    .map_err(|e| format!("cannot encode entry: {e:?}"))?;
+    if entry.len() > MAX_ENTRY_SIZE {
+        return Err(too_large(entry.len()));
+    }
+    Ok(entry)
+}
+
+fn too_large(n: usize) -> String {
+    format!(
+        "the entry would be {n} bytes, more than the {MAX_ENTRY_SIZE}-byte limit; \
+         reference large content by digest and uri instead of embedding it"
+    )
+}

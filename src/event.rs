@@ -1,0 +1,689 @@
+//! The event vocabulary: what a ledger entry records.
+//!
+//! Events arrive as JSON objects and are stored as the same object in CBOR.
+//! `Event::from_json` is the one parser for both directions, so the append
+//! path and the verifier accept exactly the same events. Checks that need the
+//! rest of the ledger (declared artifacts, roles, lineage) live in `rules`.
+
+use serde_json::{Map, Value as Json};
+use std::fmt;
+
+/// The twelve pipeline components of the openness taxonomy, in table order.
+pub const COMPONENTS: [&str; 12] = [
+    "pretraining-code",
+    "finetuning-code",
+    "alignment-code",
+    "pretraining-data",
+    "sft-data",
+    "alignment-data",
+    "eval-code",
+    "safety-eval-code",
+    "benchmark-data",
+    "safety-eval-data",
+    "inference-code",
+    "weights",
+];
+
+/// An event field failed a check; `field` names it (`inputs[2]`, `license.terms.modify`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field at fault, empty when the event as a whole is.
+    pub field: String,
+    /// What is wrong and, where useful, what would be right.
+    pub message: String,
+}
+
+impl FieldError {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "field `{}`: {}", self.field, self.message)
+        }
+    }
+}
+
+/// What an artifact is; it decides which components it may stand for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Source code.
+    Code,
+    /// A dataset.
+    Data,
+    /// Model weights.
+    Weights,
+}
+
+impl Kind {
+    /// The name used in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Code => "code",
+            Kind::Data => "data",
+            Kind::Weights => "weights",
+        }
+    }
+}
+
+/// How an artifact is made available.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Not released in any form.
+    None,
+    /// Only through a paid API.
+    PaidApi,
+    /// Publicly.
+    Public,
+}
+
+impl Access {
+    /// The name used in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::None => "none",
+            Access::PaidApi => "paid-api",
+            Access::Public => "public",
+        }
+    }
+}
+
+/// A role granted by an owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// May append any event but `grant` and `revoke`.
+    Appender,
+    /// May append any event.
+    Owner,
+}
+
+impl Role {
+    /// The name used in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Appender => "appender",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+/// The five rights of the license rubric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Terms {
+    /// May be used for research.
+    pub research: bool,
+    /// May be used for any commercial purpose.
+    pub commercial: bool,
+    /// May be modified.
+    pub modify: bool,
+    /// A derivative may be copyrighted by its author.
+    pub copyright_derivative: bool,
+    /// A shared derivative may take another license.
+    pub other_license_derivative: bool,
+}
+
+/// A license as recorded: an SPDX expression or an inline set of terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum License {
+    /// An SPDX identifier or expression (ids may be `LicenseRef-...`).
+    Spdx(String),
+    /// A license described in the ledger itself.
+    Inline {
+        /// Its name.
+        name: String,
+        /// What it grants.
+        terms: Terms,
+    },
+}
+
+/// What a `component` event says of a pipeline component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignment {
+    /// These artifacts make up the component (added to any assigned before).
+    Artifacts(Vec<String>),
+    /// The stage does not exist in this pipeline.
+    NotApplicable,
+}
+
+/// One event of the vocabulary.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// The first entry: names the ledger; its signer becomes the first owner.
+    Genesis {
+        /// The ledger's name.
+        name: String,
+    },
+    /// Declares an artifact.
+    Artifact {
+        /// Unique id within the ledger.
+        id: String,
+        /// Code, data or weights.
+        kind: Kind,
+        /// `sha256:` and 64 lowercase hex digits.
+        digest: Option<String>,
+        /// Where it can be found.
+        uri: Option<String>,
+        /// Size in bytes.
+        size: Option<u64>,
+        /// Free text.
+        description: Option<String>,
+    },
+    /// A change of holder.
+    Custody {
+        /// The artifact id.
+        artifact: String,
+        /// Previous holder.
+        from: String,
+        /// New holder.
+        to: String,
+    },
+    /// Outputs derived from inputs by an operation.
+    Transformation {
+        /// `dedup`, `filter`, `tokenize`...
+        operation: String,
+        /// Artifact ids consumed.
+        inputs: Vec<String>,
+        /// Artifact ids produced.
+        outputs: Vec<String>,
+        /// The tool that did it.
+        tool: Option<String>,
+        /// Its parameters.
+        parameters: Option<Map<String, Json>>,
+    },
+    /// Data added by augmentation, possibly generated by a model.
+    Augmentation {
+        /// `synthetic`, `paraphrase`...
+        method: String,
+        /// Artifact ids consumed.
+        inputs: Vec<String>,
+        /// Artifact ids produced.
+        outputs: Vec<String>,
+        /// The model artifact that generated the data.
+        generator: Option<String>,
+        /// Its parameters.
+        parameters: Option<Map<String, Json>>,
+    },
+    /// The license an artifact is released under (the latest counts).
+    License {
+        /// The artifact id.
+        artifact: String,
+        /// The license.
+        license: License,
+    },
+    /// How an artifact is released (the latest counts).
+    Release {
+        /// The artifact id.
+        artifact: String,
+        /// The access.
+        access: Access,
+    },
+    /// Which artifacts make up a pipeline component.
+    Component {
+        /// One of [`COMPONENTS`].
+        component: String,
+        /// Its artifacts, or not applicable.
+        assignment: Assignment,
+    },
+    /// Gives a key a role.
+    Grant {
+        /// The key.
+        key: [u8; 32],
+        /// The role.
+        role: Role,
+    },
+    /// Takes a key's role away.
+    Revoke {
+        /// The key.
+        key: [u8; 32],
+    },
+}
+
+/// An event with its optional note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// Free text any event may carry.
+    pub note: Option<String>,
+}
+
+impl Event {
+    /// The event's `type` name.
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            EventKind::Genesis { .. } => "genesis",
+            EventKind::Artifact { .. } => "artifact",
+            EventKind::Custody { .. } => "custody",
+            EventKind::Transformation { .. } => "transformation",
+            EventKind::Augmentation { .. } => "augmentation",
+            EventKind::License { .. } => "license",
+            EventKind::Release { .. } => "release",
+            EventKind::Component { .. } => "component",
+            EventKind::Grant { .. } => "grant",
+            EventKind::Revoke { .. } => "revoke",
+        }
+    }
+
+    /// Parses and checks one event object. Genesis events are accepted only
+    /// when `genesis` is true: `init` writes them and the verifier reads them,
+    /// but they are never appended.
+    pub fn from_json(value: &Json, genesis: bool) -> Result<Event, FieldError> {
+        let Json::Object(obj) = value else {
+            return Err(FieldError::new("", "an event must be a JSON object"));
+        };
+        if crate::json::depth(value) > crate::json::MAX_EVENT_DEPTH {
+            return Err(FieldError::new(
+                "",
+                format!(
+                    "nested more than {} levels deep",
+                    crate::json::MAX_EVENT_DEPTH
+                ),
+            ));
+        }
+        let mut f = Fields::new(obj);
+        let ty = f.req_str("type")?;
+        let note = f.opt_str("note")?;
+        let kind = match ty.as_str() {
+            "genesis" if genesis => EventKind::Genesis {
+                name: f.req_nonempty("name")?,
+            },
+            "genesis" => {
+                return Err(FieldError::new(
+                    "type",
+                    "`genesis` is written by `custody init` only",
+                ))
+            }
+            "artifact" => EventKind::Artifact {
+                id: f.req_nonempty("id")?,
+                kind: match f.req_str("kind")?.as_str() {
+                    "code" => Kind::Code,
+                    "data" => Kind::Data,
+                    "weights" => Kind::Weights,
+                    other => {
+                        return Err(FieldError::new(
+                            "kind",
+                            format!("`{other}` is not one of `code`, `data`, `weights`"),
+                        ))
+                    }
+                },
+                digest: match f.opt_str("digest")? {
+                    Some(d) => Some(check_digest(d)?),
+                    None => None,
+                },
+                uri: f.opt_str("uri")?,
+                size: f.opt_u64("size")?,
+                description: f.opt_str("description")?,
+            },
+            "custody" => EventKind::Custody {
+                artifact: f.req_nonempty("artifact")?,
+                from: f.req_nonempty("from")?,
+                to: f.req_nonempty("to")?,
+            },
+            "transformation" => EventKind::Transformation {
+                operation: f.req_nonempty("operation")?,
+                inputs: f.req_ids("inputs")?,
+                outputs: f.req_ids("outputs")?,
+                tool: f.opt_str("tool")?,
+                parameters: f.opt_object("parameters")?,
+            },
+            "augmentation" => EventKind::Augmentation {
+                method: f.req_nonempty("method")?,
+                inputs: f.req_ids("inputs")?,
+                outputs: f.req_ids("outputs")?,
+                generator: match f.opt_str("generator")? {
+                    Some(g) if g.is_empty() => {
+                        return Err(FieldError::new("generator", "must not be empty"))
+                    }
+                    g => g,
+                },
+                parameters: f.opt_object("parameters")?,
+            },
+            "license" => EventKind::License {
+                artifact: f.req_nonempty("artifact")?,
+                license: f.license()?,
+            },
+            "release" => EventKind::Release {
+                artifact: f.req_nonempty("artifact")?,
+                access: match f.req_str("access")?.as_str() {
+                    "none" => Access::None,
+                    "paid-api" => Access::PaidApi,
+                    "public" => Access::Public,
+                    other => {
+                        return Err(FieldError::new(
+                            "access",
+                            format!("`{other}` is not one of `none`, `paid-api`, `public`"),
+                        ))
+                    }
+                },
+            },
+            "component" => {
+                let component = f.req_str("component")?;
+                if !COMPONENTS.contains(&component.as_str()) {
+                    return Err(FieldError::new(
+                        "component",
+                        format!(
+                            "`{component}` is not a pipeline component; use one of: {}",
+                            COMPONENTS.join(", ")
+                        ),
+                    ));
+                }
+                let has_artifacts = f.has("artifacts");
+                let applicable = f.opt_bool("applicable")?;
+                let assignment = match (has_artifacts, applicable) {
+                    (true, None) => Assignment::Artifacts(f.req_ids("artifacts")?),
+                    (false, Some(false)) => Assignment::NotApplicable,
+                    (false, Some(true)) => {
+                        return Err(FieldError::new(
+                            "applicable",
+                            "may only be `false`; to say the component exists, list its `artifacts`",
+                        ))
+                    }
+                    (true, Some(_)) => {
+                        return Err(FieldError::new(
+                            "applicable",
+                            "give either `artifacts` or `applicable: false`, not both",
+                        ))
+                    }
+                    (false, None) => {
+                        return Err(FieldError::new(
+                            "artifacts",
+                            "missing: give `artifacts` (a list of artifact ids) or `applicable: false`",
+                        ))
+                    }
+                };
+                EventKind::Component {
+                    component,
+                    assignment,
+                }
+            }
+            "grant" => EventKind::Grant {
+                key: f.key("key")?,
+                role: match f.req_str("role")?.as_str() {
+                    "appender" => Role::Appender,
+                    "owner" => Role::Owner,
+                    other => {
+                        return Err(FieldError::new(
+                            "role",
+                            format!("`{other}` is not one of `appender`, `owner`"),
+                        ))
+                    }
+                },
+            },
+            "revoke" => EventKind::Revoke { key: f.key("key")? },
+            other => {
+                return Err(FieldError::new(
+                    "type",
+                    format!(
+                        "unknown event type `{other}`; known types: artifact, custody, transformation, \
+                         augmentation, license, release, component, grant, revoke"
+                    ),
+                ))
+            }
+        };
+        f.finish()?;
+        Ok(Event { kind, note })
+    }
+}
+
+fn check_digest(d: String) -> Result<String, FieldError> {
+    let ok = d.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    });
+    if ok {
+        Ok(d)
+    } else {
+        Err(FieldError::new(
+            "digest",
+            "must be `sha256:` followed by 64 lowercase hex digits",
+        ))
+    }
+}
+
+/// Walks an object's fields, remembering which were read so that unknown
+/// ones can be refused at the end.
+struct Fields<'a> {
+    obj: &'a Map<String, Json>,
+    seen: Vec<&'static str>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(obj: &'a Map<String, Json>) -> Self {
+        Fields {
+            obj,
+            seen: Vec::new(),
+        }
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.obj.contains_key(name)
+    }
+
+    fn get(&mut self, name: &'static str) -> Option<&'a Json> {
+        self.seen.push(name);
+        self.obj.get(name)
+    }
+
+    fn req(&mut self, name: &'static str) -> Result<&'a Json, FieldError> {
+        self.get(name)
+            .ok_or_else(|| FieldError::new(name, "missing (it is required)"))
+    }
+
+    fn req_str(&mut self, name: &'static str) -> Result<String, FieldError> {
+        match self.req(name)? {
+            Json::String(s) => Ok(s.clone()),
+            other => Err(wrong_type(name, "a string", other)),
+        }
+    }
+
+    fn req_nonempty(&mut self, name: &'static str) -> Result<String, FieldError> {
+        let s = self.req_str(name)?;
+        if s.is_empty() {
+            return Err(FieldError::new(name, "must not be empty"));
+        }
+        Ok(s)
+    }
+
+    fn opt_str(&mut self, name: &'static str) -> Result<Option<String>, FieldError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(wrong_type(name, "a string", other)),
+        }
+    }
+
+    fn opt_bool(&mut self, name: &'static str) -> Result<Option<bool>, FieldError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Json::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(wrong_type(name, "true or false", other)),
+        }
+    }
+
+    fn opt_u64(&mut self, name: &'static str) -> Result<Option<u64>, FieldError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Json::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
+            Some(other) => Err(wrong_type(name, "a non-negative integer", other)),
+        }
+    }
+
+    fn opt_object(&mut self, name: &'static str) -> Result<Option<Map<String, Json>>, FieldError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Json::Object(o)) => Ok(Some(o.clone())),
+            Some(other) => Err(wrong_type(name, "a JSON object", other)),
+        }
+    }
+
+    fn req_ids(&mut self, name: &'static str) -> Result<Vec<String>, FieldError> {
+        let Json::Array(items) = self.req(name)? else {
+            return Err(wrong_type(
+                name,
+                "a list of artifact ids",
+                self.obj.get(name).unwrap_or(&Json::Null),
+            ));
+        };
+        if items.is_empty() {
+            return Err(FieldError::new(name, "must list at least one artifact id"));
+        }
+        let mut out: Vec<String> = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let field = format!("{name}[{i}]");
+            match item {
+                Json::String(s) if s.is_empty() => {
+                    return Err(FieldError::new(field, "must not be empty"))
+                }
+                Json::String(s) if out.contains(s) => {
+                    return Err(FieldError::new(field, format!("`{s}` is listed twice")))
+                }
+                Json::String(s) => out.push(s.clone()),
+                other => return Err(wrong_type(&field, "an artifact id (a string)", other)),
+            }
+        }
+        Ok(out)
+    }
+
+    fn key(&mut self, name: &'static str) -> Result<[u8; 32], FieldError> {
+        let s = self.req_str(name)?;
+        crate::keys::parse_public_hex(&s).map_err(|m| FieldError::new(name, m))
+    }
+
+    fn license(&mut self) -> Result<License, FieldError> {
+        match self.req("license")? {
+            Json::String(s) => {
+                crate::license::check_expression(s).map_err(|m| FieldError::new("license", m))?;
+                Ok(License::Spdx(s.clone()))
+            }
+            Json::Object(o) => {
+                let mut f = Fields::new(o);
+                let name = f.req_nonempty("name").map_err(|e| prefix("license", e))?;
+                let Json::Object(t) = f.req("terms").map_err(|e| prefix("license", e))? else {
+                    return Err(FieldError::new(
+                        "license.terms",
+                        "must be an object of five booleans",
+                    ));
+                };
+                f.finish().map_err(|e| prefix("license", e))?;
+                let mut tf = Fields::new(t);
+                let mut b = |n: &'static str| -> Result<bool, FieldError> {
+                    match tf.req(n) {
+                        Ok(Json::Bool(v)) => Ok(*v),
+                        Ok(other) => Err(wrong_type(n, "true or false", other)),
+                        Err(e) => Err(e),
+                    }
+                    .map_err(|e| prefix("license.terms", e))
+                };
+                let terms = Terms {
+                    research: b("research")?,
+                    commercial: b("commercial")?,
+                    modify: b("modify")?,
+                    copyright_derivative: b("copyright_derivative")?,
+                    other_license_derivative: b("other_license_derivative")?,
+                };
+                tf.finish().map_err(|e| prefix("license.terms", e))?;
+                Ok(License::Inline { name, terms })
+            }
+            other => Err(wrong_type(
+                "license",
+                "an SPDX expression (a string) or an object {\"name\", \"terms\"}",
+                other,
+            )),
+        }
+    }
+
+    fn finish(&self) -> Result<(), FieldError> {
+        for k in self.obj.keys() {
+            if !self.seen.contains(&k.as_str()) {
+                return Err(FieldError::new(
+                    k.clone(),
+                    "unknown field for this event type",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn prefix(p: &str, e: FieldError) -> FieldError {
+    FieldError::new(format!("{p}.{}", e.field), e.message)
+}
+
+fn wrong_type(name: &str, want: &str, got: &Json) -> FieldError {
+    let got = match got {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
+    };
+    FieldError::new(name, format!("must be {want}, not {got}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Event, FieldError> {
+        Event::from_json(&serde_json::from_str(s).unwrap(), false)
+    }
+
+    #[test]
+    fn artifact_parses() {
+        let e = parse(r#"{"type":"artifact","id":"a","kind":"data","size":3,"note":"n"}"#).unwrap();
+        assert_eq!(e.type_name(), "artifact");
+        assert_eq!(e.note.as_deref(), Some("n"));
+    }
+
+    #[test]
+    fn unknown_field_named() {
+        let e = parse(r#"{"type":"artifact","id":"a","kind":"data","colour":"red"}"#).unwrap_err();
+        assert_eq!(e.field, "colour");
+    }
+
+    #[test]
+    fn inline_license_terms_checked() {
+        let e = parse(
+            r#"{"type":"license","artifact":"a","license":{"name":"x","terms":{"research":true}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "license.terms.commercial");
+    }
+
+    #[test]
+    fn component_needs_exactly_one_form() {
+        assert!(parse(r#"{"type":"component","component":"weights","applicable":false}"#).is_ok());
+        assert_eq!(
+            parse(
+                r#"{"type":"component","component":"weights","applicable":false,"artifacts":["a"]}"#
+            )
+            .unwrap_err()
+            .field,
+            "applicable"
+        );
+        assert_eq!(
+            parse(r#"{"type":"component","component":"weights"}"#)
+                .unwrap_err()
+                .field,
+            "artifacts"
+        );
+    }
+
+    #[test]
+    fn genesis_only_when_asked() {
+        assert!(parse(r#"{"type":"genesis","name":"x"}"#).is_err());
+        let v = serde_json::from_str(r#"{"type":"genesis","name":"x"}"#).unwrap();
+        assert!(Event::from_json(&v, true).is_ok());
+    }
+}

@@ -1,0 +1,100 @@
+//! Signing keys on disk (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519`
+//! writes them) and public keys as 64 lowercase hex digits.
+
+use crate::error::Error;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::SigningKey;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Parses 64 lowercase hex digits into a public key.
+pub(crate) fn parse_public_hex(s: &str) -> Result<[u8; 32], String> {
+    if s.len() != 64
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err("must be a public key: 64 lowercase hex digits".into());
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Reads a public key given as 64 hex digits or as the path of a `.pub` file.
+pub fn read_public_key(arg: &str) -> Result<[u8; 32], Error> {
+    let lower = arg.to_ascii_lowercase();
+    if let Ok(k) = parse_public_hex(&lower) {
+        return Ok(k);
+    }
+    let path = Path::new(arg);
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::usage(format!(
+                "`{arg}` is neither 64 hex digits nor a readable public key file"
+            ))
+        } else {
+            Error::io(path, e)
+        }
+    })?;
+    parse_public_hex(text.trim()).map_err(|m| Error::usage(format!("{}: {m}", path.display())))
+}
+
+/// Loads a PKCS#8 PEM Ed25519 private key.
+pub fn read_signing_key(path: &Path) -> Result<SigningKey, Error> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
+    SigningKey::from_pkcs8_pem(&text).map_err(|_| {
+        Error::usage(format!(
+            "{}: not an Ed25519 private key in PKCS#8 PEM (make one with `custody keygen` \
+             or `openssl genpkey -algorithm ed25519`)",
+            path.display()
+        ))
+    })
+}
+
+/// Generates a key from the operating system's randomness.
+pub fn generate() -> Result<SigningKey, Error> {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::getrandom(seed.as_mut())
+        .map_err(|e| Error::usage(format!("no randomness from the operating system: {e}")))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The path of the public key file written beside `key`.
+pub fn public_path(key: &Path) -> PathBuf {
+    let mut s = key.as_os_str().to_owned();
+    s.push(".pub");
+    PathBuf::from(s)
+}
+
+/// Writes `key` to `path` (mode 0600, refusing to overwrite) and its public
+/// key to `path.pub`.
+pub fn write_key_files(key: &SigningKey, path: &Path) -> Result<(), Error> {
+    let pem = key
+        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .map_err(|e| Error::usage(format!("cannot encode key: {e}")))?;
+    let pub_path = public_path(path);
+    for p in [path, pub_path.as_path()] {
+        if p.exists() {
+            return Err(Error::usage(format!(
+                "{} already exists; refusing to overwrite a key",
+                p.display()
+            )));
+        }
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| Error::io(path, e))?;
+    f.write_all(pem.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::io(path, e))?;
+    let public = format!("{}\n", hex::encode(key.verifying_key().as_bytes()));
+    std::fs::write(&pub_path, public).map_err(|e| Error::io(&pub_path, e))?;
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! custody: an append-only, hash-chained, Ed25519-signed ledger of the
+//! provenance of a machine-learning pipeline's parts, and its verifier.
+//!
+//! The library never prints and never exits; the `custody` binary is a thin
+//! layer over it. The format is specified in `schemas/FORMAT.md`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod cbor;
+mod entry;
+mod error;
+mod event;
+mod json;
+mod keys;
+mod ledger;
+mod license;
+mod rules;
+mod source;
+mod store;
+mod time;
+mod verify;
+
+pub use entry::{entry_hash, Hash, FORMAT_VERSION, HASH_DOMAIN, MAX_ENTRY_SIZE, SIGNATURE_DOMAIN};
+pub use error::{Error, InputError, Invalid, Reason, VerifyError};
+pub use event::{
+    Access, Assignment, Event, EventKind, FieldError, Kind, License, Role, Terms, COMPONENTS,
+};
+pub use keys::{generate, public_path, read_public_key, read_signing_key, write_key_files};
+pub use ledger::{
+    append, export, import, init, sign_entry, verify, verify_bytes, AppendReport, EntryHeader,
+};
+pub use license::Expr as LicenseExpr;
+pub use time::rfc3339;
+pub use verify::{VerifiedEntry, VerifiedLedger, VerifyOptions};
+
+/// Re-exported so callers name the same key type.
+pub use ed25519_dalek::SigningKey;

@@ -1,0 +1,208 @@
+//! SPDX license expressions (SPDX 2.3 annex D): `A`, `A+`, `A WITH exc`,
+//! `A AND B`, `A OR B`, parentheses. Operators are upper case; ids are
+//! letters, digits, `.` and `-`, compared without regard to case.
+
+use std::fmt;
+
+/// A parsed SPDX license expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// A license id (a trailing `+` is dropped) and an optional exception.
+    Id {
+        /// The id as written.
+        id: String,
+        /// The `WITH` exception, if any.
+        exception: Option<String>,
+    },
+    /// Both must be honoured.
+    And(Box<Expr>, Box<Expr>),
+    /// The licensee may choose.
+    Or(Box<Expr>, Box<Expr>),
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Id {
+                id,
+                exception: None,
+            } => f.write_str(id),
+            Expr::Id {
+                id,
+                exception: Some(e),
+            } => write!(f, "{id} WITH {e}"),
+            Expr::And(a, b) => write!(f, "({a} AND {b})"),
+            Expr::Or(a, b) => write!(f, "({a} OR {b})"),
+        }
+    }
+}
+
+/// Longest expression accepted, far beyond any real one.
+const MAX_LEN: usize = 1024;
+
+/// Checks that `s` is a well-formed expression.
+pub(crate) fn check_expression(s: &str) -> Result<(), String> {
+    parse(s).map(|_| ())
+}
+
+/// Parses an expression.
+pub fn parse(s: &str) -> Result<Expr, String> {
+    if s.len() > MAX_LEN {
+        return Err(format!("license expression longer than {MAX_LEN} bytes"));
+    }
+    let tokens = tokenize(s)?;
+    if tokens.is_empty() {
+        return Err(
+            "empty license expression; give an SPDX identifier such as `Apache-2.0`".into(),
+        );
+    }
+    let mut p = Parser {
+        t: &tokens,
+        i: 0,
+        depth: 0,
+    };
+    let e = p.or()?;
+    if p.i != tokens.len() {
+        return Err(format!(
+            "unexpected `{}` in license expression `{s}`",
+            tokens[p.i]
+        ));
+    }
+    Ok(e)
+}
+
+fn tokenize(s: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars() {
+        match c {
+            '(' | ')' | ' ' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                if c != ' ' {
+                    out.push(c.to_string());
+                }
+            }
+            c if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+' => cur.push(c),
+            c => {
+                return Err(format!(
+                    "character `{c}` cannot appear in an SPDX license expression; \
+                     for a custom license use the inline form {{\"name\": ..., \"terms\": {{...}}}}"
+                ))
+            }
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+struct Parser<'a> {
+    t: &'a [String],
+    i: usize,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&str> {
+        self.t.get(self.i).map(String::as_str)
+    }
+
+    fn or(&mut self) -> Result<Expr, String> {
+        let mut e = self.and()?;
+        while self.peek() == Some("OR") {
+            self.i += 1;
+            e = Expr::Or(Box::new(e), Box::new(self.and()?));
+        }
+        Ok(e)
+    }
+
+    fn and(&mut self) -> Result<Expr, String> {
+        let mut e = self.with()?;
+        while self.peek() == Some("AND") {
+            self.i += 1;
+            e = Expr::And(Box::new(e), Box::new(self.with()?));
+        }
+        Ok(e)
+    }
+
+    fn with(&mut self) -> Result<Expr, String> {
+        if self.peek() == Some("(") {
+            self.depth += 1;
+            if self.depth > 32 {
+                return Err("license expression nested too deeply".into());
+            }
+            self.i += 1;
+            let e = self.or()?;
+            if self.peek() != Some(")") {
+                return Err("unbalanced parentheses in license expression".into());
+            }
+            self.i += 1;
+            self.depth -= 1;
+            return Ok(e);
+        }
+        let id = self.id("a license identifier")?;
+        let id = id.strip_suffix('+').unwrap_or(&id).to_string();
+        if id.contains('+') || id.is_empty() {
+            return Err(format!("`{id}` is not a license identifier"));
+        }
+        let exception = if self.peek() == Some("WITH") {
+            self.i += 1;
+            Some(self.id("an exception identifier after WITH")?)
+        } else {
+            None
+        };
+        Ok(Expr::Id { id, exception })
+    }
+
+    fn id(&mut self, what: &str) -> Result<String, String> {
+        match self.t.get(self.i).cloned().as_deref() {
+            Some(tok) if !matches!(tok, "(" | ")" | "AND" | "OR" | "WITH") => {
+                let lower = tok.to_ascii_lowercase();
+                if matches!(lower.as_str(), "and" | "or" | "with") {
+                    return Err(format!("operator `{tok}` must be written in upper case"));
+                }
+                self.i += 1;
+                Ok(tok.to_string())
+            }
+            Some(tok) => Err(format!("expected {what}, found `{tok}`")),
+            None => Err(format!("expected {what} at the end of the expression")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions() {
+        assert!(parse("MIT").is_ok());
+        assert!(parse("GPL-2.0+ WITH Classpath-exception-2.0").is_ok());
+        assert_eq!(
+            parse("MIT OR Apache-2.0 AND BSD-3-Clause")
+                .unwrap()
+                .to_string(),
+            "(MIT OR (Apache-2.0 AND BSD-3-Clause))"
+        );
+        assert!(parse("(MIT OR Apache-2.0) AND LicenseRef-Llama-2").is_ok());
+    }
+
+    #[test]
+    fn malformed_expressions() {
+        for bad in [
+            "",
+            "MIT OR",
+            "(MIT",
+            "MIT)",
+            "MIT and Apache-2.0",
+            "MIT/X11",
+            "AND MIT",
+            "MIT WITH",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The working ledger: a sled database in a directory.
+//!
+//! Entries live under `e` + big-endian sequence number, and the head record
+//! (size and hash of the last entry) under `head`. A batch of entries and its
+//! new head record go in as one sled batch, followed by a flush, so an append
+//! is all or nothing across crashes and durable once it returns.
+
+use crate::entry::Hash;
+use crate::error::Error;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const FORMAT_KEY: &[u8] = b"format";
+const FORMAT_VALUE: &[u8] = b"custody-ledger-v1";
+const HEAD_KEY: &[u8] = b"head";
+/// How long to wait for another process to release the ledger.
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// An open ledger directory. Holding it holds the ledger's lock.
+pub(crate) struct Store {
+    db: sled::Db,
+}
+
+fn entry_key(seq: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = b'e';
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn store_err(e: sled::Error) -> Error {
+    Error::Store(e.to_string())
+}
+
+/// Whether `path` looks like a ledger directory (without opening it).
+pub(crate) fn looks_like_store(path: &Path) -> bool {
+    path.join("db").is_file() && path.join("conf").is_file()
+}
+
+impl Store {
+    /// Creates a new ledger directory; `path` must not exist.
+    pub fn create(path: &Path) -> Result<Store, Error> {
+        if path.exists() {
+            return Err(Error::usage(format!(
+                "{} already exists; `init` creates a new ledger and never touches an existing path",
+                path.display()
+            )));
+        }
+        let store = Self::open_db(path)?;
+        store
+            .db
+            .insert(FORMAT_KEY, FORMAT_VALUE)
+            .map_err(store_err)?;
+        Ok(store)
+    }
+
+    /// Opens an existing ledger directory, waiting briefly if another
+    /// process holds it.
+    pub fn open(path: &Path) -> Result<Store, Error> {
+        if !path.exists() {
+            return Err(Error::usage(format!("{}: no such ledger", path.display())));
+        }
+        if !looks_like_store(path) {
+            return Err(Error::usage(format!(
+                "{}: not a custody ledger directory (nor an exported ledger file)",
+                path.display()
+            )));
+        }
+        let store = Self::open_db(path)?;
+        match store.db.get(FORMAT_KEY).map_err(store_err)? {
+            Some(v) if v.as_ref() == FORMAT_VALUE => Ok(store),
+            _ => Err(Error::usage(format!(
+                "{}: a database, but not a custody ledger",
+                path.display()
+            ))),
+        }
+    }
+
+    fn open_db(path: &Path) -> Result<Store, Error> {
+        let start = Instant::now();
+        loop {
+            let res = sled::Config::new()
+                .path(path)
+                .cache_capacity(32 * 1024 * 1024)
+                // Durability comes from the explicit flush after each batch.
+                .flush_every_ms(None)
+                .open();
+            match res {
+                Ok(db) => return Ok(Store { db }),
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                    if start.elapsed() >= LOCK_WAIT {
+                        return Err(Error::Locked(path.to_path_buf()));
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(sled::Error::Io(e)) => return Err(Error::io(path, e)),
+                Err(e) => return Err(store_err(e)),
+            }
+        }
+    }
+
+    /// The stored head record: number of entries and hash of the last.
+    pub fn head(&self) -> Result<Option<(u64, Hash)>, Error> {
+        let Some(v) = self.db.get(HEAD_KEY).map_err(store_err)? else {
+            return Ok(None);
+        };
+        if v.len() != 40 {
+            return Err(Error::Store("head record has the wrong length".into()));
+        }
+        let mut n = [0u8; 8];
+        n.copy_from_slice(&v[..8]);
+        let mut h = [0u8; 32];
+        h.copy_from_slice(&v[8..]);
+        Ok(Some((u64::from_be_bytes(n), h)))
+    }
+
+    /// Iterates the stored entries' bytes in sequence order.
+    pub fn entries(&self) -> impl Iterator<Item = Result<Vec<u8>, Error>> + '_ {
+        self.db
+            .scan_prefix(b"e")
+            .map(|r| r.map(|(_, v)| v.to_vec()).map_err(store_err))
+    }
+
+    /// Appends `entries` as numbers `first..`, with the new head, atomically
+    /// and durably.
+    pub fn append(&self, first: u64, entries: &[Vec<u8>], head: Hash) -> Result<(), Error> {
+        let mut batch = sled::Batch::default();
+        for (i, e) in entries.iter().enumerate() {
+            batch.insert(&entry_key(first + i as u64)[..], e.as_slice());
+        }
+        let mut h = Vec::with_capacity(40);
+        h.extend_from_slice(&(first + entries.len() as u64).to_be_bytes());
+        h.extend_from_slice(&head);
+        batch.insert(HEAD_KEY, h);
+        self.db.apply_batch(batch).map_err(store_err)?;
+        self.db.flush().map_err(store_err)?;
+        Ok(())
+    }
+}
