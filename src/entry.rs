@@ -291,3 +291,60 @@ fn too_large(n: usize) -> String {
          reference large content by digest and uri instead of embedding it"
     )
 }
+
+/// An entry decoded from bytes: canonical and well formed, but its
+/// signature, place in a chain and authorization are NOT checked. Use
+/// [`crate::verify`] for that.
+#[derive(Debug, Clone)]
+pub struct UnverifiedEntry(pub(crate) ParsedEntry);
+
+impl UnverifiedEntry {
+    /// The bytes it was decoded from.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0.bytes
+    }
+    /// The claimed sequence number.
+    pub fn seq(&self) -> u64 {
+        self.0.seq
+    }
+    /// The claimed previous-entry hash.
+    pub fn prev(&self) -> Option<&Hash> {
+        self.0.prev.as_ref()
+    }
+    /// The claimed ledger id.
+    pub fn ledger(&self) -> Option<&Hash> {
+        self.0.ledger.as_ref()
+    }
+    /// The claimed signer.
+    pub fn signer(&self) -> &[u8; 32] {
+        &self.0.signer
+    }
+    /// The claimed signing time.
+    pub fn time(&self) -> u64 {
+        self.0.time
+    }
+    /// The event.
+    pub fn event(&self) -> &Event {
+        &self.0.event
+    }
+    /// The event as JSON.
+    pub fn event_json(&self) -> &Json {
+        &self.0.event_json
+    }
+    /// The entry hash.
+    pub fn hash(&self) -> &Hash {
+        &self.0.hash
+    }
+}
+
+/// Decodes one entry's bytes, checking everything but its signature and
+/// its place in a ledger. Never panics, whatever the bytes.
+pub fn decode_entry(bytes: &[u8]) -> Result<UnverifiedEntry, crate::error::VerifyError> {
+    ParsedEntry::parse(bytes.to_vec())
+        .map(UnverifiedEntry)
+        .map_err(|(reason, detail)| crate::error::VerifyError {
+            seq: 0,
+            reason,
+            detail,
+        })
+}

@@ -25,7 +25,10 @@ mod store;
 mod time;
 mod verify;
 
-pub use entry::{entry_hash, Hash, FORMAT_VERSION, HASH_DOMAIN, MAX_ENTRY_SIZE, SIGNATURE_DOMAIN};
+pub use entry::{
+    decode_entry, entry_hash, Hash, UnverifiedEntry, FORMAT_VERSION, HASH_DOMAIN, MAX_ENTRY_SIZE,
+    SIGNATURE_DOMAIN,
+};
 pub use error::{Error, InputError, Invalid, Reason, VerifyError};
 pub use event::{
     Access, Assignment, Event, EventKind, FieldError, Kind, License, Role, Terms, COMPONENTS,
