@@ -53,6 +53,7 @@ pub fn init(path: &Path, key: &SigningKey, name: &str) -> Result<Hash, Error> {
         let _ = std::fs::remove_dir_all(path);
         return Err(e);
     }
+    store.close_after_write()?;
     Ok(hash)
 }
 
@@ -133,6 +134,7 @@ pub fn append<R: BufRead>(path: &Path, key: &SigningKey, input: R) -> Result<App
     }
     if !batch.is_empty() {
         store.append(replay.entries, &batch, prev)?;
+        store.close_after_write()?;
     }
     Ok(AppendReport {
         appended: batch.len() as u64,
@@ -236,11 +238,17 @@ pub fn import(file: &Path, path: &Path) -> Result<VerifiedLedger, Error> {
         }
         Ok(v)
     })();
-    if result.is_err() {
-        drop(store);
-        let _ = std::fs::remove_dir_all(path);
+    match result {
+        Ok(v) => {
+            store.close_after_write()?;
+            Ok(v)
+        }
+        Err(e) => {
+            drop(store);
+            let _ = std::fs::remove_dir_all(path);
+            Err(e)
+        }
     }
-    result
 }
 
 /// The fields of a new entry besides its event and signer, for programs

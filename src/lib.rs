@@ -20,6 +20,7 @@ mod keys;
 mod ledger;
 mod license;
 mod rules;
+mod signature;
 mod source;
 mod store;
 mod time;
@@ -38,6 +39,7 @@ pub use ledger::{
     append, export, import, init, sign_entry, verify, verify_bytes, AppendReport, EntryHeader,
 };
 pub use license::Expr as LicenseExpr;
+pub use signature::{verify_signatures, SignatureItem};
 pub use time::rfc3339;
 pub use verify::{VerifiedEntry, VerifiedLedger, VerifyOptions};
 

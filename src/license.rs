@@ -63,6 +63,13 @@ pub fn parse(s: &str) -> Result<Expr, String> {
     };
     let e = p.or()?;
     if p.i != tokens.len() {
+        let tok = tokens[p.i].to_ascii_lowercase();
+        if matches!(tok.as_str(), "and" | "or" | "with") {
+            return Err(format!(
+                "operator `{}` must be written in upper case",
+                tokens[p.i]
+            ));
+        }
         return Err(format!(
             "unexpected `{}` in license expression `{s}`",
             tokens[p.i]

@@ -7,7 +7,7 @@
 
 use crate::entry::Hash;
 use crate::error::Error;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const FORMAT_KEY: &[u8] = b"format";
@@ -19,6 +19,7 @@ const LOCK_WAIT: Duration = Duration::from_secs(3);
 /// An open ledger directory. Holding it holds the ledger's lock.
 pub(crate) struct Store {
     db: sled::Db,
+    path: PathBuf,
 }
 
 fn entry_key(seq: u64) -> [u8; 9] {
@@ -86,7 +87,12 @@ impl Store {
                 .flush_every_ms(None)
                 .open();
             match res {
-                Ok(db) => return Ok(Store { db }),
+                Ok(db) => {
+                    return Ok(Store {
+                        db,
+                        path: path.to_path_buf(),
+                    })
+                }
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                     if start.elapsed() >= LOCK_WAIT {
                         return Err(Error::Locked(path.to_path_buf()));
@@ -97,6 +103,20 @@ impl Store {
                 Err(e) => return Err(store_err(e)),
             }
         }
+    }
+
+    /// Closes the store after a write, leaving it in the state that a later
+    /// open reads without writing anything.
+    ///
+    /// sled writes its recovery snapshot when it opens a log that has grown
+    /// since the last snapshot. Opening once more here, inside the command
+    /// that wrote, means a later command that fails (a refused append) leaves
+    /// the directory byte for byte as it found it.
+    pub fn close_after_write(self) -> Result<(), Error> {
+        let Store { db, path } = self;
+        drop(db);
+        drop(Self::open_db(&path)?);
+        Ok(())
     }
 
     /// The stored head record: number of entries and hash of the last.

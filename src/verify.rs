@@ -3,8 +3,7 @@
 //! [`VerifiedEntry`].
 //!
 //! Entries are taken in chunks. Within a chunk the cheap checks run in
-//! order, the signatures are checked on all cores (each with
-//! `verify_strict`, so the result is exactly `verify_strict`'s), and then the
+//! order, the signatures are checked on all cores (`signature`), and then the
 //! rules are applied in order; the first failing entry, by sequence number,
 //! is the one reported, with the reason the documented check order gives.
 
@@ -12,9 +11,8 @@ use crate::entry::{Hash, ParsedEntry};
 use crate::error::{Error, Invalid, Reason, VerifyError};
 use crate::event::{Event, EventKind};
 use crate::rules::State;
-use ed25519_dalek::{Signature, VerifyingKey};
+use crate::signature::{verify_with_cache, KeyCache, SignatureItem};
 use serde_json::Value as Json;
-use std::collections::HashMap;
 
 /// Entries per chunk, and bytes per chunk, before signatures are checked.
 const CHUNK_ENTRIES: usize = 2048;
@@ -133,7 +131,7 @@ pub(crate) struct Chain {
     head: Option<Hash>,
     id: Option<Hash>,
     owner: Option<[u8; 32]>,
-    keys: HashMap<[u8; 32], Option<VerifyingKey>>,
+    keys: KeyCache,
 }
 
 impl Chain {
@@ -146,7 +144,7 @@ impl Chain {
             head: None,
             id: None,
             owner: None,
-            keys: HashMap::new(),
+            keys: KeyCache::default(),
         }
     }
 
@@ -283,43 +281,13 @@ impl Chain {
     }
 
     fn check_signatures(&mut self, chunk: &[ParsedEntry]) -> Vec<bool> {
-        for p in chunk {
-            self.keys
-                .entry(p.signer)
-                .or_insert_with(|| VerifyingKey::from_bytes(&p.signer).ok());
-        }
-        let keys = &self.keys;
-        let check = |p: &ParsedEntry| -> bool {
-            match keys.get(&p.signer) {
-                Some(Some(k)) => k
-                    .verify_strict(&p.signed_message(), &Signature::from_bytes(&p.signature))
-                    .is_ok(),
-                _ => false,
-            }
-        };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        if threads == 1 || chunk.len() < 64 {
-            return chunk.iter().map(check).collect();
-        }
-        let per = chunk.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = chunk
-                .chunks(per)
-                .map(|part| {
-                    (
-                        part.len(),
-                        s.spawn(move || part.iter().map(check).collect::<Vec<bool>>()),
-                    )
-                })
-                .collect();
-            handles
-                .into_iter()
-                // A worker that panicked fails its signatures, never passes them.
-                .flat_map(|(n, h)| h.join().unwrap_or_else(|_| vec![false; n]))
-                .collect()
-        })
+        let messages: Vec<Vec<u8>> = chunk.iter().map(ParsedEntry::signed_message).collect();
+        let items: Vec<SignatureItem<'_>> = chunk
+            .iter()
+            .zip(&messages)
+            .map(|(p, m)| (&p.signer, m.as_slice(), &p.signature))
+            .collect();
+        verify_with_cache(&mut self.keys, &items)
     }
 }
 
