@@ -538,13 +538,14 @@ impl<'a> Fields<'a> {
             return Err(FieldError::new(name, "must list at least one artifact id"));
         }
         let mut out: Vec<String> = Vec::with_capacity(items.len());
+        let mut seen = std::collections::HashSet::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let field = format!("{name}[{i}]");
             match item {
                 Json::String(s) if s.is_empty() => {
                     return Err(FieldError::new(field, "must not be empty"))
                 }
-                Json::String(s) if out.contains(s) => {
+                Json::String(s) if !seen.insert(s.as_str()) => {
                     return Err(FieldError::new(field, format!("`{s}` is listed twice")))
                 }
                 Json::String(s) => out.push(s.clone()),

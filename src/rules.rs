@@ -6,7 +6,7 @@ use crate::error::Reason;
 use crate::event::{
     Access, Assignment, Event, EventKind, FieldError, Kind, License, Role, COMPONENTS,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A key's standing at some point of the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +36,14 @@ pub(crate) struct ArtifactState {
 /// What the chain says of a pipeline component.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ComponentState {
-    NotApplicable { seqs: Vec<u64> },
-    Artifacts { ids: Vec<u32>, seqs: Vec<u64> },
+    NotApplicable {
+        seqs: Vec<u64>,
+    },
+    Artifacts {
+        ids: Vec<u32>,
+        members: HashSet<u32>,
+        seqs: Vec<u64>,
+    },
 }
 
 /// The state a chain's prefix establishes.
@@ -249,6 +255,7 @@ impl State {
                 parents.push(gi);
             }
         }
+        let parent_set: HashSet<u32> = parents.iter().copied().collect();
         let mut outs = Vec::with_capacity(outputs.len());
         for (n, id) in outputs.iter().enumerate() {
             let field = format!("outputs[{n}]");
@@ -259,7 +266,7 @@ impl State {
                     format!("`{id}` was already produced by entry {p}"),
                 ));
             }
-            if parents.contains(&o) {
+            if parent_set.contains(&o) {
                 return Err(rule(
                     &field,
                     format!("`{id}` cannot be derived from itself (lineage cycle)"),
@@ -270,13 +277,18 @@ impl State {
         // Only an output that already fed some production can close a cycle;
         // then walk up from the parents looking for it.
         if outs.iter().any(|&o| self.artifacts[o as usize].consumed) {
+            let out_set: HashSet<u32> = outs.iter().copied().collect();
             let mut seen = vec![false; self.artifacts.len()];
             let mut stack = parents.clone();
             while let Some(a) = stack.pop() {
                 if std::mem::replace(&mut seen[a as usize], true) {
                     continue;
                 }
-                if let Some(pos) = outs.iter().position(|&o| o == a) {
+                if let Some(pos) = out_set
+                    .contains(&a)
+                    .then(|| outs.iter().position(|&o| o == a))
+                    .flatten()
+                {
                     return Err(rule(
                         &format!("outputs[{pos}]"),
                         format!(
@@ -352,10 +364,14 @@ impl State {
                 let entry = self
                     .components
                     .entry(name)
-                    .or_insert(ComponentState::Artifacts { ids: Vec::new(), seqs: Vec::new() });
-                if let ComponentState::Artifacts { ids, seqs } = entry {
+                    .or_insert(ComponentState::Artifacts {
+                        ids: Vec::new(),
+                        members: HashSet::new(),
+                        seqs: Vec::new(),
+                    });
+                if let ComponentState::Artifacts { ids, members, seqs } = entry {
                     for i in new {
-                        if !ids.contains(&i) {
+                        if members.insert(i) {
                             ids.push(i);
                         }
                     }

@@ -1,6 +1,293 @@
+//! `custody bench`: append and verify throughput on ledgers of realistic
+//! entries, beside this machine's bare bounds measured in the same run:
+//! Ed25519 batch verification of as many signatures on all cores, strict
+//! verification on all cores, and signing plus storing in sled.
+
 use crate::Failure;
+use custody::{Error, SigningKey};
+use ed25519_dalek::{Signature, Signer, VerifyingKey};
 use std::io::Write;
-use std::path::PathBuf;
-pub fn run(_out: &mut impl Write, _s: &[u64], _dir: Option<PathBuf>) -> Result<(), Failure> {
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Events per `append` call: pipelines append in batches, not one huge one.
+const APPEND_BATCH: u64 = 100_000;
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// The `n`th event of a realistic pipeline record: datasets declared,
+/// handed over, licensed, deduplicated, released and assigned to
+/// components, code and synthetic data alongside.
+fn event(n: u64) -> String {
+    let i = n / 12;
+    let d = format!("{:064x}", u128::from(n) * 0x9e37_79b9_7f4a_7c15);
+    match n % 12 {
+        0 => format!(
+            r#"{{"type":"artifact","id":"ds-{i}","kind":"data","digest":"sha256:{d}","uri":"s3://lab-data/raw/shard-{i:06}.jsonl.zst","size":{},"description":"web text shard {i}"}}"#,
+            1_000_000 + n
+        ),
+        1 => format!(
+            r#"{{"type":"custody","artifact":"ds-{i}","from":"https://data.example.org/crawl","to":"data team","note":"ingested by pipeline run {i}"}}"#
+        ),
+        2 => format!(r#"{{"type":"license","artifact":"ds-{i}","license":"CC-BY-4.0"}}"#),
+        3 => format!(
+            r#"{{"type":"artifact","id":"ds-{i}-dedup","kind":"data","digest":"sha256:{d}"}}"#
+        ),
+        4 => format!(
+            r#"{{"type":"transformation","operation":"dedup","inputs":["ds-{i}"],"outputs":["ds-{i}-dedup"],"tool":"text-dedup 0.4","parameters":{{"threshold":0.8,"num_perm":128}}}}"#
+        ),
+        5 => format!(
+            r#"{{"type":"artifact","id":"ds-{i}-clean","kind":"data","digest":"sha256:{d}"}}"#
+        ),
+        6 => format!(
+            r#"{{"type":"transformation","operation":"filter","inputs":["ds-{i}-dedup"],"outputs":["ds-{i}-clean"],"tool":"quality-filter 1.2","parameters":{{"lang":"en","min_words":50}}}}"#
+        ),
+        7 => format!(r#"{{"type":"release","artifact":"ds-{i}-clean","access":"public"}}"#),
+        8 => format!(r#"{{"type":"artifact","id":"syn-{i}","kind":"data","digest":"sha256:{d}"}}"#),
+        9 => format!(
+            r#"{{"type":"augmentation","method":"synthetic","inputs":["ds-{i}-clean"],"outputs":["syn-{i}"],"generator":"teacher","parameters":{{"samples":1000,"temperature":0.7}}}}"#
+        ),
+        10 => format!(
+            r#"{{"type":"license","artifact":"syn-{i}","license":"CC-BY-4.0 AND Apache-2.0"}}"#
+        ),
+        _ => format!(
+            r#"{{"type":"component","component":"pretraining-data","artifacts":["ds-{i}-clean","syn-{i}"]}}"#
+        ),
+    }
+}
+
+fn rate(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn seed_key(b: u8) -> SigningKey {
+    // Benchmark keys only; fixed so runs compare.
+    SigningKey::from_bytes(&[b; 32])
+}
+
+struct Row {
+    size: u64,
+    append: f64,
+    sign_store: f64,
+    verify: f64,
+    verify_peak_mb: f64,
+    bare_batch: f64,
+    bare_strict: f64,
+    file_mb: f64,
+}
+
+pub fn run(out: &mut impl Write, sizes: &[u64], dir: Option<PathBuf>) -> Result<(), Failure> {
+    let (_guard, root) = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(&d).map_err(io(&d))?;
+            (None, d)
+        }
+        None => {
+            let t = tempfile::tempdir().map_err(io(Path::new("temporary directory")))?;
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        }
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    writeln!(
+        out,
+        "custody bench on {cores} core(s), scratch space in {}",
+        root.display()
+    )?;
+    let mut rows = Vec::new();
+    for &size in sizes {
+        if size < 13 {
+            return Err(Error::Usage("sizes must be at least 13 entries".into()).into());
+        }
+        writeln!(out, "\n== {size} entries ==")?;
+        out.flush()?;
+        rows.push(one(out, &root.join(format!("n{size}")), size)?);
+    }
+    writeln!(out, "\n| entries | append/s | bare sign+store/s | append vs bare | verify/s | bare batch verify/s | verify vs batch | bare strict verify/s (all cores) | verify peak RSS | export size |")?;
+    writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    for r in rows {
+        writeln!(
+            out,
+            "| {} | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0} | {:.0}% | {:.0} | {:.1} MB | {:.1} MB |",
+            r.size,
+            r.append,
+            r.sign_store,
+            100.0 * r.append / r.sign_store,
+            r.verify,
+            r.bare_batch,
+            100.0 * r.verify / r.bare_batch,
+            r.bare_strict,
+            r.verify_peak_mb,
+            r.file_mb
+        )?;
+    }
     Ok(())
+}
+
+fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(io(dir))?;
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let owner = seed_key(1);
+    let appender = seed_key(2);
+    let ledger = dir.join("ledger");
+    custody::init(&ledger, &owner, "bench")?;
+    let setup = format!(
+        "{{\"type\":\"grant\",\"key\":\"{}\",\"role\":\"appender\"}}\n{{\"type\":\"artifact\",\"id\":\"teacher\",\"kind\":\"weights\"}}\n",
+        hex::encode(appender.verifying_key().as_bytes())
+    );
+    custody::append(&ledger, &owner, setup.as_bytes())?;
+    let events = size - 3;
+
+    // Append, in batches as a pipeline would.
+    let mut appended = 0;
+    let mut spent = Duration::ZERO;
+    let mut sample_sizes = 0usize;
+    while appended < events {
+        let n = APPEND_BATCH.min(events - appended);
+        let mut text = String::with_capacity(n as usize * 200);
+        for k in appended..appended + n {
+            let e = event(k);
+            sample_sizes += e.len();
+            text.push_str(&e);
+            text.push('\n');
+        }
+        let t = Instant::now();
+        custody::append(&ledger, &appender, text.as_bytes())?;
+        spent += t.elapsed();
+        appended += n;
+    }
+    let append = rate(events, spent);
+    writeln!(out, "append:            {append:>10.0} entries/s ({events} events in batches of up to {APPEND_BATCH}, {:.1} s)", spent.as_secs_f64())?;
+
+    // Bare bound for append: sign bodies of the same size and store them in sled, one batch per append batch.
+    let avg = sample_sizes / events as usize + 90;
+    let bare_dir = dir.join("bare-store");
+    let db = sled::Config::new()
+        .path(&bare_dir)
+        .cache_capacity(32 * 1024 * 1024)
+        .flush_every_ms(None)
+        .open()
+        .map_err(|e| Error::Store(e.to_string()))?;
+    let body = vec![0x5au8; avg];
+    let t = Instant::now();
+    let mut done = 0u64;
+    let mut sigs: Vec<(Vec<u8>, [u8; 64])> = Vec::new();
+    while done < events {
+        let n = APPEND_BATCH.min(events - done);
+        let mut batch = sled::Batch::default();
+        for k in done..done + n {
+            let mut msg = body.clone();
+            msg[..8].copy_from_slice(&k.to_be_bytes());
+            let sig = appender.sign(&msg).to_bytes();
+            let mut v = msg.clone();
+            v.extend_from_slice(&sig);
+            batch.insert(&k.to_be_bytes()[..], v);
+            sigs.push((msg, sig));
+        }
+        db.apply_batch(batch)
+            .map_err(|e| Error::Store(e.to_string()))?;
+        db.flush().map_err(|e| Error::Store(e.to_string()))?;
+        done += n;
+    }
+    let sign_store = rate(events, t.elapsed());
+    drop(db);
+    writeln!(
+        out,
+        "bare sign+store:   {sign_store:>10.0} entries/s ({avg}-byte bodies, same batches)"
+    )?;
+
+    // Export, then verify the file with the real command in its own process.
+    let file = dir.join("ledger.custody");
+    custody::export(&ledger, &file)?;
+    let file_mb = std::fs::metadata(&file).map_err(io(&file))?.len() as f64 / 1e6;
+    let exe = std::env::current_exe().map_err(io(Path::new("custody")))?;
+    let t = Instant::now();
+    let mut child = Command::new(exe)
+        .arg("verify")
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(io(&file))?;
+    let status_path = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path) {
+            if let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if let Some(s) = child.try_wait().map_err(io(&file))? {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = t.elapsed();
+    if !status.success() {
+        return Err(Error::Usage("the benchmark ledger failed verification".into()).into());
+    }
+    let verify = rate(size, elapsed);
+    let verify_peak_mb = peak_kb as f64 / 1024.0;
+    writeln!(out, "verify (file):     {verify:>10.0} entries/s ({:.1} s, peak RSS {verify_peak_mb:.1} MB, file {file_mb:.1} MB)", elapsed.as_secs_f64())?;
+
+    // Bare bounds for verification, on the signatures made above.
+    let vk: VerifyingKey = appender.verifying_key();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let t = Instant::now();
+    let per = sigs.len().div_ceil(cores);
+    let ok = std::thread::scope(|s| {
+        sigs.chunks(per)
+            .map(|part| {
+                s.spawn(move || {
+                    part.chunks(256).all(|b| {
+                        let msgs: Vec<&[u8]> = b.iter().map(|(m, _)| m.as_slice()).collect();
+                        let ss: Vec<Signature> =
+                            b.iter().map(|(_, s)| Signature::from_bytes(s)).collect();
+                        let ks = vec![vk; b.len()];
+                        ed25519_dalek::verify_batch(&msgs, &ss, &ks).is_ok()
+                    })
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .all(|h| h.join().unwrap_or(false))
+    });
+    let bare_batch = rate(events, t.elapsed());
+    writeln!(out, "bare batch verify: {bare_batch:>10.0} signatures/s (batches of 256 on {cores} core(s), all ok: {ok})")?;
+
+    let key_bytes = vk.to_bytes();
+    let t = Instant::now();
+    let mut all = true;
+    for chunk in sigs.chunks(2048) {
+        let items: Vec<custody::SignatureItem<'_>> = chunk
+            .iter()
+            .map(|(m, s)| (&key_bytes, m.as_slice(), s))
+            .collect();
+        all &= custody::verify_signatures(&items).iter().all(|&b| b);
+    }
+    let bare_strict = rate(events, t.elapsed());
+    writeln!(out, "bare strict verify:{bare_strict:>10.0} signatures/s (verify_strict on {cores} core(s), all ok: {all})")?;
+    std::fs::remove_dir_all(dir).map_err(io(dir))?;
+    Ok(Row {
+        size,
+        append,
+        sign_store,
+        verify,
+        verify_peak_mb,
+        bare_batch,
+        bare_strict,
+        file_mb,
+    })
 }
