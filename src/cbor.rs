@@ -63,7 +63,7 @@ pub(crate) fn encode(value: &Value) -> Result<Vec<u8>, CborError> {
     Ok(out)
 }
 
-fn head(major: u8, n: u64, out: &mut Vec<u8>) {
+pub(crate) fn head(major: u8, n: u64, out: &mut Vec<u8>) {
     let m = major << 5;
     if n < 24 {
         out.push(m | n as u8);
@@ -146,6 +146,50 @@ fn encode_into(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), Cbo
     Ok(())
 }
 
+/// Encodes a JSON value straight to deterministic CBOR, the same bytes
+/// `encode` gives for its CBOR counterpart, without building that value.
+/// Text keys sort by (length, bytes), which is bytewise order of their
+/// encodings.
+pub(crate) fn encode_json(v: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value as J;
+    match v {
+        J::Null => out.push(0xf6),
+        J::Bool(false) => out.push(0xf4),
+        J::Bool(true) => out.push(0xf5),
+        J::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                head(0, u, out);
+            } else if let Some(i) = n.as_i64() {
+                // Negative: CBOR stores -1 - i.
+                head(1, (-1 - i128::from(i)) as u64, out);
+            } else {
+                // serde_json numbers that are not integers are finite floats.
+                let _ = encode_float(n.as_f64().unwrap_or(0.0), out);
+            }
+        }
+        J::String(s) => {
+            head(3, s.len() as u64, out);
+            out.extend_from_slice(s.as_bytes());
+        }
+        J::Array(a) => {
+            head(4, a.len() as u64, out);
+            for x in a {
+                encode_json(x, out);
+            }
+        }
+        J::Object(o) => {
+            let mut keys: Vec<(&String, &serde_json::Value)> = o.iter().collect();
+            keys.sort_by(|a, b| (a.0.len(), a.0.as_bytes()).cmp(&(b.0.len(), b.0.as_bytes())));
+            head(5, keys.len() as u64, out);
+            for (k, x) in keys {
+                head(3, k.len() as u64, out);
+                out.extend_from_slice(k.as_bytes());
+                encode_json(x, out);
+            }
+        }
+    }
+}
+
 fn encode_float(f: f64, out: &mut Vec<u8>) -> Result<(), CborError> {
     if !f.is_finite() {
         return Err(CborError::Unencodable("NaN or infinite float"));
@@ -217,6 +261,18 @@ mod tests {
             Err(CborError::Malformed(_))
         ));
         assert!(matches!(canon(""), Err(CborError::Malformed(_))));
+    }
+
+    #[test]
+    fn json_encoding_matches_value_encoding() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"zz":1,"a":[-1,-300,0.5,1e300,true,null,"x"],"bb":{"k":18446744073709551615,"j":-9223372036854775808}}"#,
+        )
+        .unwrap();
+        let mut direct = Vec::new();
+        encode_json(&v, &mut direct);
+        assert_eq!(direct, encode(&crate::json::to_cbor(&v)).unwrap());
+        assert!(decode_canonical(&direct).is_ok());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use crate::cbor::{self, CborError};
 use crate::error::Reason;
 use crate::event::Event;
-use ciborium::value::{Integer, Value};
+use ciborium::value::Value;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
@@ -18,6 +18,8 @@ use sha2::{Digest, Sha256};
 pub const FORMAT_VERSION: u64 = 1;
 /// Largest entry, in bytes, that is written or accepted.
 pub const MAX_ENTRY_SIZE: usize = 64 * 1024;
+/// The fewest bytes an entry adds around its encoded event.
+pub(crate) const MIN_OVERHEAD: usize = 212;
 /// Prefixed to the body bytes to form the signed message.
 pub const SIGNATURE_DOMAIN: &[u8] = b"custody/v1/entry-signature\0";
 /// Prefixed to the entry bytes to form the hashed message.
@@ -243,42 +245,75 @@ pub(crate) struct Header {
     pub time: u64,
 }
 
+/// Encodes an event for an entry body: the deterministic CBOR of its JSON.
+pub(crate) fn encode_event(event: &Json) -> Vec<u8> {
+    let mut out = Vec::new();
+    cbor::encode_json(event, &mut out);
+    out
+}
+
 /// Encodes and signs a new entry. Returns its bytes, or a message when the
 /// result would exceed [`MAX_ENTRY_SIZE`].
 pub(crate) fn build(key: &SigningKey, header: &Header, event: &Json) -> Result<Vec<u8>, String> {
-    let opt = |h: Option<Hash>| h.map_or(Value::Null, |h| Value::Bytes(h.to_vec()));
-    let body = Value::Map(vec![
-        (
-            Value::Text("v".into()),
-            Value::Integer(Integer::from(FORMAT_VERSION)),
-        ),
-        (
-            Value::Text("seq".into()),
-            Value::Integer(Integer::from(header.seq)),
-        ),
-        (Value::Text("prev".into()), opt(header.prev)),
-        (
-            Value::Text("time".into()),
-            Value::Integer(Integer::from(header.time)),
-        ),
-        (Value::Text("event".into()), crate::json::to_cbor(event)),
-        (Value::Text("ledger".into()), opt(header.ledger)),
-        (
-            Value::Text("signer".into()),
-            Value::Bytes(key.verifying_key().as_bytes().to_vec()),
-        ),
-    ]);
-    let body = cbor::encode(&body).map_err(|e| format!("cannot encode event: {e:?}"))?;
-    // Refuse early, before paying for a signature, when the body alone is too big.
-    if body.len() + 70 > MAX_ENTRY_SIZE {
-        return Err(too_large(body.len() + 70));
+    build_encoded(
+        key,
+        &key.verifying_key().to_bytes(),
+        header,
+        &encode_event(event),
+    )
+}
+
+/// As [`build`], for an event already encoded by [`encode_event`]. The body
+/// map is written directly, its keys in deterministic order: v, seq, prev,
+/// time, event, ledger, signer.
+pub(crate) fn build_encoded(
+    key: &SigningKey,
+    signer: &[u8; 32],
+    header: &Header,
+    event: &[u8],
+) -> Result<Vec<u8>, String> {
+    let size = SIGNATURE_DOMAIN.len() + event.len() + 160;
+    if size > MAX_ENTRY_SIZE + SIGNATURE_DOMAIN.len() {
+        return Err(too_large(size - SIGNATURE_DOMAIN.len()));
     }
-    let sig = key.sign(&signed_message(&body));
-    let entry = cbor::encode(&Value::Array(vec![
-        Value::Bytes(body),
-        Value::Bytes(sig.to_bytes().to_vec()),
-    ]))
-    .map_err(|e| format!("cannot encode entry: {e:?}"))?;
+    // The signed message, with the body right after the domain prefix.
+    let mut msg = Vec::with_capacity(size);
+    msg.extend_from_slice(SIGNATURE_DOMAIN);
+    let text = |s: &str, out: &mut Vec<u8>| {
+        cbor::head(3, s.len() as u64, out);
+        out.extend_from_slice(s.as_bytes());
+    };
+    let hash = |h: Option<Hash>, out: &mut Vec<u8>| match h {
+        Some(h) => {
+            cbor::head(2, 32, out);
+            out.extend_from_slice(&h);
+        }
+        None => out.push(0xf6),
+    };
+    cbor::head(5, 7, &mut msg);
+    text("v", &mut msg);
+    cbor::head(0, FORMAT_VERSION, &mut msg);
+    text("seq", &mut msg);
+    cbor::head(0, header.seq, &mut msg);
+    text("prev", &mut msg);
+    hash(header.prev, &mut msg);
+    text("time", &mut msg);
+    cbor::head(0, header.time, &mut msg);
+    text("event", &mut msg);
+    msg.extend_from_slice(event);
+    text("ledger", &mut msg);
+    hash(header.ledger, &mut msg);
+    text("signer", &mut msg);
+    cbor::head(2, 32, &mut msg);
+    msg.extend_from_slice(signer);
+    let sig = key.sign(&msg);
+    let body = &msg[SIGNATURE_DOMAIN.len()..];
+    let mut entry = Vec::with_capacity(body.len() + 72);
+    cbor::head(4, 2, &mut entry);
+    cbor::head(2, body.len() as u64, &mut entry);
+    entry.extend_from_slice(body);
+    cbor::head(2, 64, &mut entry);
+    entry.extend_from_slice(&sig.to_bytes());
     if entry.len() > MAX_ENTRY_SIZE {
         return Err(too_large(entry.len()));
     }

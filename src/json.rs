@@ -6,7 +6,9 @@
 //! ways for everything an event may hold, so `log --json` prints an event as
 //! it was appended.
 
-use ciborium::value::{Integer, Value as Cbor};
+#[cfg(test)]
+use ciborium::value::Integer;
+use ciborium::value::Value as Cbor;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value as Json};
 
@@ -95,7 +97,8 @@ pub(crate) fn depth(v: &Json) -> usize {
     max
 }
 
-/// JSON to CBOR. Callers bound the depth first (`depth`).
+/// JSON to CBOR values; the writer uses `cbor::encode_json`, tests compare.
+#[cfg(test)]
 pub(crate) fn to_cbor(v: &Json) -> Cbor {
     match v {
         Json::Null => Cbor::Null,

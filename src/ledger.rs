@@ -82,10 +82,73 @@ pub fn append<R: BufRead>(path: &Path, key: &SigningKey, input: R) -> Result<App
             e.error.message
         ))
     })?;
-    let mut seq = replay.entries;
-    let mut prev = replay.head;
+    let first = replay.entries;
     let id = replay.id;
-    let mut batch = Vec::new();
+    // Two stages: this thread reads, checks and encodes each event while
+    // another signs and chains the ones before it (each entry's hash is
+    // needed for the next, so signing itself is sequential).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, u64, Vec<u8>)>(1024);
+    let signer_thread = |rx: std::sync::mpsc::Receiver<(usize, u64, Vec<u8>)>| {
+        let mut prev = replay.head;
+        let mut batch = Vec::new();
+        for (line, seq, event) in rx {
+            let header = Header {
+                seq,
+                prev: Some(prev),
+                ledger: Some(id),
+                time: now(),
+            };
+            let bytes =
+                entry::build_encoded(key, &signer, &header, &event).map_err(|m| (line, m))?;
+            prev = entry_hash(&bytes);
+            batch.push(bytes);
+        }
+        Ok::<_, (usize, String)>((batch, prev))
+    };
+    let (read, signed) = std::thread::scope(|s| {
+        let handle = s.spawn(move || signer_thread(rx));
+        let read = read_events(input, &mut state, &signer, first, &tx);
+        drop(tx);
+        (read, handle.join())
+    });
+    let (batch, head) = match (read, signed) {
+        (Ok(()), Ok(Ok(done))) => done,
+        // Both stages may have stopped; the earlier line is the one to report.
+        (read, Ok(Err((line, message)))) => {
+            let sign_err = InputError {
+                line,
+                field: String::new(),
+                message,
+            };
+            return Err(match read {
+                Err(Error::Input(r)) if r.line < line => Error::Input(r),
+                _ => Error::Input(sign_err),
+            });
+        }
+        (Err(e), _) => return Err(e),
+        (Ok(()), Err(_)) => return Err(Error::Store("internal: the signing thread failed".into())),
+    };
+    if !batch.is_empty() {
+        store.append(first, &batch, head)?;
+        store.close_after_write()?;
+    }
+    Ok(AppendReport {
+        appended: batch.len() as u64,
+        entries: first + batch.len() as u64,
+        head,
+    })
+}
+
+/// Reads, checks and encodes the events of `input`, numbering them from
+/// `first`, and sends them on to be signed.
+fn read_events<R: BufRead>(
+    input: R,
+    state: &mut crate::rules::State,
+    signer: &[u8; 32],
+    first: u64,
+    tx: &std::sync::mpsc::SyncSender<(usize, u64, Vec<u8>)>,
+) -> Result<(), Error> {
+    let mut seq = first;
     let mut reader = input.take(0);
     let mut line_no = 0usize;
     let mut buf = Vec::new();
@@ -97,7 +160,7 @@ pub fn append<R: BufRead>(path: &Path, key: &SigningKey, input: R) -> Result<App
             .read_until(b'\n', &mut buf)
             .map_err(|e| Error::io(Path::new("<input>"), e))?;
         if n == 0 {
-            break;
+            return Ok(());
         }
         line_no += 1;
         let bad = |field: &str, message: String| {
@@ -119,28 +182,28 @@ pub fn append<R: BufRead>(path: &Path, key: &SigningKey, input: R) -> Result<App
             crate::json::parse_strict(text).map_err(|m| bad("", format!("invalid JSON: {m}")))?;
         let event = Event::from_json(&json, false).map_err(|e| bad(&e.field, e.message))?;
         state
-            .apply(seq, &signer, &event)
+            .apply(seq, signer, &event)
             .map_err(|e| bad(&e.error.field, e.error.message))?;
-        let header = Header {
-            seq,
-            prev: Some(prev),
-            ledger: Some(id),
-            time: now(),
-        };
-        let bytes = entry::build(key, &header, &json).map_err(|m| bad("", m))?;
-        prev = entry_hash(&bytes);
-        batch.push(bytes);
+        let encoded = entry::encode_event(&json);
+        // An event that cannot fit is refused here, with its line, before
+        // signing; the signing stage checks the exact size.
+        if encoded.len() + crate::entry::MIN_OVERHEAD > crate::entry::MAX_ENTRY_SIZE {
+            return Err(bad(
+                "",
+                format!(
+                    "the entry would be over {} bytes, more than the {}-byte limit; \
+                     reference large content by digest and uri instead of embedding it",
+                    encoded.len() + crate::entry::MIN_OVERHEAD,
+                    crate::entry::MAX_ENTRY_SIZE
+                ),
+            ));
+        }
+        if tx.send((line_no, seq, encoded)).is_err() {
+            // The signing stage stopped on an error; it reports it.
+            return Ok(());
+        }
         seq += 1;
     }
-    if !batch.is_empty() {
-        store.append(replay.entries, &batch, prev)?;
-        store.close_after_write()?;
-    }
-    Ok(AppendReport {
-        appended: batch.len() as u64,
-        entries: seq,
-        head: prev,
-    })
 }
 
 fn head_mismatch(v: &VerifiedLedger, stored: u64) -> Error {

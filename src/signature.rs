@@ -15,44 +15,48 @@ use std::collections::HashMap;
 /// One signature to check: public key, message, signature.
 pub type SignatureItem<'a> = (&'a [u8; 32], &'a [u8], &'a [u8; 64]);
 
-/// Decompressed keys, kept across calls; a ledger has few signers.
+/// Decompressed keys, kept across chunks; a ledger has few signers.
 #[derive(Default)]
 pub(crate) struct KeyCache(HashMap<[u8; 32], Option<VerifyingKey>>);
 
 impl KeyCache {
-    fn prepare(&mut self, items: &[SignatureItem<'_>]) {
-        for (k, _, _) in items {
-            self.0
-                .entry(**k)
-                .or_insert_with(|| VerifyingKey::from_bytes(k).ok());
-        }
+    /// The key, or `None` when the bytes are not a curve point.
+    pub fn get(&mut self, k: &[u8; 32]) -> Option<VerifyingKey> {
+        *self
+            .0
+            .entry(*k)
+            .or_insert_with(|| VerifyingKey::from_bytes(k).ok())
     }
 }
 
-/// Checks every item with `verify_strict` semantics, on all cores, and
-/// returns one verdict per item, in order.
-pub fn verify_signatures(items: &[SignatureItem<'_>]) -> Vec<bool> {
-    verify_with_cache(&mut KeyCache::default(), items)
+/// One prepared check, owned so it can move to another thread.
+pub(crate) struct Job {
+    pub key: Option<VerifyingKey>,
+    pub message: Vec<u8>,
+    pub signature: [u8; 64],
 }
 
-pub(crate) fn verify_with_cache(cache: &mut KeyCache, items: &[SignatureItem<'_>]) -> Vec<bool> {
-    cache.prepare(items);
-    let keys = &cache.0;
-    let check = |(k, msg, sig): &SignatureItem<'_>| -> bool {
-        match keys.get(*k) {
-            Some(Some(vk)) => vk.verify_strict(msg, &Signature::from_bytes(sig)).is_ok(),
-            _ => false,
-        }
-    };
+fn check(job: &Job) -> bool {
+    match &job.key {
+        Some(vk) => vk
+            .verify_strict(&job.message, &Signature::from_bytes(&job.signature))
+            .is_ok(),
+        None => false,
+    }
+}
+
+/// Checks every job with `verify_strict`, on all cores; one verdict per
+/// job, in order.
+pub(crate) fn verify_jobs(jobs: &[Job]) -> Vec<bool> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    if threads == 1 || items.len() < 64 {
-        return items.iter().map(check).collect();
+    if threads == 1 || jobs.len() < 64 {
+        return jobs.iter().map(check).collect();
     }
-    let per = items.len().div_ceil(threads);
+    let per = jobs.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
+        let handles: Vec<_> = jobs
             .chunks(per)
             .map(|part| {
                 (
@@ -67,4 +71,19 @@ pub(crate) fn verify_with_cache(cache: &mut KeyCache, items: &[SignatureItem<'_>
             .flat_map(|(n, h)| h.join().unwrap_or_else(|_| vec![false; n]))
             .collect()
     })
+}
+
+/// Checks every item with `verify_strict` semantics, on all cores, and
+/// returns one verdict per item, in order.
+pub fn verify_signatures(items: &[SignatureItem<'_>]) -> Vec<bool> {
+    let mut cache = KeyCache::default();
+    let jobs: Vec<Job> = items
+        .iter()
+        .map(|(k, m, s)| Job {
+            key: cache.get(k),
+            message: m.to_vec(),
+            signature: **s,
+        })
+        .collect();
+    verify_jobs(&jobs)
 }

@@ -11,7 +11,7 @@ use crate::entry::{Hash, ParsedEntry};
 use crate::error::{Error, Invalid, Reason, VerifyError};
 use crate::event::{Event, EventKind};
 use crate::rules::State;
-use crate::signature::{verify_with_cache, KeyCache, SignatureItem};
+use crate::signature::{verify_jobs, Job, KeyCache};
 use serde_json::Value as Json;
 
 /// Entries per chunk, and bytes per chunk, before signatures are checked.
@@ -163,6 +163,10 @@ impl Chain {
 
     /// Runs the whole source through the checks, handing each verified
     /// entry to `sink` in order.
+    ///
+    /// A pipeline: while the signatures of one chunk are checked on the
+    /// worker threads, this thread applies the rules to the chunk before
+    /// and parses the chunk after.
     pub fn run<I>(
         mut self,
         source: I,
@@ -175,97 +179,44 @@ impl Chain {
         if source.peek().is_none() {
             return Err(self.fail(0, Reason::Empty, "the ledger has no entries"));
         }
-        loop {
-            let mut chunk: Vec<ParsedEntry> = Vec::new();
-            let mut bytes = 0usize;
-            let mut stop: Option<(u64, Reason, String)> = None;
-            let mut done = false;
-            while chunk.len() < CHUNK_ENTRIES && bytes < CHUNK_BYTES {
-                let seq = self.count + chunk.len() as u64;
-                let frame = match source.next() {
-                    None => {
-                        done = true;
-                        break;
-                    }
-                    Some(f) => f?,
+        let mut reader = ChunkReader {
+            next_seq: 0,
+            prev: None,
+            id: None,
+        };
+        std::thread::scope(|s| -> Result<(), Error> {
+            let mut pending = None;
+            loop {
+                let chunk = reader.read(&mut source)?;
+                let jobs: Option<Vec<Job>> = match self.signatures {
+                    Signatures::Check => Some(
+                        chunk
+                            .entries
+                            .iter()
+                            .map(|p| Job {
+                                key: self.keys.get(&p.signer),
+                                message: p.signed_message(),
+                                signature: p.signature,
+                            })
+                            .collect(),
+                    ),
+                    Signatures::Skip => None,
                 };
-                let raw = match frame {
-                    Frame::Bytes(b) => b,
-                    Frame::Bad(r, d) => {
-                        stop = Some((seq, r, d));
-                        break;
-                    }
-                };
-                bytes += raw.len();
-                let parsed = match ParsedEntry::parse(raw) {
-                    Ok(p) => p,
-                    Err((r, d)) => {
-                        stop = Some((seq, r, d));
-                        break;
-                    }
-                };
-                let prev = chunk.last().map(|p| p.hash).or(self.head);
-                let id = self.id.or_else(|| chunk.first().map(|p| p.hash));
-                if let Err((r, d)) = link(&parsed, seq, prev, id) {
-                    stop = Some((seq, r, d));
+                let handle = jobs.map(|jobs| s.spawn(move || verify_jobs(&jobs)));
+                if let Some((prev, prev_handle)) = pending.take() {
+                    self.finish(prev, prev_handle, &mut sink)?;
+                }
+                let last = chunk.stop.is_some() || chunk.done;
+                pending = Some((chunk, handle));
+                if last {
                     break;
                 }
-                chunk.push(parsed);
             }
-            let sig_ok = match self.signatures {
-                Signatures::Check => self.check_signatures(&chunk),
-                Signatures::Skip => vec![true; chunk.len()],
-            };
-            for (p, ok) in chunk.into_iter().zip(sig_ok) {
-                let seq = p.seq;
-                if !ok {
-                    return Err(self.fail(
-                        seq,
-                        Reason::BadSignature,
-                        "the signature does not verify",
-                    ));
-                }
-                if seq == 0 {
-                    if let Some(pin) = self.opts.owner {
-                        if pin != p.signer {
-                            return Err(self.fail(
-                                0,
-                                Reason::OwnerMismatch,
-                                format!(
-                                    "the owner key is {}, not the pinned {}",
-                                    hex::encode(p.signer),
-                                    hex::encode(pin)
-                                ),
-                            ));
-                        }
-                    }
-                }
-                if let Err(e) = self.state.apply(seq, &p.signer, &p.event) {
-                    return Err(self.fail(seq, e.reason, e.error.to_string()));
-                }
-                if seq == 0 {
-                    self.id = Some(p.hash);
-                    self.owner = Some(p.signer);
-                }
-                self.count += 1;
-                self.head = Some(p.hash);
-                sink(VerifiedEntry {
-                    seq,
-                    hash: p.hash,
-                    signer: p.signer,
-                    time: p.time,
-                    event: p.event,
-                    event_json: p.event_json,
-                    bytes: p.bytes,
-                })?;
+            if let Some((prev, prev_handle)) = pending.take() {
+                self.finish(prev, prev_handle, &mut sink)?;
             }
-            if let Some((seq, r, d)) = stop {
-                return Err(self.fail(seq, r, d));
-            }
-            if done {
-                break;
-            }
-        }
+            Ok(())
+        })?;
         let (Some(head), Some(id), Some(owner)) = (self.head, self.id, self.owner) else {
             return Err(self.fail(0, Reason::Empty, "the ledger has no entries"));
         };
@@ -280,14 +231,137 @@ impl Chain {
         })
     }
 
-    fn check_signatures(&mut self, chunk: &[ParsedEntry]) -> Vec<bool> {
-        let messages: Vec<Vec<u8>> = chunk.iter().map(ParsedEntry::signed_message).collect();
-        let items: Vec<SignatureItem<'_>> = chunk
-            .iter()
-            .zip(&messages)
-            .map(|(p, m)| (&p.signer, m.as_slice(), &p.signature))
-            .collect();
-        verify_with_cache(&mut self.keys, &items)
+    /// Applies the signature verdicts and the rules to a parsed chunk, in
+    /// order, and hands out its entries.
+    fn finish(
+        &mut self,
+        chunk: Chunk,
+        verdicts: Option<std::thread::ScopedJoinHandle<'_, Vec<bool>>>,
+        sink: &mut impl FnMut(VerifiedEntry) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let n = chunk.entries.len();
+        let sig_ok = match verdicts {
+            // A worker that panicked fails its signatures, never passes them.
+            Some(h) => h.join().unwrap_or_else(|_| vec![false; n]),
+            None => vec![true; n],
+        };
+        for (p, ok) in chunk.entries.into_iter().zip(sig_ok) {
+            let seq = p.seq;
+            if !ok {
+                return Err(self.fail(seq, Reason::BadSignature, "the signature does not verify"));
+            }
+            if seq == 0 {
+                if let Some(pin) = self.opts.owner {
+                    if pin != p.signer {
+                        return Err(self.fail(
+                            0,
+                            Reason::OwnerMismatch,
+                            format!(
+                                "the owner key is {}, not the pinned {}",
+                                hex::encode(p.signer),
+                                hex::encode(pin)
+                            ),
+                        ));
+                    }
+                }
+            }
+            if let Err(e) = self.state.apply(seq, &p.signer, &p.event) {
+                return Err(self.fail(seq, e.reason, e.error.to_string()));
+            }
+            if seq == 0 {
+                self.id = Some(p.hash);
+                self.owner = Some(p.signer);
+            }
+            self.count += 1;
+            self.head = Some(p.hash);
+            sink(VerifiedEntry {
+                seq,
+                hash: p.hash,
+                signer: p.signer,
+                time: p.time,
+                event: p.event,
+                event_json: p.event_json,
+                bytes: p.bytes,
+            })?;
+        }
+        if let Some((seq, r, d)) = chunk.stop {
+            return Err(self.fail(seq, r, d));
+        }
+        Ok(())
+    }
+}
+
+/// A run of parsed, linked entries, and the framing or linking failure
+/// that ended it, if any.
+struct Chunk {
+    entries: Vec<ParsedEntry>,
+    stop: Option<(u64, Reason, String)>,
+    done: bool,
+}
+
+/// Parses entries and checks their place in the chain, ahead of the rules.
+struct ChunkReader {
+    next_seq: u64,
+    prev: Option<Hash>,
+    id: Option<Hash>,
+}
+
+impl ChunkReader {
+    fn read<I: Iterator<Item = Result<Frame, Error>>>(
+        &mut self,
+        source: &mut I,
+    ) -> Result<Chunk, Error> {
+        let mut entries: Vec<ParsedEntry> = Vec::new();
+        let mut bytes = 0usize;
+        while entries.len() < CHUNK_ENTRIES && bytes < CHUNK_BYTES {
+            let seq = self.next_seq;
+            let raw = match source.next() {
+                None => {
+                    return Ok(Chunk {
+                        entries,
+                        stop: None,
+                        done: true,
+                    })
+                }
+                Some(frame) => match frame? {
+                    Frame::Bytes(b) => b,
+                    Frame::Bad(r, d) => {
+                        return Ok(Chunk {
+                            entries,
+                            stop: Some((seq, r, d)),
+                            done: true,
+                        })
+                    }
+                },
+            };
+            bytes += raw.len();
+            let parsed = match ParsedEntry::parse(raw) {
+                Ok(p) => p,
+                Err((r, d)) => {
+                    return Ok(Chunk {
+                        entries,
+                        stop: Some((seq, r, d)),
+                        done: true,
+                    })
+                }
+            };
+            if let Err((r, d)) = link(&parsed, seq, self.prev, self.id) {
+                return Ok(Chunk {
+                    entries,
+                    stop: Some((seq, r, d)),
+                    done: true,
+                });
+            }
+            self.prev = Some(parsed.hash);
+            self.id = self.id.or(Some(parsed.hash));
+            self.next_seq += 1;
+            entries.push(parsed);
+        }
+        Ok(Chunk {
+            entries,
+            stop: None,
+            done: false,
+        })
     }
 }
 

@@ -482,3 +482,40 @@ fn invalid_utf8_and_overlong_lines_are_refused() {
     );
     assert!(before == snapshot(&f.path("L")));
 }
+
+/// Around the 64 KiB limit every event either appends and verifies, or is
+/// refused naming its line; never a crash, never an entry the verifier
+/// would refuse.
+#[test]
+fn events_at_the_size_limit() {
+    let f = Fixture::new();
+    let mut refused = 0;
+    let mut accepted = 0;
+    for (i, len) in (65_536 - 300..65_536 - 150).step_by(7).enumerate() {
+        let line = format!(
+            r#"{{"type":"artifact","id":"edge{i}","kind":"data","description":"{}"}}"#,
+            "d".repeat(len)
+        );
+        let r = f.append(
+            "owner.key",
+            &format!("{{\"type\":\"artifact\",\"id\":\"pad{i}\",\"kind\":\"data\"}}\n{line}\n"),
+        );
+        if r.code == 0 {
+            accepted += 1;
+        } else {
+            assert_eq!(r.code, 2);
+            assert!(
+                r.stderr.contains("line 2: ") && r.stderr.contains("byte limit"),
+                "{}",
+                r.stderr
+            );
+            refused += 1;
+        }
+    }
+    assert!(
+        accepted > 0 && refused > 0,
+        "{accepted} accepted, {refused} refused"
+    );
+    let r = common::custody(f.dir(), &["verify", "L", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
