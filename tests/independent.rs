@@ -1,6 +1,7 @@
 //! Runs the independent Python verifier (written from `schemas/FORMAT.md`
-//! alone) over the test vectors, and checks `schemas/event.schema.json`
-//! against what `custody append` accepts.
+//! alone) over the test vectors and over edge-case ledgers beside `custody
+//! verify`, and checks `schemas/event.schema.json` against what `custody
+//! append` accepts.
 //!
 //! Needs python3 with cbor2, PyNaCl and jsonschema. Without them the test
 //! prints why it was skipped and passes, unless CUSTODY_REQUIRE_PYTHON is
@@ -72,6 +73,19 @@ fn python_verifier_agrees_with_every_vector() {
         &py,
         &dir.join("tests/independent/verify.py"),
         &[&dir.join("tests/vectors")],
+    );
+}
+
+#[test]
+fn edge_cases_get_the_documented_verdict_from_both_verifiers() {
+    let Some(py) = python_or_skip("edge_cases_get_the_documented_verdict_from_both_verifiers")
+    else {
+        return;
+    };
+    run(
+        &py,
+        &root().join("tests/independent/differential.py"),
+        &[Path::new(env!("CARGO_BIN_EXE_custody"))],
     );
 }
 

@@ -238,6 +238,9 @@ class _Walk:
                     self.bad("negative bignum too large")
                 elif raw[0] == 0:
                     self.nc("bignum with leading zero bytes")
+                elif depth + 1 > MAX_NESTING:
+                    # Kept as a tag, whose content the encoder puts one level deeper.
+                    self.nc("bignum tag nested too deeply to re-encode")
                 self.tags.add(number)
                 return end
         if depth + 1 > MAX_NESTING:
