@@ -7,6 +7,7 @@
 //! prints why it was skipped and passes, unless CUSTODY_REQUIRE_PYTHON is
 //! set, in which case it fails.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -39,7 +40,9 @@ fn python_or_skip(test: &str) -> Option<String> {
              jsonschema is not available (pip install cbor2 pynacl jsonschema)"
         ),
         None => {
-            eprintln!("{test}: {SKIP_HINT}");
+            // Straight to the process's stderr, past the test harness's
+            // capture, so that the skip shows in a normal `cargo test` run.
+            let _ = writeln!(std::io::stderr(), "{test}: {SKIP_HINT}");
             None
         }
     }
