@@ -27,9 +27,29 @@ pub(crate) enum CborError {
 
 /// Decodes exactly one item filling all of `bytes`, and insists the bytes are
 /// its deterministic encoding.
+///
+/// Order: well-formedness (RFC 8949 appendix C, at most `MAX_DEPTH` levels
+/// of arrays, maps and tags) else `Malformed`; then any tag, or anything
+/// not in deterministic form, `NonCanonical`.
 pub(crate) fn decode_canonical(bytes: &[u8]) -> Result<Value, CborError> {
+    let mut walk = Walk {
+        b: bytes,
+        i: 0,
+        tags: false,
+    };
+    walk.item(1)?;
+    if walk.i != bytes.len() {
+        return Err(CborError::Malformed(format!(
+            "{} trailing byte(s) after the item",
+            bytes.len() - walk.i
+        )));
+    }
+    if walk.tags {
+        return Err(CborError::NonCanonical);
+    }
     let mut reader = bytes;
-    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH)
+    // The walk bounded the depth; ciborium's own limit is only a backstop.
+    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH + 16)
         .map_err(|e| CborError::Malformed(describe(&e)))?;
     if !reader.is_empty() {
         return Err(CborError::Malformed(format!(
@@ -42,6 +62,121 @@ pub(crate) fn decode_canonical(bytes: &[u8]) -> Result<Value, CborError> {
         return Err(CborError::NonCanonical);
     }
     Ok(value)
+}
+
+/// A well-formedness check over raw bytes that allocates nothing and
+/// never recurses deeper than `MAX_DEPTH`.
+struct Walk<'a> {
+    b: &'a [u8],
+    i: usize,
+    tags: bool,
+}
+
+impl Walk<'_> {
+    fn bad(&self, what: &str) -> CborError {
+        CborError::Malformed(format!("{what} at byte {}", self.i))
+    }
+
+    fn take(&mut self, n: u64) -> Result<(), CborError> {
+        let end = (self.i as u64)
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len() as u64)
+            .ok_or_else(|| self.bad("unexpected end of data"))?;
+        self.i = end as usize;
+        Ok(())
+    }
+
+    /// Reads a head: (major type, argument, indefinite).
+    fn head(&mut self) -> Result<(u8, u64, bool), CborError> {
+        let start = self.i;
+        let &ib = self
+            .b
+            .get(self.i)
+            .ok_or_else(|| self.bad("unexpected end of data"))?;
+        self.i += 1;
+        let (major, ai) = (ib >> 5, ib & 0x1f);
+        let arg = match ai {
+            0..=23 => u64::from(ai),
+            24..=27 => {
+                let n = 1usize << (ai - 24);
+                self.take(n as u64)?;
+                self.b[self.i - n..self.i]
+                    .iter()
+                    .fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
+            }
+            31 if matches!(major, 2..=5) => return Ok((major, 0, true)),
+            31 if major == 7 => {
+                self.i = start;
+                return Err(self.bad("unexpected break"));
+            }
+            _ => {
+                self.i = start;
+                return Err(self.bad("reserved or invalid additional information"));
+            }
+        };
+        if major == 7 && ai == 24 && arg < 32 {
+            self.i = start;
+            return Err(self.bad("simple value below 32 in two bytes"));
+        }
+        Ok((major, arg, false))
+    }
+
+    fn is_break(&self) -> bool {
+        self.b.get(self.i) == Some(&0xff)
+    }
+
+    fn item(&mut self, depth: usize) -> Result<(), CborError> {
+        let (major, arg, indefinite) = self.head()?;
+        match major {
+            0 | 1 | 7 => Ok(()),
+            2 | 3 if !indefinite => self.take(arg),
+            2 | 3 => {
+                while !self.is_break() {
+                    let (m, len, ind) = self.head()?;
+                    if m != major || ind {
+                        return Err(self.bad("bad chunk in an indefinite-length string"));
+                    }
+                    self.take(len)?;
+                }
+                self.i += 1;
+                Ok(())
+            }
+            4..=6 => {
+                if depth > MAX_DEPTH {
+                    return Err(CborError::Malformed("nested too deeply".into()));
+                }
+                if major == 6 {
+                    self.tags = true;
+                    return self.item(depth + 1);
+                }
+                let per = if major == 5 { 2 } else { 1 };
+                if indefinite {
+                    let mut n = 0u64;
+                    while !self.is_break() {
+                        self.item(depth + 1)?;
+                        n += 1;
+                    }
+                    if major == 5 && n % 2 == 1 {
+                        return Err(self.bad("map with a key and no value"));
+                    }
+                    self.i += 1;
+                } else {
+                    // Each item takes at least one byte: refuse counts the data cannot hold.
+                    let items = arg
+                        .checked_mul(per)
+                        .ok_or_else(|| self.bad("length too large"))?;
+                    if items > (self.b.len() - self.i) as u64 {
+                        return Err(self.bad("unexpected end of data"));
+                    }
+                    for _ in 0..items {
+                        self.item(depth + 1)?;
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(self.bad("invalid major type")),
+        }
+    }
 }
 
 fn describe<E: std::fmt::Debug>(e: &ciborium::de::Error<E>) -> String {
@@ -133,10 +268,9 @@ fn encode_into(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), Cbo
                 out.extend_from_slice(&v);
             }
         }
-        Value::Tag(tag, inner) => {
-            head(6, *tag, out);
-            encode_into(inner, out, depth + 1)?;
-        }
+        // The format uses no tags, so no tagged item has a deterministic
+        // encoding in it.
+        Value::Tag(..) => return Err(CborError::NonCanonical),
         Value::Bool(false) => out.push(0xf4),
         Value::Bool(true) => out.push(0xf5),
         Value::Null => out.push(0xf6),
@@ -251,6 +385,32 @@ mod tests {
         assert_eq!(canon("fb3ff0000000000000"), Err(CborError::NonCanonical));
         assert!(canon("fb3fb999999999999a").is_ok()); // 0.1 needs double
         assert!(matches!(canon("f97e00"), Err(CborError::Unencodable(_)))); // NaN
+    }
+
+    #[test]
+    fn two_byte_simple_values_and_reserved_heads_are_malformed() {
+        assert!(matches!(canon("f814"), Err(CborError::Malformed(_))));
+        assert!(matches!(canon("1c"), Err(CborError::Malformed(_))));
+        assert!(matches!(canon("ff"), Err(CborError::Malformed(_))));
+        assert!(matches!(
+            canon("5f4101ff").unwrap_err(),
+            CborError::NonCanonical
+        ));
+        assert!(matches!(canon("5f6101ff"), Err(CborError::Malformed(_))));
+        assert!(matches!(
+            canon("9b00000000ffffffff"),
+            Err(CborError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn tags_refused() {
+        assert_eq!(canon("c11a514b67b0"), Err(CborError::NonCanonical)); // 1(epoch time)
+        assert_eq!(
+            canon("c249010000000000000000"),
+            Err(CborError::NonCanonical)
+        ); // bignum
+        assert_eq!(canon("d8186161"), Err(CborError::NonCanonical));
     }
 
     #[test]

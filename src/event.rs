@@ -557,7 +557,15 @@ impl<'a> Fields<'a> {
 
     fn key(&mut self, name: &'static str) -> Result<[u8; 32], FieldError> {
         let s = self.req_str(name)?;
-        crate::keys::parse_public_hex(&s).map_err(|m| FieldError::new(name, m))
+        let k = crate::keys::parse_public_hex(&s).map_err(|m| FieldError::new(name, m))?;
+        // A key that is not a usable Ed25519 key could never sign: refuse it.
+        match ed25519_dalek::VerifyingKey::from_bytes(&k) {
+            Ok(vk) if !vk.is_weak() => Ok(k),
+            _ => Err(FieldError::new(
+                name,
+                "is not a usable Ed25519 public key (not a curve point, or of small order)",
+            )),
+        }
     }
 
     fn license(&mut self) -> Result<License, FieldError> {

@@ -181,6 +181,15 @@ fn read_events<R: BufRead>(
         let json =
             crate::json::parse_strict(text).map_err(|m| bad("", format!("invalid JSON: {m}")))?;
         let event = Event::from_json(&json, false).map_err(|e| bad(&e.field, e.message))?;
+        if let crate::event::EventKind::License {
+            license: crate::event::License::Spdx(expr),
+            ..
+        } = &event.kind
+        {
+            // Only known licenses can be scored; the verifier does not insist,
+            // so that ledgers stay valid under other registry versions.
+            crate::registry::check_known(expr).map_err(|m| bad("license", m))?;
+        }
         state
             .apply(seq, signer, &event)
             .map_err(|e| bad(&e.error.field, e.error.message))?;

@@ -19,6 +19,8 @@ mod json;
 mod keys;
 mod ledger;
 mod license;
+mod openness;
+mod registry;
 mod rules;
 mod signature;
 mod source;
@@ -39,6 +41,8 @@ pub use ledger::{
     append, export, import, init, sign_entry, verify, verify_bytes, AppendReport, EntryHeader,
 };
 pub use license::Expr as LicenseExpr;
+pub use openness::{openness, ArtifactLevel, ComponentLevel, Level, Openness};
+pub use registry::{registry, Registry, RegistryLicense};
 pub use signature::{verify_signatures, SignatureItem};
 pub use time::rfc3339;
 pub use verify::{VerifiedEntry, VerifiedLedger, VerifyOptions};

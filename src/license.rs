@@ -157,7 +157,11 @@ impl Parser<'_> {
         }
         let exception = if self.peek() == Some("WITH") {
             self.i += 1;
-            Some(self.id("an exception identifier after WITH")?)
+            let e = self.id("an exception identifier after WITH")?;
+            if e.contains('+') {
+                return Err(format!("`{e}` is not an exception identifier"));
+            }
+            Some(e)
         } else {
             None
         };

@@ -18,6 +18,7 @@ enum Standing {
 /// An artifact as the chain knows it so far.
 #[derive(Debug, Clone)]
 pub(crate) struct ArtifactState {
+    pub id: String,
     pub kind: Kind,
     /// Entry that declared it.
     pub declared: u64,
@@ -177,6 +178,7 @@ impl State {
                     .map_err(|_| rule("id", "too many artifacts"))?;
                 self.index.insert(id.clone(), n);
                 self.artifacts.push(ArtifactState {
+                    id: id.clone(),
                     kind: *kind,
                     declared: seq,
                     producer: None,

@@ -187,7 +187,17 @@ impl Chain {
         std::thread::scope(|s| -> Result<(), Error> {
             let mut pending = None;
             loop {
-                let chunk = reader.read(&mut source)?;
+                let chunk = match reader.read(&mut source) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // A read error comes after every entry already read:
+                        // finish those first, so an earlier bad entry wins.
+                        if let Some((prev, prev_handle)) = pending.take() {
+                            self.finish(prev, prev_handle, &mut sink)?;
+                        }
+                        return Err(e);
+                    }
+                };
                 let jobs: Option<Vec<Job>> = match self.signatures {
                     Signatures::Check => Some(
                         chunk

@@ -77,6 +77,18 @@ pub enum Command {
         /// The ledger directory to create (must not exist).
         ledger: PathBuf,
     },
+    /// Verify ledgers and derive each pipeline component's openness level.
+    Openness {
+        /// Ledger directories or exported files.
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+        /// Print JSON: one object, or an array for several ledgers.
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// Print a Markdown table and legend for a model card.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Build, verify and export an example ledger for a small model release.
     Demo {
         /// Directory to build it in (must be absent or empty); a new

@@ -28,8 +28,8 @@ const STAGES: [(&str, &str, &str); 4] = [
 {"type":"transformation","operation":"filter","inputs":["cc-dedup"],"outputs":["cc-filtered"],"tool":"quality-filter 1.2","parameters":{"lang":"en","min_words":50,"max_perplexity":1500}}
 {"type":"artifact","id":"cc-clean","kind":"data","digest":"sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210","size":96636764160}
 {"type":"transformation","operation":"pii-scrub","inputs":["cc-filtered"],"outputs":["cc-clean"],"tool":"pii-scrubber 2.0","parameters":{"entities":["email","phone","ip"]}}
-{"type":"artifact","id":"teacher-13b","kind":"weights","uri":"https://models.example.org/teacher-13b","description":"instruction-tuned teacher model"}
-{"type":"license","artifact":"teacher-13b","license":"Apache-2.0"}
+{"type":"artifact","id":"teacher-13b","kind":"weights","uri":"https://models.example.org/teacher-13b","description":"instruction-tuned teacher model, Llama 2 based"}
+{"type":"license","artifact":"teacher-13b","license":"LicenseRef-Llama-2"}
 {"type":"release","artifact":"teacher-13b","access":"public"}
 {"type":"artifact","id":"seed-instructions","kind":"data","digest":"sha256:aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999","description":"2,000 instructions written by the lab's annotators"}
 {"type":"license","artifact":"seed-instructions","license":"CC-BY-4.0"}
@@ -200,6 +200,16 @@ pub fn run(out: &mut impl Write, dir: Option<PathBuf>) -> Result<(), Failure> {
         "   owner: {} (pinned, matches)",
         hex::encode(v.owner())
     )?;
+    writeln!(
+        out,
+        "\n6. the openness of each pipeline component, as `custody openness` derives it:"
+    )?;
+    let o = custody::openness(&v);
+    let mut table = Vec::new();
+    crate::openness::text(&mut table, &[&o]).map_err(io(Path::new("<memory>")))?;
+    for l in String::from_utf8_lossy(&table).lines() {
+        writeln!(out, "{}", format!("   {l}").trim_end())?;
+    }
     writeln!(out, "\nfiles:")?;
     writeln!(out, "   ledger directory  {}", ledger.display())?;
     writeln!(out, "   release file      {}", export.display())?;
@@ -213,5 +223,6 @@ pub fn run(out: &mut impl Write, dir: Option<PathBuf>) -> Result<(), Failure> {
         hex::encode(owner)
     )?;
     writeln!(out, "   custody log {} --json", export.display())?;
+    writeln!(out, "   custody openness {} --markdown", export.display())?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod demo;
+mod openness;
 mod output;
 
 use clap::Parser;
@@ -174,6 +175,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ledger.display(),
                 hex::encode(v.head())
             )?;
+        }
+        Command::Openness {
+            sources,
+            json,
+            markdown,
+        } => {
+            let format = if json {
+                openness::Format::Json
+            } else if markdown {
+                openness::Format::Markdown
+            } else {
+                openness::Format::Text
+            };
+            openness::run(&mut out, &sources, format)?;
         }
         Command::Demo { dir } => demo::run(&mut out, dir)?,
         Command::Bench { sizes, dir } => bench::run(&mut out, &sizes, dir)?,

@@ -51,7 +51,7 @@ pub fn verify(
                 "entries": inv.entries,
                 "head": inv.head.map(hex::encode),
                 "owner": inv.owner.map(hex::encode),
-                "pinned": false,
+                "pinned": pinned && inv.owner.is_some() && inv.error.reason != custody::Reason::OwnerMismatch,
                 "error": {
                     "seq": inv.error.seq,
                     "reason": inv.error.reason.code(),
@@ -59,7 +59,6 @@ pub fn verify(
                 },
             });
             writeln!(out, "{obj}")?;
-            let _ = pinned;
             Err(Failure::Reported)
         }
         Err(e) => Err(Failure::Lib(e)),
