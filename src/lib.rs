@@ -19,6 +19,7 @@ mod json;
 mod keys;
 mod ledger;
 mod license;
+mod merkle;
 mod openness;
 mod registry;
 mod rules;
@@ -41,6 +42,10 @@ pub use ledger::{
     append, export, import, init, sign_entry, verify, verify_bytes, AppendReport, EntryHeader,
 };
 pub use license::Expr as LicenseExpr;
+pub use merkle::{
+    consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash, root, verify_consistency,
+    verify_inclusion, CompactRange, MemoryTree, Nodes, ProofError, TreeHash,
+};
 pub use openness::{openness, ArtifactLevel, ComponentLevel, Level, Openness};
 pub use registry::{registry, Registry, RegistryLicense};
 pub use signature::{verify_signatures, SignatureItem};
