@@ -119,6 +119,12 @@ pub enum Reason {
     OwnerMismatch,
     /// The stored head record disagrees with the entries.
     HeadMismatch,
+    /// The ledger has fewer entries than a checkpoint it must be consistent with.
+    Truncated,
+    /// The ledger's tree at a checkpoint's size has another root: history was rewritten.
+    Fork,
+    /// The checkpoint names another log (origin).
+    ForeignCheckpoint,
 }
 
 impl Reason {
@@ -142,6 +148,9 @@ impl Reason {
             Reason::RuleViolation => "rule-violation",
             Reason::OwnerMismatch => "owner-mismatch",
             Reason::HeadMismatch => "head-mismatch",
+            Reason::Truncated => "truncated",
+            Reason::Fork => "fork",
+            Reason::ForeignCheckpoint => "foreign-checkpoint",
         }
     }
 }

@@ -12,6 +12,7 @@
 )]
 
 mod cbor;
+mod checkpoint;
 mod entry;
 mod error;
 mod event;
@@ -27,8 +28,10 @@ mod signature;
 mod source;
 mod store;
 mod time;
+mod tlog;
 mod verify;
 
+pub use checkpoint::{open_note, sign_note, Checkpoint, TlogProof, VerifierKey};
 pub use entry::{
     decode_entry, entry_hash, Hash, UnverifiedEntry, FORMAT_VERSION, HASH_DOMAIN, MAX_ENTRY_SIZE,
     SIGNATURE_DOMAIN,
@@ -50,6 +53,10 @@ pub use openness::{openness, ArtifactLevel, ComponentLevel, Level, Openness};
 pub use registry::{registry, Registry, RegistryLicense};
 pub use signature::{verify_signatures, SignatureItem};
 pub use time::rfc3339;
+pub use tlog::{
+    checkpoint, default_origin, prove_consistency, prove_inclusion, verify_proof,
+    verify_with_checkpoint, ProofCheckpoint, ProvenEntry,
+};
 pub use verify::{VerifiedEntry, VerifiedLedger, VerifyOptions};
 
 /// Re-exported so callers name the same key type.

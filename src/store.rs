@@ -7,12 +7,14 @@
 
 use crate::entry::Hash;
 use crate::error::Error;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const FORMAT_KEY: &[u8] = b"format";
 const FORMAT_VALUE: &[u8] = b"custody-ledger-v1";
 const HEAD_KEY: &[u8] = b"head";
+const TREE_KEY: &[u8] = b"tree";
 /// How long to wait for another process to release the ledger.
 const LOCK_WAIT: Duration = Duration::from_secs(3);
 
@@ -141,19 +143,114 @@ impl Store {
             .map(|r| r.map(|(_, v)| v.to_vec()).map_err(store_err))
     }
 
-    /// Appends `entries` as numbers `first..`, with the new head, atomically
-    /// and durably.
+    /// Appends `entries` as numbers `first..`, with the new head and the
+    /// Merkle tree nodes they complete, atomically and durably.
     pub fn append(&self, first: u64, entries: &[Vec<u8>], head: Hash) -> Result<(), Error> {
         let mut batch = sled::Batch::default();
+        let mut start = self.tree_size()?;
+        let mut pending: Vec<Vec<u8>> = Vec::new();
+        if start < first {
+            // A ledger written before the tree was kept: catch it up first.
+            for seq in start..first {
+                let e = self
+                    .db
+                    .get(entry_key(seq))
+                    .map_err(store_err)?
+                    .ok_or_else(|| Error::Store(format!("entry {seq} is missing")))?;
+                pending.push(e.to_vec());
+            }
+        } else {
+            start = first;
+        }
+        let mut nodes = NodeWriter {
+            store: self,
+            fresh: HashMap::new(),
+        };
+        for (i, e) in pending.iter().chain(entries.iter()).enumerate() {
+            nodes.add_leaf(start + i as u64, crate::merkle::leaf_hash(e))?;
+        }
+        for (key, hash) in nodes.fresh {
+            batch.insert(&key[..], &hash[..]);
+        }
         for (i, e) in entries.iter().enumerate() {
             batch.insert(&entry_key(first + i as u64)[..], e.as_slice());
         }
+        let size = first + entries.len() as u64;
+        batch.insert(TREE_KEY, &size.to_be_bytes()[..]);
         let mut h = Vec::with_capacity(40);
-        h.extend_from_slice(&(first + entries.len() as u64).to_be_bytes());
+        h.extend_from_slice(&size.to_be_bytes());
         h.extend_from_slice(&head);
         batch.insert(HEAD_KEY, h);
         self.db.apply_batch(batch).map_err(store_err)?;
         self.db.flush().map_err(store_err)?;
+        Ok(())
+    }
+
+    /// Number of leaves whose tree nodes are stored.
+    pub fn tree_size(&self) -> Result<u64, Error> {
+        match self.db.get(TREE_KEY).map_err(store_err)? {
+            None => Ok(0),
+            Some(v) => <[u8; 8]>::try_from(v.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(|_| Error::Store("tree record has the wrong length".into())),
+        }
+    }
+
+    /// One entry's bytes.
+    pub fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .db
+            .get(entry_key(seq))
+            .map_err(store_err)?
+            .map(|v| v.to_vec()))
+    }
+}
+
+fn node_key(level: u8, index: u64) -> [u8; 10] {
+    let mut k = [0u8; 10];
+    k[0] = b'm';
+    k[1] = level;
+    k[2..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+impl crate::merkle::Nodes for Store {
+    fn node(&self, level: u8, index: u64) -> Result<crate::merkle::TreeHash, String> {
+        let v = self
+            .db
+            .get(node_key(level, index))
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("tree node {level}/{index} is missing"))?;
+        <[u8; 32]>::try_from(v.as_ref())
+            .map_err(|_| format!("tree node {level}/{index} is damaged"))
+    }
+}
+
+/// Computes the nodes new leaves complete: a leaf, then each parent whose
+/// right child it completes.
+struct NodeWriter<'a> {
+    store: &'a Store,
+    fresh: HashMap<[u8; 10], [u8; 32]>,
+}
+
+impl NodeWriter<'_> {
+    fn get(&self, level: u8, index: u64) -> Result<[u8; 32], Error> {
+        if let Some(h) = self.fresh.get(&node_key(level, index)) {
+            return Ok(*h);
+        }
+        crate::merkle::Nodes::node(self.store, level, index).map_err(Error::Store)
+    }
+
+    fn add_leaf(&mut self, index: u64, leaf: [u8; 32]) -> Result<(), Error> {
+        let (mut level, mut idx, mut hash) = (0u8, index, leaf);
+        self.fresh.insert(node_key(0, index), leaf);
+        while idx & 1 == 1 {
+            let left = self.get(level, idx - 1)?;
+            hash = crate::merkle::node_hash(&left, &hash);
+            level += 1;
+            idx >>= 1;
+            self.fresh.insert(node_key(level, idx), hash);
+        }
         Ok(())
     }
 }

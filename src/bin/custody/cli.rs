@@ -15,6 +15,41 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum Prove {
+    /// A c2sp.org/tlog-proof@v1 proof that entry SEQ is in the checkpointed tree.
+    Inclusion {
+        /// A ledger directory or an exported file.
+        source: PathBuf,
+        /// The entry.
+        #[arg(long)]
+        seq: u64,
+        /// An existing signed checkpoint to prove against.
+        #[arg(long, conflicts_with = "key")]
+        checkpoint: Option<PathBuf>,
+        /// Or: sign a checkpoint of the current tree with this key.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The origin of that checkpoint (default: the ledger's).
+        #[arg(long, requires = "key")]
+        origin: Option<String>,
+        /// Where to write the proof.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The consistency proof from an older checkpoint to the current tree.
+    Consistency {
+        /// A ledger directory or an exported file.
+        source: PathBuf,
+        /// The older checkpoint.
+        #[arg(long)]
+        from: PathBuf,
+        /// A newer checkpoint to prove to (output is then a tlog-witness add-checkpoint body).
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum Command {
     /// Generate an Ed25519 key: KEY (PKCS#8 PEM, mode 0600) and KEY.pub (hex).
     Keygen {
@@ -53,6 +88,15 @@ pub enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// Also require consistency with this earlier signed checkpoint.
+        #[arg(long, requires = "vkey")]
+        checkpoint: Option<PathBuf>,
+        /// The checkpoint signer's verifier key (the key itself or a file holding it).
+        #[arg(long, requires = "checkpoint")]
+        vkey: Option<String>,
+        /// The checkpoint origin to expect (default: the ledger's own).
+        #[arg(long, requires = "checkpoint")]
+        origin: Option<String>,
     },
     /// Verify a ledger and print its entries.
     Log {
@@ -61,6 +105,48 @@ pub enum Command {
         /// Print JSON Lines: each event with seq, hash, signer, time.
         #[arg(long)]
         json: bool,
+        /// Write the bytes of entry SEQ to --out instead of printing.
+        #[arg(long, requires = "out")]
+        seq: Option<u64>,
+        /// Where --seq writes the entry.
+        #[arg(long, requires = "seq")]
+        out: Option<PathBuf>,
+    },
+    /// Print a signed checkpoint (c2sp.org/tlog-checkpoint) of the ledger's Merkle tree.
+    Checkpoint {
+        /// A ledger directory or an exported file.
+        ledger: PathBuf,
+        /// The signing key (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// The log origin (default: custody/<name>/<ledger id prefix>); also the key name.
+        #[arg(long)]
+        origin: Option<String>,
+    },
+    /// Print the verifier key (c2sp.org/signed-note) of a signing key under a name.
+    Vkey {
+        /// The signing key (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// The key name: the checkpoint origin.
+        #[arg(long)]
+        name: String,
+    },
+    /// Build inclusion or consistency proofs.
+    Prove {
+        #[command(subcommand)]
+        what: Prove,
+    },
+    /// Check offline that an entry is in a checkpointed ledger.
+    VerifyProof {
+        /// The c2sp.org/tlog-proof@v1 file.
+        proof: PathBuf,
+        /// The entry's bytes (`custody log SOURCE --seq N --out FILE`).
+        #[arg(long)]
+        entry: PathBuf,
+        /// The checkpoint signer's verifier key (the key itself or a file holding it).
+        #[arg(long)]
+        vkey: String,
     },
     /// Verify a ledger and write it as one file to attach to a release.
     Export {

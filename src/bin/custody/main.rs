@@ -8,7 +8,7 @@ mod openness;
 mod output;
 
 use clap::Parser;
-use cli::{Cli, Command};
+use cli::{Cli, Command, Prove};
 use custody::Error;
 use std::io::{self, BufReader, Write};
 use std::path::Path;
@@ -59,6 +59,26 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn read_text(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+/// A verifier key given as itself or as a file holding it.
+fn read_vkey(arg: &str) -> Result<custody::VerifierKey, Error> {
+    if let Ok(k) = custody::VerifierKey::parse(arg) {
+        return Ok(k);
+    }
+    let text = read_text(Path::new(arg)).map_err(|_| {
+        Error::Usage(format!(
+            "`{arg}` is neither a verifier key nor a file holding one"
+        ))
+    })?;
+    custody::VerifierKey::parse(&text).map_err(|m| Error::Usage(format!("{arg}: {m}")))
 }
 
 /// Prints an error with what to do next.
@@ -133,13 +153,45 @@ fn run(cli: Cli) -> Result<(), Failure> {
             source,
             owner,
             json,
+            checkpoint,
+            vkey,
+            origin,
         } => {
             let owner = owner.map(|o| custody::read_public_key(&o)).transpose()?;
             let opts = custody::VerifyOptions { owner };
-            let result = custody::verify(&source, &opts, |_| Ok(()));
+            let result = match (checkpoint, vkey) {
+                (Some(cp), Some(vkey)) => {
+                    let note = read_text(&cp)?;
+                    let vkey = read_vkey(&vkey)?;
+                    custody::verify_with_checkpoint(&source, &opts, &note, &vkey, origin.as_deref())
+                }
+                _ => custody::verify(&source, &opts, |_| Ok(())),
+            };
             return output::verify(&mut out, &source, owner.is_some(), result, json);
         }
-        Command::Log { source, json } => {
+        Command::Log {
+            source,
+            seq: Some(seq),
+            out: Some(file),
+            ..
+        } => {
+            let mut found = false;
+            custody::verify(&source, &Default::default(), |e| {
+                if e.seq() == seq {
+                    found = true;
+                    std::fs::write(&file, e.bytes()).map_err(|err| Error::Io {
+                        path: file.clone(),
+                        source: err,
+                    })?;
+                }
+                Ok(())
+            })?;
+            if !found {
+                return Err(Error::Usage(format!("the ledger has no entry {seq}")).into());
+            }
+            writeln!(out, "wrote entry {seq} to {}", file.display())?;
+        }
+        Command::Log { source, json, .. } => {
             let result = custody::verify(&source, &Default::default(), |e| {
                 output::log_entry(&mut out, &e, json).map_err(|err| Error::Io {
                     path: "<stdout>".into(),
@@ -189,6 +241,91 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 openness::Format::Text
             };
             openness::run(&mut out, &sources, format)?;
+        }
+        Command::Checkpoint {
+            ledger,
+            key,
+            origin,
+        } => {
+            let key = custody::read_signing_key(&key)?;
+            let note = custody::checkpoint(&ledger, &key, origin.as_deref())?;
+            write!(out, "{note}")?;
+        }
+        Command::Vkey { key, name } => {
+            let key = custody::read_signing_key(&key)?;
+            let vkey = custody::VerifierKey::new(&name, &key).map_err(Error::Usage)?;
+            writeln!(out, "{vkey}")?;
+        }
+        Command::Prove {
+            what:
+                Prove::Inclusion {
+                    source,
+                    seq,
+                    checkpoint,
+                    key,
+                    origin,
+                    out: file,
+                },
+        } => {
+            let proof = match (checkpoint, key) {
+                (Some(cp), _) => {
+                    let note = read_text(&cp)?;
+                    custody::prove_inclusion(&source, seq, custody::ProofCheckpoint::Note(&note))?
+                }
+                (None, Some(key)) => {
+                    let key = custody::read_signing_key(&key)?;
+                    custody::prove_inclusion(&source, seq, custody::ProofCheckpoint::Sign(&key, origin.as_deref()))?
+                }
+                (None, None) => {
+                    return Err(Error::Usage(
+                        "give the checkpoint to prove against (--checkpoint FILE) or a key to sign one (--key KEY)".into(),
+                    )
+                    .into())
+                }
+            };
+            std::fs::write(&file, proof.encode()).map_err(|e| Error::Io {
+                path: file.clone(),
+                source: e,
+            })?;
+            writeln!(
+                out,
+                "wrote the inclusion proof of entry {seq} ({} hashes) to {}",
+                proof.hashes.len(),
+                file.display()
+            )?;
+        }
+        Command::Prove {
+            what: Prove::Consistency { source, from, to },
+        } => {
+            let old = read_text(&from)?;
+            let new = to.map(|t| read_text(&t)).transpose()?;
+            let proof = custody::prove_consistency(&source, &old, new.as_deref())?;
+            write!(out, "{proof}")?;
+        }
+        Command::VerifyProof { proof, entry, vkey } => {
+            let text = read_text(&proof)?;
+            let bytes = std::fs::read(&entry).map_err(|e| Error::Io {
+                path: entry.clone(),
+                source: e,
+            })?;
+            let vkey = read_vkey(&vkey)?;
+            match custody::verify_proof(&text, &bytes, &vkey) {
+                Ok(p) => {
+                    writeln!(
+                        out,
+                        "entry {} ({}) is in the log `{}` at tree size {}, checkpoint signed by {}",
+                        p.entry.seq(),
+                        p.entry.event().type_name(),
+                        p.checkpoint.origin,
+                        p.checkpoint.size,
+                        vkey.name()
+                    )?;
+                }
+                Err(m) => {
+                    eprintln!("custody: the proof does not hold: {m}");
+                    return Err(Failure::Reported);
+                }
+            }
         }
         Command::Demo { dir } => demo::run(&mut out, dir)?,
         Command::Bench { sizes, dir } => bench::run(&mut out, &sizes, dir)?,
