@@ -57,10 +57,35 @@ pub fn init(path: &Path, key: &SigningKey, name: &str) -> Result<Hash, Error> {
     Ok(hash)
 }
 
+/// How `append_with` appends.
+#[derive(Debug, Clone, Copy)]
+pub struct AppendOptions {
+    /// Keep the Merkle tree up to date (the default). Without it the tree
+    /// lags until an append that keeps it catches it up; checkpoints and
+    /// proofs refuse a lagging tree. For measuring the tree's cost.
+    pub merkle_tree: bool,
+}
+
+impl Default for AppendOptions {
+    fn default() -> Self {
+        AppendOptions { merkle_tree: true }
+    }
+}
+
 /// Appends the JSON Lines events of `input`, signed by `key`, as one atomic
 /// batch. Every line is checked before anything is written: on any error
 /// the ledger is left as it was.
 pub fn append<R: BufRead>(path: &Path, key: &SigningKey, input: R) -> Result<AppendReport, Error> {
+    append_with(path, key, input, &AppendOptions::default())
+}
+
+/// As [`append`], with options.
+pub fn append_with<R: BufRead>(
+    path: &Path,
+    key: &SigningKey,
+    input: R,
+    opts: &AppendOptions,
+) -> Result<AppendReport, Error> {
     let store = Store::open(path)?;
     // The store is locked from here on; rebuild the state its entries establish.
     let mut source = Source::Store(store);
@@ -128,8 +153,8 @@ pub fn append<R: BufRead>(path: &Path, key: &SigningKey, input: R) -> Result<App
         (Err(e), _) => return Err(e),
         (Ok(()), Err(_)) => return Err(Error::Store("internal: the signing thread failed".into())),
     };
-    if !batch.is_empty() {
-        store.append(first, &batch, head)?;
+    if !batch.is_empty() || (opts.merkle_tree && store.tree_size()? < first) {
+        store.append_with(first, &batch, head, opts.merkle_tree)?;
         store.close_after_write()?;
     }
     Ok(AppendReport {

@@ -42,7 +42,8 @@ pub use event::{
 };
 pub use keys::{generate, public_path, read_public_key, read_signing_key, write_key_files};
 pub use ledger::{
-    append, export, import, init, sign_entry, verify, verify_bytes, AppendReport, EntryHeader,
+    append, append_with, export, import, init, sign_entry, verify, verify_bytes, AppendOptions,
+    AppendReport, EntryHeader,
 };
 pub use license::Expr as LicenseExpr;
 pub use merkle::{
@@ -55,7 +56,7 @@ pub use signature::{verify_signatures, SignatureItem};
 pub use time::rfc3339;
 pub use tlog::{
     checkpoint, default_origin, prove_consistency, prove_inclusion, verify_proof,
-    verify_with_checkpoint, ProofCheckpoint, ProvenEntry,
+    verify_with_checkpoint, LedgerTree, ProofCheckpoint, ProvenEntry,
 };
 pub use verify::{VerifiedEntry, VerifiedLedger, VerifyOptions};
 

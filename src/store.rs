@@ -146,43 +146,65 @@ impl Store {
     /// Appends `entries` as numbers `first..`, with the new head and the
     /// Merkle tree nodes they complete, atomically and durably.
     pub fn append(&self, first: u64, entries: &[Vec<u8>], head: Hash) -> Result<(), Error> {
+        self.append_with(first, entries, head, true)
+    }
+
+    /// As `append`; without `tree`, the Merkle tree is left behind, to be
+    /// caught up by the next append that keeps it.
+    pub fn append_with(
+        &self,
+        first: u64,
+        entries: &[Vec<u8>],
+        head: Hash,
+        tree: bool,
+    ) -> Result<(), Error> {
         let mut batch = sled::Batch::default();
-        let mut start = self.tree_size()?;
-        let mut pending: Vec<Vec<u8>> = Vec::new();
-        if start < first {
-            // A ledger written before the tree was kept: catch it up first.
-            for seq in start..first {
-                let e = self
-                    .db
-                    .get(entry_key(seq))
-                    .map_err(store_err)?
-                    .ok_or_else(|| Error::Store(format!("entry {seq} is missing")))?;
-                pending.push(e.to_vec());
-            }
-        } else {
-            start = first;
-        }
-        let mut nodes = NodeWriter {
-            store: self,
-            fresh: HashMap::new(),
-        };
-        for (i, e) in pending.iter().chain(entries.iter()).enumerate() {
-            nodes.add_leaf(start + i as u64, crate::merkle::leaf_hash(e))?;
-        }
-        for (key, hash) in nodes.fresh {
-            batch.insert(&key[..], &hash[..]);
+        if tree {
+            self.tree_nodes(first, entries, &mut batch)?;
         }
         for (i, e) in entries.iter().enumerate() {
             batch.insert(&entry_key(first + i as u64)[..], e.as_slice());
         }
         let size = first + entries.len() as u64;
-        batch.insert(TREE_KEY, &size.to_be_bytes()[..]);
         let mut h = Vec::with_capacity(40);
         h.extend_from_slice(&size.to_be_bytes());
         h.extend_from_slice(&head);
         batch.insert(HEAD_KEY, h);
         self.db.apply_batch(batch).map_err(store_err)?;
         self.db.flush().map_err(store_err)?;
+        Ok(())
+    }
+
+    /// Adds to `batch` the tree nodes that entries `first..` complete (and
+    /// any the tree lacks before them), and the new tree size.
+    fn tree_nodes(
+        &self,
+        first: u64,
+        entries: &[Vec<u8>],
+        batch: &mut sled::Batch,
+    ) -> Result<(), Error> {
+        // A ledger written before the tree was kept catches up first.
+        let start = self.tree_size()?.min(first);
+        let mut w = NodeWriter {
+            store: self,
+            fresh: HashMap::new(),
+        };
+        for seq in start..first {
+            let e = self
+                .entry(seq)?
+                .ok_or_else(|| Error::Store(format!("entry {seq} is missing")))?;
+            w.add_leaf(seq, crate::merkle::leaf_hash(&e))?;
+        }
+        for (i, e) in entries.iter().enumerate() {
+            w.add_leaf(first + i as u64, crate::merkle::leaf_hash(e))?;
+        }
+        for ((level, index), hash) in w.fresh {
+            if level > 0 {
+                batch.insert(&node_key(level, index)[..], &hash[..]);
+            }
+        }
+        let size = first + entries.len() as u64;
+        batch.insert(TREE_KEY, &size.to_be_bytes()[..]);
         Ok(())
     }
 
@@ -206,6 +228,12 @@ impl Store {
     }
 }
 
+/// Tree levels stored: every fourth (16, 256, 4096... leaves per node).
+/// The levels between are recomputed from at most 8 nodes of the stored
+/// level below, and leaves from the entries themselves, so the tree adds
+/// about one small record per 16 entries.
+const STRIDE: u8 = 4;
+
 fn node_key(level: u8, index: u64) -> [u8; 10] {
     let mut k = [0u8; 10];
     k[0] = b'm';
@@ -214,42 +242,74 @@ fn node_key(level: u8, index: u64) -> [u8; 10] {
     k
 }
 
+/// Hashes `2^span` consecutive nodes of one level up to their common root.
+fn fold(mut hashes: Vec<[u8; 32]>) -> [u8; 32] {
+    while hashes.len() > 1 {
+        hashes = hashes
+            .chunks(2)
+            .map(|p| crate::merkle::node_hash(&p[0], &p[1]))
+            .collect();
+    }
+    hashes[0]
+}
+
 impl crate::merkle::Nodes for Store {
     fn node(&self, level: u8, index: u64) -> Result<crate::merkle::TreeHash, String> {
-        let v = self
-            .db
-            .get(node_key(level, index))
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("tree node {level}/{index} is missing"))?;
-        <[u8; 32]>::try_from(v.as_ref())
-            .map_err(|_| format!("tree node {level}/{index} is damaged"))
+        if level == 0 {
+            let e = self
+                .entry(index)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("entry {index} is missing"))?;
+            return Ok(crate::merkle::leaf_hash(&e));
+        }
+        if level % STRIDE == 0 {
+            let v = self
+                .db
+                .get(node_key(level, index))
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("tree node {level}/{index} is missing"))?;
+            return <[u8; 32]>::try_from(v.as_ref())
+                .map_err(|_| format!("tree node {level}/{index} is damaged"));
+        }
+        let span = level % STRIDE;
+        let base = level - span;
+        let first = index << span;
+        let children = (first..first + (1u64 << span))
+            .map(|i| self.node(base, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(fold(children))
     }
 }
 
-/// Computes the nodes new leaves complete: a leaf, then each parent whose
-/// right child it completes.
+/// Computes the stored nodes new leaves complete.
 struct NodeWriter<'a> {
     store: &'a Store,
-    fresh: HashMap<[u8; 10], [u8; 32]>,
+    /// Nodes of this batch by (level, index); leaves (level 0) are kept in
+    /// memory only.
+    fresh: HashMap<(u8, u64), [u8; 32]>,
 }
 
 impl NodeWriter<'_> {
     fn get(&self, level: u8, index: u64) -> Result<[u8; 32], Error> {
-        if let Some(h) = self.fresh.get(&node_key(level, index)) {
+        if let Some(h) = self.fresh.get(&(level, index)) {
             return Ok(*h);
         }
         crate::merkle::Nodes::node(self.store, level, index).map_err(Error::Store)
     }
 
     fn add_leaf(&mut self, index: u64, leaf: [u8; 32]) -> Result<(), Error> {
-        let (mut level, mut idx, mut hash) = (0u8, index, leaf);
-        self.fresh.insert(node_key(0, index), leaf);
-        while idx & 1 == 1 {
-            let left = self.get(level, idx - 1)?;
-            hash = crate::merkle::node_hash(&left, &hash);
-            level += 1;
-            idx >>= 1;
-            self.fresh.insert(node_key(level, idx), hash);
+        self.fresh.insert((0, index), leaf);
+        let (mut level, mut idx) = (0u8, index);
+        let block = (1u64 << STRIDE) - 1;
+        // Each completed block of 16 nodes gives one node STRIDE levels up.
+        while idx & block == block {
+            let first = idx - block;
+            let children = (first..=idx)
+                .map(|i| self.get(level, i))
+                .collect::<Result<Vec<_>, _>>()?;
+            level += STRIDE;
+            idx >>= STRIDE;
+            self.fresh.insert((level, idx), fold(children));
         }
         Ok(())
     }

@@ -32,13 +32,43 @@ pub fn default_origin(name: &str, id: &Hash) -> String {
     format!("custody/{slug}/{}", &hex::encode(id)[..16])
 }
 
-/// A ledger's tree, from the store's nodes or built from a file.
-struct Tree {
+/// A ledger's Merkle tree: a ledger directory's stored nodes (nothing else
+/// is read), or the tree of an exported file (verified and read whole).
+pub struct LedgerTree {
     nodes: Box<dyn Nodes>,
     size: u64,
     name: String,
     id: Hash,
 }
+
+impl LedgerTree {
+    /// Opens the tree of a ledger directory or exported file.
+    pub fn open(path: &Path) -> Result<LedgerTree, Error> {
+        open_tree(path)
+    }
+    /// Number of leaves (entries).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    /// The leaf hash of entry `index`.
+    pub fn leaf(&self, index: u64) -> Result<TreeHash, Error> {
+        self.nodes.node(0, index).map_err(tree_err)
+    }
+    /// The root of the first `size` leaves.
+    pub fn root(&self, size: u64) -> Result<TreeHash, Error> {
+        merkle::root(self.nodes.as_ref(), size).map_err(tree_err)
+    }
+    /// The inclusion proof of leaf `index` in the tree of `size` leaves.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<TreeHash>, Error> {
+        merkle::inclusion_proof(self.nodes.as_ref(), index, size).map_err(tree_err)
+    }
+    /// The consistency proof from `m` leaves to `n`.
+    pub fn consistency_proof(&self, m: u64, n: u64) -> Result<Vec<TreeHash>, Error> {
+        merkle::consistency_proof(self.nodes.as_ref(), m, n).map_err(tree_err)
+    }
+}
+
+type Tree = LedgerTree;
 
 fn open_tree(path: &Path) -> Result<Tree, Error> {
     if path.is_dir() {

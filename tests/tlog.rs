@@ -394,3 +394,46 @@ fn inclusion_proofs_verify_offline_and_catch_tampering() {
         0
     );
 }
+
+#[test]
+fn a_lagging_tree_is_refused_then_caught_up() {
+    let f = Fixture::new();
+    let key = custody::read_signing_key(&f.path("owner.key")).unwrap();
+    let lines: String = (0..40)
+        .map(|i| format!("{{\"type\":\"artifact\",\"id\":\"t{i}\",\"kind\":\"data\"}}\n"))
+        .collect();
+    custody::append_with(
+        &f.path("L"),
+        &key,
+        lines.as_bytes(),
+        &custody::AppendOptions { merkle_tree: false },
+    )
+    .unwrap();
+    let r = custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not up to date"), "{}", r.stderr);
+    // An empty append catches the tree up; its root is then the entries' root.
+    custody::append(&f.path("L"), &key, &b""[..]).unwrap();
+    let tree = custody::LedgerTree::open(&f.path("L")).unwrap();
+    assert_eq!(tree.size(), 42);
+    let mut range = custody::CompactRange::default();
+    custody::verify(&f.path("L"), &Default::default(), |e| {
+        range.push(custody::leaf_hash(e.bytes()));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(tree.root(42).unwrap(), range.root());
+    for size in [1u64, 15, 16, 17, 33, 42] {
+        for i in [0, size / 2, size - 1] {
+            let p = tree.inclusion_proof(i, size).unwrap();
+            custody::verify_inclusion(
+                i,
+                size,
+                &tree.leaf(i).unwrap(),
+                &p,
+                &tree.root(size).unwrap(),
+            )
+            .unwrap();
+        }
+    }
+}

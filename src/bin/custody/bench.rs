@@ -74,6 +74,10 @@ fn seed_key(b: u8) -> SigningKey {
 struct Row {
     size: u64,
     append: f64,
+    append_plain: f64,
+    prove_us: f64,
+    check_us: f64,
+    consistency_us: f64,
     sign_store: f64,
     verify: f64,
     verify_peak_mb: f64,
@@ -111,6 +115,19 @@ pub fn run(out: &mut impl Write, sizes: &[u64], dir: Option<PathBuf>) -> Result<
     }
     writeln!(out, "\n| entries | append/s | bare sign+store/s | append vs bare | verify/s | bare batch verify/s | verify vs batch | bare strict verify/s (all cores) | verify peak RSS | export size |")?;
     writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    let merkle_rows: Vec<(u64, f64, f64, f64, f64, f64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.size,
+                r.append,
+                r.append_plain,
+                r.prove_us,
+                r.check_us,
+                r.consistency_us,
+            )
+        })
+        .collect();
     for r in rows {
         writeln!(
             out,
@@ -125,6 +142,21 @@ pub fn run(out: &mut impl Write, sizes: &[u64], dir: Option<PathBuf>) -> Result<
             r.bare_strict,
             r.verify_peak_mb,
             r.file_mb
+        )?;
+    }
+    writeln!(out, "\n| entries | append/s with tree | append/s without | ratio | inclusion proof build | inclusion proof verify | consistency proof build |")?;
+    writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|")?;
+    for r in &merkle_rows {
+        writeln!(
+            out,
+            "| {} | {:.0} | {:.0} | {:.0}% | {:.1} µs | {:.1} µs | {:.1} µs |",
+            r.0,
+            r.1,
+            r.2,
+            100.0 * r.1 / r.2,
+            r.3,
+            r.4,
+            r.5
         )?;
     }
     Ok(())
@@ -164,6 +196,65 @@ fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
     }
     let append = rate(events, spent);
     writeln!(out, "append:            {append:>10.0} entries/s ({events} events in batches of up to {APPEND_BATCH}, {:.1} s)", spent.as_secs_f64())?;
+
+    // The same appends without maintaining the Merkle tree.
+    let plain = dir.join("ledger-no-tree");
+    custody::init(&plain, &owner, "bench")?;
+    custody::append(&plain, &owner, setup.as_bytes())?;
+    let no_tree = custody::AppendOptions { merkle_tree: false };
+    let mut done = 0;
+    let mut spent_plain = Duration::ZERO;
+    while done < events {
+        let n = APPEND_BATCH.min(events - done);
+        let text: String = (done..done + n).map(|k| event(k) + "\n").collect();
+        let t = Instant::now();
+        custody::append_with(&plain, &appender, text.as_bytes(), &no_tree)?;
+        spent_plain += t.elapsed();
+        done += n;
+    }
+    let append_plain = rate(events, spent_plain);
+    std::fs::remove_dir_all(&plain).map_err(io(&plain))?;
+    writeln!(
+        out,
+        "append, no tree:   {append_plain:>10.0} entries/s (with the tree: {:.0}%)",
+        100.0 * append / append_plain
+    )?;
+
+    // Proofs from the stored tree.
+    let tree = custody::LedgerTree::open(&ledger)?;
+    let n = tree.size();
+    let root = tree.root(n)?;
+    let samples = 1000u64;
+    let pick = |i: u64| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) % n;
+    let t = Instant::now();
+    let mut proofs = Vec::with_capacity(samples as usize);
+    for i in 0..samples {
+        let seq = pick(i);
+        proofs.push((seq, tree.inclusion_proof(seq, n)?));
+    }
+    let prove_us = t.elapsed().as_secs_f64() * 1e6 / samples as f64;
+    let leaves: Vec<custody::TreeHash> = proofs
+        .iter()
+        .map(|(s, _)| tree.leaf(*s))
+        .collect::<Result<_, _>>()?;
+    let t = Instant::now();
+    let mut all_ok = true;
+    for ((seq, p), leaf) in proofs.iter().zip(&leaves) {
+        all_ok &= custody::verify_inclusion(*seq, n, leaf, p, &root).is_ok();
+    }
+    let check_us = t.elapsed().as_secs_f64() * 1e6 / samples as f64;
+    let t = Instant::now();
+    for i in 0..samples {
+        let m = 1 + pick(i) % (n - 1);
+        tree.consistency_proof(m, n)?;
+    }
+    let consistency_us = t.elapsed().as_secs_f64() * 1e6 / samples as f64;
+    drop(tree);
+    writeln!(out, "inclusion proof:   {prove_us:>10.1} µs to build, {check_us:.1} µs to verify (mean of {samples}, all ok: {all_ok})")?;
+    writeln!(
+        out,
+        "consistency proof: {consistency_us:>10.1} µs to build (mean of {samples})"
+    )?;
 
     let file = dir.join("ledger.custody");
     custody::export(&ledger, &file)?;
@@ -284,6 +375,10 @@ fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
     Ok(Row {
         size,
         append,
+        append_plain,
+        prove_us,
+        check_us,
+        consistency_us,
         sign_store,
         verify,
         verify_peak_mb,
