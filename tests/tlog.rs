@@ -414,14 +414,14 @@ fn a_lagging_tree_is_refused_then_caught_up() {
     assert!(r.stderr.contains("not up to date"), "{}", r.stderr);
     // An empty append catches the tree up; its root is then the entries' root.
     custody::append(&f.path("L"), &key, &b""[..]).unwrap();
-    let tree = custody::LedgerTree::open(&f.path("L")).unwrap();
-    assert_eq!(tree.size(), 42);
     let mut range = custody::CompactRange::default();
     custody::verify(&f.path("L"), &Default::default(), |e| {
         range.push(custody::leaf_hash(e.bytes()));
         Ok(())
     })
     .unwrap();
+    let tree = custody::LedgerTree::open(&f.path("L")).unwrap();
+    assert_eq!(tree.size(), 42);
     assert_eq!(tree.root(42).unwrap(), range.root());
     for size in [1u64, 15, 16, 17, 33, 42] {
         for i in [0, size / 2, size - 1] {
