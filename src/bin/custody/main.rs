@@ -159,15 +159,35 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let owner = owner.map(|o| custody::read_public_key(&o)).transpose()?;
             let opts = custody::VerifyOptions { owner };
+            let mut consistent = None;
             let result = match (checkpoint, vkey) {
                 (Some(cp), Some(vkey)) => {
                     let note = read_text(&cp)?;
                     let vkey = read_vkey(&vkey)?;
-                    custody::verify_with_checkpoint(&source, &opts, &note, &vkey, origin.as_deref())
+                    let r = custody::verify_with_checkpoint(
+                        &source,
+                        &opts,
+                        &note,
+                        &vkey,
+                        origin.as_deref(),
+                    );
+                    consistent = custody::Checkpoint::parse_unverified(&note).ok().map(|c| {
+                        format!(
+                            "consistent with the checkpoint of {} entries of `{}` signed by {}",
+                            c.size,
+                            c.origin,
+                            vkey.name()
+                        )
+                    });
+                    r
                 }
                 _ => custody::verify(&source, &opts, |_| Ok(())),
             };
-            return output::verify(&mut out, &source, owner.is_some(), result, json);
+            let ok = result.is_ok();
+            output::verify(&mut out, &source, owner.is_some(), result, json)?;
+            if let (true, false, Some(line)) = (ok, json, consistent) {
+                writeln!(out, "  {line}")?;
+            }
         }
         Command::Log {
             source,
