@@ -9,7 +9,10 @@ Each line of event-lines.jsonl (beside this script) is an object:
     append  (optional) whether `custody append` accepts the line, when that
             differs from `valid`: the line fails only on something a schema
             cannot express (ledger rules, SPDX grammar, nesting depth, JSON
-            text details); absent, append must agree with `valid`
+            text details, keys that are no usable Ed25519 key, license ids
+            outside the license registry); absent, append must agree with
+            `valid`. License ids of lines append must accept are in
+            schemas/licenses.json.
     why     what the line exercises
     event   the event (sent as json.dumps of it), or
     text    the exact line to send
@@ -37,7 +40,11 @@ SCHEMA = HERE.parent.parent / "schemas" / "event.schema.json"
 LINES = HERE / "event-lines.jsonl"
 
 # What the lines may refer to: declared artifacts of each kind, and a key
-# holding the appender role (so that revoking it is valid).
+# holding the appender role (so that revoking it is valid). Keys in grant and
+# revoke events must be usable Ed25519 public keys (FORMAT.md section 7), so
+# these are real ones, made with `custody keygen` (their private halves were
+# not kept). The lines also use a second one, never granted here:
+# 8abf459d39acc1115f3a9c7d603906b70dee74ea798bd066487e1e22f078f3fe.
 SETUP = [
     {"type": "artifact", "id": "raw", "kind": "data"},
     {"type": "artifact", "id": "clean", "kind": "data"},
@@ -46,7 +53,7 @@ SETUP = [
     {"type": "artifact", "id": "code", "kind": "code"},
     {"type": "artifact", "id": "model", "kind": "weights"},
     {"type": "artifact", "id": "teacher", "kind": "weights"},
-    {"type": "grant", "key": "ab" * 32, "role": "appender"},
+    {"type": "grant", "key": "0aec7dd9ab13f060ec27a3c8e154282404285db28241088b1ee83eaa9ea5b485", "role": "appender"},
 ]
 
 

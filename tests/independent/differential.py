@@ -3,10 +3,11 @@
 
 Usage: differential.py PATH/TO/custody
 
-Builds about 150 small ledgers that probe the corners of the format (the
+Builds about 240 small ledgers that probe the corners of the format (the
 deterministic CBOR rules, tags, nesting limits, the body schema, framing and
-size limits, check order, signatures, every ledger rule), each with the
-verdict FORMAT.md says it must get. Each ledger is verified by
+size limits, check order, signatures, usable keys, SPDX expressions, every
+ledger rule, the `pinned` field), each with the verdict FORMAT.md says it
+must get. Each ledger is verified by
 `custody verify --json` and by verify.py (beside this script); the two
 verdicts must be identical (valid, entries, head, owner, ledger, name,
 pinned, error seq and reason) and must be the documented one. Prints one
@@ -23,6 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nacl.bindings
 import nacl.signing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -177,9 +179,10 @@ def nested(levels, inner="01"):
 CASES = []
 
 
-def case(name, data, expect, owner=None):
-    """expect: "valid", or (seq, reason)."""
-    CASES.append((name, data, expect, owner))
+def case(name, data, expect, owner=None, pinned=None):
+    """expect: "valid", or (seq, reason); pinned, when given, the `pinned`
+    field FORMAT.md section 11 gives."""
+    CASES.append((name, data, expect, owner, pinned))
 
 
 def build_cases():
@@ -195,7 +198,9 @@ def build_cases():
     case("indefinite-length map", with_params("bf616101ff"), (e, "non-canonical"))
     case("indefinite-length text", with_params("7f616161 62ff".replace(" ", "")), (e, "non-canonical"))
     case("indefinite text with a byte-string chunk", with_params("7f4161ff"), (e, "malformed"))
-    case("indefinite text with a nested indefinite chunk", with_params("7f7f6161ffff"), (e, "non-canonical"))
+    case("indefinite text with a nested indefinite chunk", with_params("7f7f6161ffff"), (e, "malformed"))
+    case("indefinite bytes with a nested indefinite chunk", with_params("5f5f4101ffff"), (e, "malformed"))
+    case("indefinite text with chunks split inside a character", with_params("7f61c361a9ff"), (e, "malformed"))
     case("indefinite text with an invalid UTF-8 chunk", with_params("7f61c3ff"), (e, "malformed"))
     case("text that is not UTF-8", with_params("62c328"), (e, "malformed"))
     case("map keys out of order", with_params("a2616201616102"), (e, "non-canonical"))
@@ -216,44 +221,63 @@ def build_cases():
     case("NaN as a double", with_params("a16161fb7ff8000000000000"), (e, "non-canonical"))
     case("infinity", with_params("a16161f97c00"), (e, "non-canonical"))
     case("undefined", with_params("f7"), (e, "non-canonical"))
-    case("false in two bytes", with_params("f814"), (e, "non-canonical"))
-    case("undefined in two bytes", with_params("f817"), (e, "non-canonical"))
+    case("false in two bytes", with_params("f814"), (e, "malformed"))
+    case("undefined in two bytes", with_params("f817"), (e, "malformed"))
     case("simple value 0 in two bytes", with_params("f800"), (e, "malformed"))
+    case("simple value 31 in two bytes", with_params("f81f"), (e, "malformed"))
     case("simple value 32", with_params("f820"), (e, "malformed"))
     case("simple value 255", with_params("f8ff"), (e, "malformed"))
     case("simple value 0", with_params("e0"), (e, "malformed"))
     case("simple value 19", with_params("f3"), (e, "malformed"))
     case("reserved additional information 28", with_params("1c"), (e, "malformed"))
     case("reserved additional information 30 in major 7", with_params("fe"), (e, "malformed"))
+    case("reserved additional information 29 on a byte string", with_params("5d"), (e, "malformed"))
     case("indefinite integer", with_params("1f"), (e, "malformed"))
     case("indefinite negative integer", with_params("3f"), (e, "malformed"))
     case("indefinite tag", with_params("df01"), (e, "malformed"))
     case("break as a value", with_params("ff"), (e, "malformed"))
+    case("break in a definite array inside an indefinite one", with_params("9f81ffff"), (e, "malformed"))
+    case("break as a tag's content", with_params("c1ff"), (e, "malformed"))
     case("truncated array", with_params("8201"), (e, "malformed"))
+    case("array declaring more items than bytes left", with_params("9b00000000ffffffff"), (e, "malformed"))
+    case("map declaring 2^63 pairs", with_params("bb8000000000000000"), (e, "malformed"))
+    case("invalid UTF-8 beside a longer head", with_params("82180562c328"), (e, "malformed"))
+    case("unassigned simple value beside a longer head", with_params("821805e0"), (e, "malformed"))
 
-    # ---- tags
-    case("tag 1 (epoch time) in an event", with_params("c11a6955b900"), (e, "bad-event"))
-    case("tag 0 (date text) in an event", with_params("c074323031332d30332d32315432303a30343a30305a"), (e, "bad-event"))
-    case("self-describe tag around parameters", with_params("d9d9f7a0"), (e, "bad-event"))
+    # ---- tags: any tag is non-canonical, after well-formedness
+    case("tag 1 (epoch time) in an event", with_params("c11a6955b900"), (e, "non-canonical"))
+    case("tag 0 (date text) in an event", with_params("c074323031332d30332d32315432303a30343a30305a"), (e, "non-canonical"))
+    case("self-describe tag around parameters", with_params("d9d9f7a0"), (e, "non-canonical"))
     case("tag 32 in a longer head", with_params("d9002060"), (e, "non-canonical"))
+    case("tag 24 (embedded CBOR) in an event", with_params("d8184101"), (e, "non-canonical"))
     case("bignum that fits 64 bits", with_params("c24105"), (e, "non-canonical"))
     case("bignum tag in a longer head", with_params("d80241 05".replace(" ", "")), (e, "non-canonical"))
-    case("bignum 2^64", with_params("c249010000000000000000"), (e, "bad-event"))
+    case("bignum 2^64", with_params("c249010000000000000000"), (e, "non-canonical"))
     case("bignum 2^64 with a leading zero", with_params("c24a00010000000000000000"), (e, "non-canonical"))
-    case("negative bignum -1-2^64", with_params("c349010000000000000000"), (e, "bad-event"))
-    case("negative bignum of magnitude 2^127", with_params("c35080" + "00" * 15), (e, "malformed"))
-    case("positive bignum of magnitude 2^127", with_params("c25080" + "00" * 15), (e, "bad-event"))
-    case("bignum over 17 bytes stays a tag", with_params("c25101" + "00" * 16), (e, "bad-event"))
+    case("negative bignum -1-2^64", with_params("c349010000000000000000"), (e, "non-canonical"))
+    case("negative bignum of magnitude 2^127", with_params("c35080" + "00" * 15), (e, "non-canonical"))
+    case("positive bignum of magnitude 2^127", with_params("c25080" + "00" * 15), (e, "non-canonical"))
+    case("bignum over 17 bytes", with_params("c25101" + "00" * 16), (e, "non-canonical"))
     case("bignum over an indefinite byte string", with_params("c25f4105ff"), (e, "non-canonical"))
+    case("tag over text that is not UTF-8", with_params("c162c328"), (e, "non-canonical"))
+    case("tag beside text that is not UTF-8", with_params("82c10162c328"), (e, "non-canonical"))
+    case("tag over an unassigned simple value", with_params("c1e0"), (e, "non-canonical"))
+    case("tag over a simple value in two bytes", with_params("c1f814"), (e, "malformed"))
+    case("tag over a truncated item", with_params("c11a69"), (e, "malformed"))
+    case("tag with additional information 31", with_params("df01"), (e, "malformed"))
 
-    # ---- nesting: the body map is level 1, the event level 2
+    # ---- nesting: the body map is level 1, the event level 2; every tag is a level
     case("48 levels: within the decoder's limit", with_params(nested(46)), (e, "bad-event"))
     case("49 levels", with_params(nested(47)), (e, "malformed"))
-    case("48 levels with a tag", with_params("c1" + nested(45)), (e, "bad-event"))
+    case("48 levels with a tag", with_params("c1" + nested(45)), (e, "non-canonical"))
     case("49 levels with a tag", with_params("c1" + nested(46)), (e, "malformed"))
-    case("a bignum is no level for the decoder", with_params(nested(45, "c249010000000000000000")), (e, "bad-event"))
-    case("a kept bignum inside 48 levels", with_params(nested(46, "c249010000000000000000")), (e, "non-canonical"))
-    case("a small bignum inside 48 levels", with_params(nested(46, "c24105")), (e, "non-canonical"))
+    case("a tag at level 48", with_params(nested(45, "c101")), (e, "non-canonical"))
+    case("a tag at level 49", with_params(nested(46, "c101")), (e, "malformed"))
+    case("a bignum at level 48", with_params(nested(45, "c249010000000000000000")), (e, "non-canonical"))
+    case("a bignum at level 49 is a level too", with_params(nested(46, "c249010000000000000000")), (e, "malformed"))
+    case("a small bignum at level 49", with_params(nested(46, "c24105")), (e, "malformed"))
+    case("48 levels of tags", with_params("c1" * 46 + "01"), (e, "non-canonical"))
+    case("49 levels of tags", with_params("c1" * 47 + "01"), (e, "malformed"))
     case("event depth 16", with_params("a16161" * 15 + "01"), ok)
     case("event depth 17", with_params("a16161" * 16 + "01"), (e, "bad-event"))
     case("empty containers add no depth", with_params("a16161" * 15 + "a0"), ok)
@@ -276,7 +300,9 @@ def build_cases():
 
     body_case("body without time", (e, "bad-body"), time=DELETE)
     body_case("body with an extra key", (e, "bad-body"), x=0)
-    body_case("tag as a body value", (e, "bad-body"), time=Raw("c11a6955b900"))
+    body_case("tag as a body value", (e, "non-canonical"), time=Raw("c11a6955b900"))
+    body_case("tag around the event", (e, "non-canonical"), event=Raw(bytes.fromhex("d9d9f7") + enc({"type": "release", "artifact": "raw", "access": "none"})))
+    body_case("tag as an unknown body key's value", (e, "non-canonical"), x=Raw("c100"))
     c = base()
     b = c.body({"type": "release", "artifact": "raw", "access": "none"}, by=2)
     b[1] = 0
@@ -301,13 +327,13 @@ def build_cases():
     swapped = ordered[:1] + ordered[4:9] + ordered[1:4] + ordered[9:]  # "seq": 7 before "v": 1
     case("body keys out of order", base().add(None, body=swapped, by=2).bytes(), (e, "non-canonical"))
     case("body as an indefinite map", base().add(None, body=b"\xbf" + ordered[1:] + b"\xff", by=2).bytes(), (e, "non-canonical"))
-    for name, raw in (
-        ("body an array", enc([1])),
-        ("body a tag around the map", b"\xd8\x20" + enc(base().body({}, by=2))),
-        ("body with a trailing byte", enc(base().body({"type": "release", "artifact": "raw", "access": "none"}, by=2)) + b"\x00"),
-        ("body empty", b""),
+    for name, raw, expect in (
+        ("body an array", enc([1]), "bad-body"),
+        ("body a tag around the map", b"\xd8\x20" + enc(base().body({}, by=2)), "non-canonical"),
+        ("body a tag around a valid body", b"\xd9\xd9\xf7" + ordered, "non-canonical"),
+        ("body with a trailing byte", ordered + b"\x00", "malformed"),
+        ("body empty", b"", "malformed"),
     ):
-        expect = "malformed" if name in ("body with a trailing byte", "body empty") else "bad-body"
         case(name, base().add(None, body=raw, by=2).bytes(), (e, expect))
 
     # ---- section 3 / 9.2: the entry
@@ -323,6 +349,9 @@ def build_cases():
         ("body element as text", b"\x82" + head(3, len(body)) + body + enc(sig), "malformed"),
         ("body element indefinite", b"\x82\x5f" + enc(body) + b"\xff" + enc(sig), "malformed"),
         ("body element with reserved length", b"\x82\x5c" + enc(sig), "malformed"),
+        ("tag around the whole entry", b"\xd9\xd9\xf7" + enc([body, sig]), "malformed"),
+        ("tag around the body element", b"\x82\xc1" + enc(body) + enc(sig), "malformed"),
+        ("tag around the signature element", b"\x82" + enc(body) + b"\xc1" + enc(sig), "malformed"),
     ):
         case(name, c.bytes() + entry, (e, expect))
 
@@ -384,10 +413,18 @@ def build_cases():
     c.entries.clear()
     c.add({"type": "genesis", "name": "x"}, sig=b"\0" * 64)
     case("genesis with a bad signature", c.bytes(), (0, "bad-signature"))
-    case("genesis with a bad signature and a pinned owner", c.bytes(), (0, "bad-signature"), owner=pub(2))
-    case("owner pinned, another key signed", Chain().bytes(), (0, "owner-mismatch"), owner=pub(2))
-    case("owner pinned and matching", base().bytes(), ok, owner=pub(1))
-    case("owner pinned and matching, later entry bad", base().add({"type": "teleport"}, by=2).bytes(), (e, "bad-event"), owner=pub(1))
+    case("genesis with a bad signature and a pinned owner", c.bytes(), (0, "bad-signature"), owner=pub(2), pinned=False)
+    case("genesis with a bad signature by the pinned owner", c.bytes(), (0, "bad-signature"), owner=pub(1), pinned=False)
+    case("owner pinned, another key signed", Chain().bytes(), (0, "owner-mismatch"), owner=pub(2), pinned=False)
+    case("owner pinned and matching", base().bytes(), ok, owner=pub(1), pinned=True)
+    case("owner not pinned", base().bytes(), ok, pinned=False)
+    case("owner pinned and matching, later entry bad", base().add({"type": "teleport"}, by=2).bytes(), (e, "bad-event"), owner=pub(1), pinned=True)
+    case("owner pinned and matching, entry 1 bad signature", Chain().add({"type": "grant", "key": pub(2).hex(), "role": "appender"}, sig=b"\0" * 64).bytes(), (1, "bad-signature"), owner=pub(1), pinned=True)
+    case("owner not pinned, later entry bad", base().add({"type": "teleport"}, by=2).bytes(), (e, "bad-event"), pinned=False)
+    c = Chain()
+    c.entries.clear()
+    c.add({"type": "genesis", "name": ""})
+    case("owner pinned and matching, genesis event bad", c.bytes(), (0, "bad-event"), owner=pub(1), pinned=False)
 
     def link_case(name, expect, **fields):
         c = Chain()
@@ -483,11 +520,37 @@ def build_cases():
     rules("artifacts accumulate", [(2, comp("sft-data", artifacts=["raw"])), (2, comp("sft-data", artifacts=["raw", "clean"]))], ok)
     rules("both forms in one event", [(2, comp("sft-data", artifacts=["raw"], applicable=False))], (e, "bad-event"))
     rules("a bad SPDX expression", [(2, {"type": "license", "artifact": "raw", "license": "MIT OR"})], (e, "bad-event"))
-    rules("SPDX exception id may hold a plus", [(2, {"type": "license", "artifact": "raw", "license": "MIT WITH a+b"})], ok)
+    rules("SPDX exception id holding a plus", [(2, {"type": "license", "artifact": "raw", "license": "MIT WITH a+b"})], (e, "bad-event"))
+    rules("SPDX exception id ending in a plus", [(2, {"type": "license", "artifact": "raw", "license": "GPL-2.0+ WITH Classpath-exception-2.0+"})], (e, "bad-event"))
+    rules("SPDX license id with a plus and an exception", [(2, {"type": "license", "artifact": "raw", "license": "GPL-2.0+ WITH Classpath-exception-2.0"})], ok)
+    rules("SPDX id outside the license registry", [(2, {"type": "license", "artifact": "raw", "license": "LicenseRef-nowhere OR Not-A-License-1.0"})], ok)
     rules("SPDX 32 nested parentheses", [(2, {"type": "license", "artifact": "raw", "license": "(" * 32 + "MIT" + ")" * 32})], ok)
     rules("SPDX 33 nested parentheses", [(2, {"type": "license", "artifact": "raw", "license": "(" * 33 + "MIT" + ")" * 33})], (e, "bad-event"))
     rules("size as a float", [(2, {"type": "artifact", "id": "x", "kind": "data", "size": 3.0})], (e, "bad-event"))
-    rules("grant of a key that is not a point", [(1, {"type": "grant", "key": "00" * 32, "role": "appender"})], ok)
+
+    # ---- section 7: grant and revoke keys must be usable Ed25519 keys
+    x, y = V.decompress(pub(3))
+    mixed = (-y % P | ((-x % P) & 1) << 255).to_bytes(32, "little")  # pub(3) plus the point of order 2
+    assert V.usable_key(mixed) and not nacl.bindings.crypto_core_ed25519_is_valid_point(mixed)
+    non_canonical = (P + 3).to_bytes(32, "little")  # y = 3, not of small order
+    assert V.usable_key(non_canonical) and not nacl.bindings.crypto_core_ed25519_is_valid_point(non_canonical)
+    order_8 = bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa")
+    for name, raw, expect in (
+        ("grant of a key that is not a point", (2).to_bytes(32, "little"), (e, "bad-event")),
+        ("grant of the identity (small order)", b"\x01" + b"\0" * 31, (e, "bad-event")),
+        ("grant of y = 0 (order 4)", b"\0" * 32, (e, "bad-event")),
+        ("grant of a point of order 8", order_8, (e, "bad-event")),
+        ("grant of the identity encoded as y = p + 1", (P + 1).to_bytes(32, "little"), (e, "bad-event")),
+        ("grant of the identity with the sign bit set", b"\x01" + b"\0" * 30 + b"\x80", (e, "bad-event")),
+        ("grant of a mixed-order key", mixed, ok),
+        ("grant of a key encoded with y = p + 3", non_canonical, ok),
+        ("grant of the same key with the sign bit set", non_canonical[:31] + b"\x80", ok),
+    ):
+        rules(name, [(1, {"type": "grant", "key": raw.hex(), "role": "appender"})], expect)
+    rules("revoke of a key that is not a point", [(1, {"type": "revoke", "key": (2).to_bytes(32, "little").hex()})], (e, "bad-event"))
+    rules("revoke of a small-order key", [(1, {"type": "revoke", "key": "01" + "00" * 31})], (e, "bad-event"))
+    rules("appender grants a small-order key", [(2, {"type": "grant", "key": "01" + "00" * 31, "role": "appender"})], (e, "bad-event"))
+    rules("revoke a granted mixed-order key", [(1, {"type": "grant", "key": mixed.hex(), "role": "owner"}), (1, {"type": "revoke", "key": mixed.hex()})], ok)
 
 
 # ------------------------------------------------------------- running
@@ -526,7 +589,7 @@ def main(argv):
     build_cases()
     failures = 0
     with tempfile.TemporaryDirectory(prefix="custody-diff-") as tmp:
-        for n, (name, data, expect, owner) in enumerate(CASES, 1):
+        for n, (name, data, expect, owner, pinned) in enumerate(CASES, 1):
             path = Path(tmp) / f"case-{n}.ledger"
             path.write_bytes(data)
             rust = comparable(cli_verdict(binary, path, owner))
@@ -537,6 +600,10 @@ def main(argv):
             else:
                 documented = rust.get("error") == {"seq": expect[0], "reason": expect[1]}
                 want = f"{expect[1]} at {expect[0]}"
+            if pinned is not None:
+                want += f", pinned {str(pinned).lower()}"
+                if rust.get("pinned") is not pinned:
+                    documented = False
             problems = []
             if not documented:
                 problems.append(f"custody says {summary(rust)}, FORMAT.md says {want}")

@@ -86,14 +86,17 @@ def frames(data):
 
 
 class _Walk:
-    """Checks one CBOR item for well-formedness and the deterministic form,
-    on the bytes. Well-formedness errors win over non-canonical findings, so
-    the whole item is walked before non-canonical is reported."""
+    """Checks one CBOR item on the bytes, in the order of §4: rule 1
+    (well-formedness and nesting) raises at once; tags (rule 2), invalid
+    UTF-8 and unassigned simple values (rule 3) and non-canonical forms
+    (rule 4) are noted, and decided in that order once the whole item has
+    been walked."""
 
     def __init__(self, data):
         self.d = data
+        self.tag = False
+        self.invalid = None
         self.noncanonical = None
-        self.tags = set()
 
     def bad(self, msg):
         raise Reject("malformed", msg)
@@ -108,7 +111,8 @@ class _Walk:
         return self.d[pos : pos + n], pos + n
 
     def head(self, pos):
-        """Returns (major, ai, argument or None for AI 31, position after)."""
+        """Returns (major, ai, argument or None for an indefinite length,
+        position after)."""
         b, pos = self.take(pos, 1)
         major, ai = b[0] >> 5, b[0] & 0x1F
         if ai < 24:
@@ -116,7 +120,10 @@ class _Walk:
         if ai <= 27:
             raw, pos = self.take(pos, 1 << (ai - 24))
             arg = int.from_bytes(raw, "big")
-            if major != 7:
+            if major == 7:
+                if ai == 24 and arg < 32:
+                    self.bad("simple value below 32 in two bytes")
+            else:
                 shortest = (
                     arg if arg < 24 else 24 if arg < 2**8 else 25 if arg < 2**16 else 26 if arg < 2**32 else 27
                 )
@@ -124,89 +131,86 @@ class _Walk:
                     self.nc("argument not in its shortest form")
             return major, ai, arg, pos
         if ai == 31:
-            return major, ai, None, pos
+            if major in (2, 3, 4, 5):
+                return major, ai, None, pos
+            if major == 7:
+                self.bad("break where no indefinite-length item is open")
+            self.bad("additional information 31 on major type %d" % major)
         self.bad("reserved additional information")
 
-    def string(self, major, arg, pos):
-        raw, pos = self.take(pos, arg)
-        if major == 3:
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                self.bad("text is not UTF-8")
-        return raw, pos
+    def text(self, raw):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if self.invalid is None:
+                self.invalid = "text is not UTF-8"
 
-    def indefinite_string(self, major, pos, level=1):
-        """Chunks up to the break; nested indefinite chunks of the same type
-        are tolerated (§4)."""
-        while True:
-            m, ai, arg, pos = self.head(pos)
-            if m == 7 and ai == 31:
-                return pos
-            if m != major:
-                self.bad("string chunk of another type")
-            if arg is None:
-                pos = self.indefinite_string(major, pos, level + 1)
-            else:
-                _, pos = self.string(major, arg, pos)
+    def is_break(self, pos):
+        if pos >= len(self.d):
+            self.bad("unexpected end of data")
+        return self.d[pos] == 0xFF
 
-    def item(self, pos, depth):
-        """Walks the item at pos, which sits inside `depth` levels."""
+    def item(self, pos, level):
+        """Walks the item at pos, which stands at `level` (the outermost
+        item is level 1)."""
         start = pos
         major, ai, arg, pos = self.head(pos)
         if major in (0, 1):
-            if arg is None:
-                self.bad("indefinite integer")
             return pos
         if major in (2, 3):
-            if arg is None:
-                self.nc("indefinite-length string")
-                return self.indefinite_string(major, pos)
-            return self.string(major, arg, pos)[1]
-        if major in (4, 5):
-            if depth + 1 > MAX_NESTING:
+            if arg is not None:
+                raw, pos = self.take(pos, arg)
+                if major == 3:
+                    self.text(raw)
+                return pos
+            self.nc("indefinite-length string")
+            while not self.is_break(pos):
+                m, _, length, pos = self.head(pos)
+                if m != major or length is None:
+                    self.bad("chunk of an indefinite-length string that is not a definite string of its type")
+                raw, pos = self.take(pos, length)
+                if major == 3:
+                    self.text(raw)
+            return pos + 1
+        if major in (4, 5, 6):
+            if level > MAX_NESTING:
                 self.bad("nested too deeply")
+            if major == 6:
+                self.tag = True
+                return self.item(pos, level + 1)
+            per = 2 if major == 5 else 1
             if arg is None:
                 self.nc("indefinite-length container")
+            elif arg * per > len(self.d) - pos:
+                self.bad("more items declared than bytes left")
             count = 0
             prev_key = None
             while True:
                 if arg is None:
-                    if pos >= len(self.d):
-                        self.bad("unexpected end of data")
-                    if self.d[pos] == 0xFF:
+                    if self.is_break(pos):
                         if major == 5 and count % 2:
                             self.bad("map ends after a key")
                         return pos + 1
-                elif count == arg * (2 if major == 5 else 1):
+                elif count == arg * per:
                     return pos
                 item_start = pos
-                pos = self.item(pos, depth + 1)
+                pos = self.item(pos, level + 1)
                 if major == 5 and count % 2 == 0:
                     key = self.d[item_start:pos]
                     if prev_key is not None and key <= prev_key:
                         self.nc("map keys out of order or repeated")
                     prev_key = key
                 count += 1
-        if major == 6:
-            if arg is None:
-                self.bad("indefinite tag")
-            return self.tag(start, arg, pos, depth)
-        # major 7
-        if ai == 31:
-            self.bad("break outside an indefinite-length item")
-        if ai < 24:
-            if ai in (20, 21, 22):
+        # major 7; a break was refused in head()
+        if ai <= 24:
+            if arg in (20, 21, 22):
                 return pos
-            if ai == 23:
+            if arg == 23:
                 self.nc("undefined")
                 return pos
-            self.bad("unassigned simple value")
-        if ai == 24:
-            if 20 <= arg <= 23:
-                self.nc("simple value in two bytes")
-                return pos
-            self.bad("unassigned simple value")
+            if self.invalid is None:
+                self.invalid = "unassigned simple value"
+            return pos
         self.float(ai, self.d[start + 1 : pos])
         return pos
 
@@ -225,42 +229,23 @@ class _Walk:
         if width != ai:
             self.nc("float not in its shortest exact form")
 
-    def tag(self, start, number, pos, depth):
-        # A bignum over a short definite byte string is read as an integer (§4).
-        if number in (2, 3) and pos < len(self.d):
-            m, ai, arg, after = self.head(pos)
-            if m == 2 and arg is not None and arg <= 16:
-                raw, end = self.string(2, arg, after)
-                magnitude = int.from_bytes(raw, "big")
-                if magnitude < U64:
-                    self.nc("bignum that fits an integer")
-                elif number == 3 and magnitude >= 2**127:
-                    self.bad("negative bignum too large")
-                elif raw[0] == 0:
-                    self.nc("bignum with leading zero bytes")
-                elif depth + 1 > MAX_NESTING:
-                    # Kept as a tag, whose content the encoder puts one level deeper.
-                    self.nc("bignum tag nested too deeply to re-encode")
-                self.tags.add(number)
-                return end
-        if depth + 1 > MAX_NESTING:
-            self.bad("nested too deeply")
-        self.tags.add(number)
-        return self.item(pos, depth + 1)
-
 
 def decode_canonical(data):
     """§4: returns the value of the single deterministic CBOR item filling
     `data`, or raises Reject(malformed | non-canonical)."""
     w = _Walk(data)
-    end = w.item(0, 0)
+    end = w.item(0, 1)
     if end != len(data):
         raise Reject("malformed", f"{len(data) - end} trailing byte(s)")
+    if w.tag:
+        raise Reject("non-canonical", "a tag")
+    if w.invalid:
+        raise Reject("malformed", w.invalid)
     if w.noncanonical:
         raise Reject("non-canonical", w.noncanonical)
-    # Tags are kept as tags (CBORTag), never given library semantics.
-    keep = {t: (lambda t: lambda value, immutable: cbor2.CBORTag(t, value))(t) for t in w.tags}
-    return cbor2.loads(data, semantic_decoders=keep)
+    # No tags, no undefined, no unassigned simple values: cbor2 has nothing
+    # to interpret.
+    return cbor2.loads(data)
 
 
 # ---------------------------------------------------------------- §5 body
@@ -393,11 +378,54 @@ def digest(x, field):
     return s
 
 
+# Curve25519 field and the Edwards curve -x^2 + y^2 = 1 + d x^2 y^2 (§6.3, §7).
+P = 2**255 - 19
+D = -121665 * pow(121666, P - 2, P) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+
+
+def decompress(b):
+    """§6.3 step 1: the point (x, y) 32 bytes encode, y reduced mod p; None
+    when there is none."""
+    y = int.from_bytes(b, "little") & ((1 << 255) - 1)
+    y %= P
+    u, v = (y * y - 1) % P, (D * y * y + 1) % P
+    x2 = u * pow(v, P - 2, P) % P
+    x = pow(x2, (P + 3) // 8, P)
+    if (x * x - x2) % P:
+        x = x * SQRT_M1 % P
+    if (x * x - x2) % P:
+        return None
+    return (-x % P, y) if b[31] >> 7 else (x, y)
+
+
+def double(pt):
+    x, y = pt
+    t = D * x * x * y * y % P
+    return (2 * x * y * pow(1 + t, P - 2, P) % P, (y * y + x * x) * pow(1 - t, P - 2, P) % P)
+
+
+def usable_key(b):
+    """§7: a curve point (y >= p accepted) that is not of small order,
+    as ed25519-dalek's VerifyingKey::from_bytes and is_weak judge it.
+    libsodium's crypto_core_ed25519_is_valid_point also refuses
+    non-canonical and mixed-order points (FORMAT.md §14), so it is not used."""
+    pt = decompress(b)
+    if pt is None:
+        return False
+    for _ in range(3):
+        pt = double(pt)
+    return pt != (0, 1)
+
+
 def key(x, field):
     s = string(x, field)
     if not (len(s) == 64 and set(s) <= HEX):
         fail(field, "not 64 lowercase hex digits")
-    return bytes.fromhex(s)
+    b = bytes.fromhex(s)
+    if not usable_key(b):
+        fail(field, "not a usable Ed25519 public key (not a curve point, or of small order)")
+    return b
 
 
 def id_list(x, field):
@@ -470,7 +498,8 @@ def spdx(s, field):
             bad(f"{lid!r} is not a license id")
         if peek() == "WITH":
             pos[0] += 1
-            ident()
+            if "+" in ident():
+                bad("an exception id cannot hold '+'")
 
     def and_():
         with_()
@@ -689,7 +718,8 @@ def verify(data, owner=None):
             "entries": n,
             "head": head.hex() if head else None,
             "owner": genesis_signer.hex() if genesis_signer else None,
-            "pinned": False,
+            # §11: pinned once entry 0 has verified against the given owner.
+            "pinned": owner is not None and genesis_signer is not None,
             "error": {"seq": n, "reason": code, "detail": detail},
         }
 
