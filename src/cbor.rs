@@ -64,6 +64,17 @@ pub(crate) fn decode_canonical(bytes: &[u8]) -> Result<Value, CborError> {
     Ok(value)
 }
 
+/// The length of the well-formed item at the start of `bytes`.
+pub(crate) fn item_len(bytes: &[u8]) -> Result<usize, CborError> {
+    let mut walk = Walk {
+        b: bytes,
+        i: 0,
+        tags: false,
+    };
+    walk.item(1)?;
+    Ok(walk.i)
+}
+
 /// A well-formedness check over raw bytes that allocates nothing and
 /// never recurses deeper than `MAX_DEPTH`.
 struct Walk<'a> {

@@ -55,6 +55,16 @@ impl VerifierKey {
         })
     }
 
+    /// The verifier key of a public key under `name`.
+    pub fn from_public(name: &str, key: &[u8; 32]) -> Result<VerifierKey, String> {
+        check_name(name)?;
+        Ok(VerifierKey {
+            name: name.to_string(),
+            id: key_id(name, key),
+            key: *key,
+        })
+    }
+
     /// Parses `name+hex(id)+base64(0x01 || key)`.
     pub fn parse(text: &str) -> Result<VerifierKey, String> {
         let text = text.trim();

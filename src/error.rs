@@ -125,6 +125,8 @@ pub enum Reason {
     Fork,
     /// The checkpoint names another log (origin).
     ForeignCheckpoint,
+    /// A partial export's entries and withheld hashes do not give its checkpoint.
+    BadDisclosure,
 }
 
 impl Reason {
@@ -151,6 +153,7 @@ impl Reason {
             Reason::Truncated => "truncated",
             Reason::Fork => "fork",
             Reason::ForeignCheckpoint => "foreign-checkpoint",
+            Reason::BadDisclosure => "bad-disclosure",
         }
     }
 }

@@ -256,13 +256,42 @@ fn head_mismatch(v: &VerifiedLedger, stored: u64) -> Error {
     }))
 }
 
+/// Verifies a ledger directory, exported file or partial export, as
+/// `verify` and `verify_partial` do (the checkpoint of a partial export
+/// checked with its genesis key).
+pub fn verify_any(path: &Path, opts: &VerifyOptions) -> Result<VerifiedLedger, Error> {
+    if is_partial_file(path)? {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        return crate::disclosure::verify_partial(&bytes, opts, None, None);
+    }
+    verify(path, opts, |_| Ok(()))
+}
+
+fn is_partial_file(path: &Path) -> Result<bool, Error> {
+    if path.is_dir() {
+        return Ok(false);
+    }
+    let mut first = [0u8; 1];
+    match std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut first)) {
+        Ok(1) => Ok(crate::disclosure::is_partial(&first)),
+        _ => Ok(false), // the verifier reports missing or empty files
+    }
+}
+
 /// Verifies a ledger directory or exported file end to end, handing each
-/// verified entry to `sink` in order.
+/// verified entry to `sink` in order. A partial export is refused here: it
+/// has no whole entries to hand out (see `verify_any`).
 pub fn verify(
     path: &Path,
     opts: &VerifyOptions,
     sink: impl FnMut(VerifiedEntry) -> Result<(), Error>,
 ) -> Result<VerifiedLedger, Error> {
+    if is_partial_file(path)? {
+        return Err(Error::usage(format!(
+            "{} is a partial export: `custody verify` and `custody openness` read it, other commands need a whole ledger",
+            path.display()
+        )));
+    }
     let mut source = Source::open(path)?;
     let v = Chain::new(opts.clone(), Signatures::Check).run(source.frames(), sink)?;
     if let Source::Store(store) = &source {
@@ -310,6 +339,12 @@ pub fn import(file: &Path, path: &Path) -> Result<VerifiedLedger, Error> {
     if file.is_dir() {
         return Err(Error::usage(format!(
             "{} is a ledger directory; `import` takes an exported file",
+            file.display()
+        )));
+    }
+    if is_partial_file(file)? {
+        return Err(Error::usage(format!(
+            "{} is a partial export: only a whole ledger can be imported",
             file.display()
         )));
     }

@@ -13,6 +13,7 @@
 
 mod cbor;
 mod checkpoint;
+mod disclosure;
 mod entry;
 mod error;
 mod event;
@@ -32,6 +33,7 @@ mod tlog;
 mod verify;
 
 pub use checkpoint::{open_note, sign_note, Checkpoint, TlogProof, VerifierKey};
+pub use disclosure::{export_partial, verify_partial, PartialReport, Selector};
 pub use entry::{
     decode_entry, entry_hash, Hash, UnverifiedEntry, FORMAT_VERSION, HASH_DOMAIN, MAX_ENTRY_SIZE,
     SIGNATURE_DOMAIN,
@@ -42,8 +44,8 @@ pub use event::{
 };
 pub use keys::{generate, public_path, read_public_key, read_signing_key, write_key_files};
 pub use ledger::{
-    append, append_with, export, import, init, sign_entry, verify, verify_bytes, AppendOptions,
-    AppendReport, EntryHeader,
+    append, append_with, export, import, init, sign_entry, verify, verify_any, verify_bytes,
+    AppendOptions, AppendReport, EntryHeader,
 };
 pub use license::Expr as LicenseExpr;
 pub use merkle::{

@@ -99,6 +99,8 @@ pub struct Openness {
     pub registry: String,
     /// The twelve components, in table order.
     pub components: Vec<ComponentLevel>,
+    /// Entries withheld, for a partial export (levels then rest on the rest).
+    pub withheld: u64,
 }
 
 /// Derives the openness of every component of a verified ledger.
@@ -115,6 +117,7 @@ pub fn openness(ledger: &VerifiedLedger) -> Openness {
         entries: ledger.entries,
         registry: registry().label(),
         components,
+        withheld: ledger.withheld,
     }
 }
 

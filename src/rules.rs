@@ -56,6 +56,11 @@ pub(crate) struct State {
     index: HashMap<String, u32>,
     pub artifacts: Vec<ArtifactState>,
     pub components: HashMap<&'static str, ComponentState>,
+    /// A partial export: artifacts may be named whose declaration was
+    /// withheld. They are taken as placeholders, and kind checks on them
+    /// skipped.
+    pub partial: bool,
+    placeholders: HashSet<u32>,
 }
 
 /// Why `apply` refused an event.
@@ -98,13 +103,41 @@ impl State {
         }
     }
 
-    fn artifact(&self, field: &str, id: &str) -> Result<u32, RuleError> {
-        self.index.get(id).copied().ok_or_else(|| {
-            rule(
+    fn artifact(&mut self, field: &str, id: &str) -> Result<u32, RuleError> {
+        if let Some(&i) = self.index.get(id) {
+            return Ok(i);
+        }
+        if !self.partial {
+            return Err(rule(
                 field,
                 format!("unknown artifact `{id}`; declare it first with an `artifact` event"),
-            )
-        })
+            ));
+        }
+        let n = self.push_artifact(id, Kind::Data, u64::MAX)?;
+        self.placeholders.insert(n);
+        Ok(n)
+    }
+
+    fn push_artifact(&mut self, id: &str, kind: Kind, seq: u64) -> Result<u32, RuleError> {
+        let n =
+            u32::try_from(self.artifacts.len()).map_err(|_| rule("id", "too many artifacts"))?;
+        self.index.insert(id.to_string(), n);
+        self.artifacts.push(ArtifactState {
+            id: id.to_string(),
+            kind,
+            declared: seq,
+            producer: None,
+            parents: Vec::new(),
+            consumed: false,
+            license: None,
+            release: None,
+        });
+        Ok(n)
+    }
+
+    /// Whether the artifact's declaration is known (always, unless partial).
+    pub fn declared(&self, i: u32) -> bool {
+        !self.placeholders.contains(&i)
     }
 
     /// Checks `event`, signed by `signer` as entry `seq`, against the state,
@@ -165,6 +198,13 @@ impl State {
                 self.keys.insert(*key, Standing::Revoked);
             }
             EventKind::Artifact { id, kind, .. } => {
+                if let Some(&i) = self.index.get(id).filter(|i| self.placeholders.contains(i)) {
+                    // Named before by disclosed entries; now declared.
+                    self.placeholders.remove(&i);
+                    self.artifacts[i as usize].kind = *kind;
+                    self.artifacts[i as usize].declared = seq;
+                    return Ok(());
+                }
                 if let Some(&i) = self.index.get(id) {
                     return Err(rule(
                         "id",
@@ -174,19 +214,7 @@ impl State {
                         ),
                     ));
                 }
-                let n = u32::try_from(self.artifacts.len())
-                    .map_err(|_| rule("id", "too many artifacts"))?;
-                self.index.insert(id.clone(), n);
-                self.artifacts.push(ArtifactState {
-                    id: id.clone(),
-                    kind: *kind,
-                    declared: seq,
-                    producer: None,
-                    parents: Vec::new(),
-                    consumed: false,
-                    license: None,
-                    release: None,
-                });
+                self.push_artifact(id, *kind, seq)?;
             }
             EventKind::Custody { artifact, .. } => {
                 self.artifact("artifact", artifact)?;
@@ -247,7 +275,7 @@ impl State {
         }
         if let Some(g) = generator {
             let gi = self.artifact("generator", g)?;
-            if self.artifacts[gi as usize].kind != Kind::Weights {
+            if self.declared(gi) && self.artifacts[gi as usize].kind != Kind::Weights {
                 return Err(rule(
                     "generator",
                     format!("`{g}` is not a model (its kind is not `weights`)"),
@@ -351,7 +379,7 @@ impl State {
                     let field = format!("artifacts[{n}]");
                     let i = self.artifact(&field, id)?;
                     let kind = self.artifacts[i as usize].kind;
-                    if kind != want {
+                    if self.declared(i) && kind != want {
                         return Err(rule(
                             &field,
                             format!(

@@ -84,8 +84,9 @@ pub struct VerifiedLedger {
     pub(crate) entries: u64,
     pub(crate) head: Hash,
     pub(crate) pinned: bool,
-    #[allow(dead_code)] // read by the openness derivation
     pub(crate) state: State,
+    /// Entries of a partial export given only as leaf hashes (0 for a whole ledger).
+    pub(crate) withheld: u64,
 }
 
 impl VerifiedLedger {
@@ -112,6 +113,10 @@ impl VerifiedLedger {
     /// Whether an expected owner key was given and matched.
     pub fn pinned(&self) -> bool {
         self.pinned
+    }
+    /// For a partial export, how many entries were withheld (0 otherwise).
+    pub fn withheld(&self) -> u64 {
+        self.withheld
     }
 }
 
@@ -238,6 +243,7 @@ impl Chain {
             head,
             pinned: self.opts.owner.is_some(),
             state: self.state,
+            withheld: 0,
         })
     }
 

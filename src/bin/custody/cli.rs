@@ -155,6 +155,18 @@ pub enum Command {
         /// The file to write.
         #[arg(long)]
         out: PathBuf,
+        /// Write a partial export disclosing only these entries (repeatable):
+        /// type:NAME, artifact:ID, component:NAME (what its openness rests
+        /// on), or openness (all components). Genesis, grants and
+        /// revocations are always disclosed.
+        #[arg(long, requires = "key")]
+        disclose: Vec<String>,
+        /// For a partial export: the key that signs its checkpoint (the owner's).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// For a partial export: the checkpoint origin (default: the ledger's).
+        #[arg(long, requires = "key")]
+        origin: Option<String>,
     },
     /// Verify an exported file and create a ledger directory from it.
     Import {

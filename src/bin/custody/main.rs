@@ -181,7 +181,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     });
                     r
                 }
-                _ => custody::verify(&source, &opts, |_| Ok(())),
+                _ => custody::verify_any(&source, &opts),
             };
             let ok = result.is_ok();
             output::verify(&mut out, &source, owner.is_some(), result, json)?;
@@ -226,7 +226,39 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Command::Export { ledger, out: file } => {
+        Command::Export {
+            ledger,
+            out: file,
+            disclose,
+            key,
+            origin,
+        } if !disclose.is_empty() => {
+            let mut selectors = Vec::new();
+            for s in &disclose {
+                selectors.extend(custody::Selector::parse_all(s).map_err(Error::Usage)?);
+            }
+            let key = match key {
+                Some(k) => custody::read_signing_key(&k)?,
+                None => {
+                    return Err(Error::Usage(
+                        "a partial export needs --key to sign its checkpoint".into(),
+                    )
+                    .into())
+                }
+            };
+            let r = custody::export_partial(&ledger, &file, &selectors, &key, origin.as_deref())?;
+            writeln!(
+                out,
+                "exported a partial ledger to {}: {} of {} entries disclosed, {} withheld as hashes",
+                file.display(),
+                r.disclosed,
+                r.entries,
+                r.entries - r.disclosed
+            )?;
+        }
+        Command::Export {
+            ledger, out: file, ..
+        } => {
             let v = custody::export(&ledger, &file)?;
             writeln!(
                 out,

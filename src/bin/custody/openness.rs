@@ -92,6 +92,7 @@ fn to_json(source: &str, o: &Openness) -> Value {
         "head": hex::encode(o.head),
         "entries": o.entries,
         "registry": o.registry,
+        "withheld": o.withheld,
         "components": components,
     })
 }
@@ -99,8 +100,7 @@ fn to_json(source: &str, o: &Openness) -> Value {
 pub fn run(out: &mut impl Write, sources: &[PathBuf], format: Format) -> Result<(), Failure> {
     let mut results: Vec<(String, Result<Openness, Error>)> = Vec::new();
     for s in sources {
-        let r = custody::verify(s, &VerifyOptions::default(), |_| Ok(()))
-            .map(|v| custody::openness(&v));
+        let r = custody::verify_any(s, &VerifyOptions::default()).map(|v| custody::openness(&v));
         // Usage and I/O errors stop everything; an invalid ledger is reported and skipped.
         match r {
             Err(Error::Invalid(inv)) => {
@@ -200,6 +200,13 @@ pub fn text(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
         for (i, name) in COMPONENTS.iter().enumerate() {
             writeln!(out, "  {name:<17} {}", distribution(ledgers, i))?;
         }
+    }
+    for o in ledgers.iter().filter(|o| o.withheld > 0) {
+        writeln!(
+            out,
+            "\n{}: a partial export, {} of {} entries withheld: these levels rest on the disclosed entries only",
+            o.ledger, o.withheld, o.entries
+        )?;
     }
     if let Some(o) = ledgers.first() {
         writeln!(out, "\nlicense registry: {}", o.registry)?;

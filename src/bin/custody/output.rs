@@ -25,10 +25,23 @@ pub fn verify(
                     "head": hex::encode(v.head()),
                     "owner": hex::encode(v.owner()),
                     "pinned": v.pinned(),
+                    "withheld": v.withheld(),
                 });
                 writeln!(out, "{obj}")?;
             } else {
-                writeln!(out, "{}: valid ledger \"{}\"", source.display(), v.name())?;
+                if v.withheld() > 0 {
+                    writeln!(
+                        out,
+                        "{}: valid partial export of \"{}\": {} of {} entries disclosed, {} withheld",
+                        source.display(),
+                        v.name(),
+                        v.entries() - v.withheld(),
+                        v.entries(),
+                        v.withheld()
+                    )?;
+                } else {
+                    writeln!(out, "{}: valid ledger \"{}\"", source.display(), v.name())?;
+                }
                 writeln!(out, "  entries:   {}", v.entries())?;
                 writeln!(out, "  head:      {}", hex::encode(v.head()))?;
                 writeln!(out, "  ledger id: {}", hex::encode(v.id()))?;
