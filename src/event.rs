@@ -131,7 +131,7 @@ pub struct Terms {
 }
 
 /// A license as recorded: an SPDX expression or an inline set of terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum License {
     /// An SPDX identifier or expression (ids may be `LicenseRef-...`).
     Spdx(String),

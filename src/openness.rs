@@ -175,7 +175,7 @@ fn artifact(
     let a = &state.artifacts[i as usize];
     let mut evidence: BTreeSet<u64> = component_seqs.iter().copied().collect();
     let mut out = ArtifactLevel {
-        id: a.id.clone(),
+        id: a.id.to_string(),
         level: Level::Unknown,
         access: a.release.as_ref().map(|r| r.1),
         license: None,
@@ -184,7 +184,7 @@ fn artifact(
         effective_points: None,
         evidence: Vec::new(),
     };
-    let declared = match &a.license {
+    let declared = match a.license.map(|(seq, l)| (seq, &state.licenses[l as usize])) {
         Some((seq, lic)) => {
             out.license = Some(match lic {
                 License::Spdx(s) => s.clone(),
@@ -194,7 +194,7 @@ fn artifact(
             match declared_terms(lic) {
                 Ok(t) => {
                     out.declared_points = Some(points(&t));
-                    Some((*seq, t))
+                    Some((seq, t))
                 }
                 Err(id) => {
                     warnings.push(format!(
@@ -202,7 +202,7 @@ fn artifact(
                         a.id,
                         registry().label()
                     ));
-                    evidence.insert(*seq);
+                    evidence.insert(seq);
                     out.evidence = evidence.into_iter().collect();
                     return out;
                 }
@@ -365,21 +365,22 @@ impl<'a> Lineage<'a> {
                 inh = Some(match inh {
                     None => Inherited {
                         terms: pass.terms,
-                        responsible: vec![name.clone()],
+                        responsible: vec![name.to_string()],
                         evidence: ev,
                     },
                     Some(mut x) => {
                         x.terms = and(&x.terms, &pass.terms);
-                        x.responsible.push(name.clone());
+                        x.responsible.push(name.to_string());
                         x.evidence.extend(ev);
                         x
                     }
                 });
             }
-            let own = a
-                .license
-                .as_ref()
-                .and_then(|(seq, l)| declared_terms(l).ok().map(|t| (*seq, t)));
+            let own = a.license.and_then(|(seq, l)| {
+                declared_terms(&self.state.licenses[l as usize])
+                    .ok()
+                    .map(|t| (seq, t))
+            });
             let pass = match (own, &inh) {
                 (Some((seq, t)), Some(x)) => Some(Inherited {
                     terms: and(&t, &x.terms),

@@ -18,18 +18,18 @@ enum Standing {
 /// An artifact as the chain knows it so far.
 #[derive(Debug, Clone)]
 pub(crate) struct ArtifactState {
-    pub id: String,
+    pub id: Box<str>,
     pub kind: Kind,
     /// Entry that declared it.
     pub declared: u64,
     /// Entry (transformation or augmentation) that produced it.
     pub producer: Option<u64>,
     /// Artifacts it was derived from (inputs and generator of its producer).
-    pub parents: Vec<u32>,
+    pub parents: Box<[u32]>,
     /// Whether it has been a parent of some production.
     pub consumed: bool,
-    /// Latest license and the entry that set it.
-    pub license: Option<(u64, License)>,
+    /// Latest license (an index into `State::licenses`) and the entry that set it.
+    pub license: Option<(u64, u32)>,
     /// Latest release and the entry that set it.
     pub release: Option<(u64, Access)>,
 }
@@ -53,7 +53,13 @@ pub(crate) struct State {
     pub name: String,
     keys: HashMap<[u8; 32], Standing>,
     owners: usize,
-    index: HashMap<String, u32>,
+    /// Artifact ids by a 64-bit hash of the id (the id itself is kept once,
+    /// in `artifacts`); ids whose hash is taken go to `collisions`.
+    index: HashMap<u64, u32>,
+    collisions: HashMap<Box<str>, u32>,
+    /// Distinct licenses, stored once.
+    pub licenses: Vec<License>,
+    license_ids: HashMap<License, u32>,
     pub artifacts: Vec<ArtifactState>,
     pub components: HashMap<&'static str, ComponentState>,
     /// A partial export: artifacts may be named whose declaration was
@@ -103,8 +109,16 @@ impl State {
         }
     }
 
+    fn lookup(&self, id: &str) -> Option<u32> {
+        match self.index.get(&id_hash(id)) {
+            Some(&i) if &*self.artifacts[i as usize].id == id => Some(i),
+            Some(_) => self.collisions.get(id).copied(),
+            None => None,
+        }
+    }
+
     fn artifact(&mut self, field: &str, id: &str) -> Result<u32, RuleError> {
-        if let Some(&i) = self.index.get(id) {
+        if let Some(i) = self.lookup(id) {
             return Ok(i);
         }
         if !self.partial {
@@ -121,13 +135,20 @@ impl State {
     fn push_artifact(&mut self, id: &str, kind: Kind, seq: u64) -> Result<u32, RuleError> {
         let n =
             u32::try_from(self.artifacts.len()).map_err(|_| rule("id", "too many artifacts"))?;
-        self.index.insert(id.to_string(), n);
+        match self.index.entry(id_hash(id)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(n);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collisions.insert(id.into(), n);
+            }
+        }
         self.artifacts.push(ArtifactState {
-            id: id.to_string(),
+            id: id.into(),
             kind,
             declared: seq,
             producer: None,
-            parents: Vec::new(),
+            parents: Box::new([]),
             consumed: false,
             license: None,
             release: None,
@@ -198,14 +219,14 @@ impl State {
                 self.keys.insert(*key, Standing::Revoked);
             }
             EventKind::Artifact { id, kind, .. } => {
-                if let Some(&i) = self.index.get(id).filter(|i| self.placeholders.contains(i)) {
+                if let Some(i) = self.lookup(id).filter(|i| self.placeholders.contains(i)) {
                     // Named before by disclosed entries; now declared.
                     self.placeholders.remove(&i);
                     self.artifacts[i as usize].kind = *kind;
                     self.artifacts[i as usize].declared = seq;
                     return Ok(());
                 }
-                if let Some(&i) = self.index.get(id) {
+                if let Some(i) = self.lookup(id) {
                     return Err(rule(
                         "id",
                         format!(
@@ -234,7 +255,12 @@ impl State {
             }
             EventKind::License { artifact, license } => {
                 let i = self.artifact("artifact", artifact)?;
-                self.artifacts[i as usize].license = Some((seq, license.clone()));
+                let next = self.licenses.len() as u32;
+                let l = *self.license_ids.entry(license.clone()).or_insert(next);
+                if l == next {
+                    self.licenses.push(license.clone());
+                }
+                self.artifacts[i as usize].license = Some((seq, l));
             }
             EventKind::Release { artifact, access } => {
                 let i = self.artifact("artifact", artifact)?;
@@ -336,7 +362,7 @@ impl State {
         for &o in &outs {
             let a = &mut self.artifacts[o as usize];
             a.producer = Some(seq);
-            a.parents = parents.clone();
+            a.parents = parents.clone().into_boxed_slice();
         }
         Ok(())
     }
@@ -411,6 +437,15 @@ impl State {
         }
         Ok(())
     }
+}
+
+/// The hash an artifact id is indexed by (SipHash with fixed keys, so
+/// the same in every run).
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
 }
 
 /// The artifact kind a component takes.

@@ -22,6 +22,8 @@ const LOCK_WAIT: Duration = Duration::from_secs(3);
 pub(crate) struct Store {
     db: sled::Db,
     path: PathBuf,
+    /// Entries read one by one (not by a scan): what proofs cost.
+    reads: std::sync::atomic::AtomicU64,
 }
 
 fn entry_key(seq: u64) -> [u8; 9] {
@@ -93,6 +95,7 @@ impl Store {
                     return Ok(Store {
                         db,
                         path: path.to_path_buf(),
+                        reads: std::sync::atomic::AtomicU64::new(0),
                     })
                 }
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
@@ -115,7 +118,7 @@ impl Store {
     /// that wrote, means a later command that fails (a refused append) leaves
     /// the directory byte for byte as it found it.
     pub fn close_after_write(self) -> Result<(), Error> {
-        let Store { db, path } = self;
+        let Store { db, path, .. } = self;
         drop(db);
         drop(Self::open_db(&path)?);
         Ok(())
@@ -220,6 +223,8 @@ impl Store {
 
     /// One entry's bytes.
     pub fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, Error> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(self
             .db
             .get(entry_key(seq))
@@ -312,5 +317,51 @@ impl NodeWriter<'_> {
             self.fresh.insert((level, idx), fold(children));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merkle::{self, Nodes};
+    use std::sync::atomic::Ordering;
+
+    /// A proof from a ledger of 2^20 entries reads a few dozen of them, not
+    /// the ledger: the stored subtrees answer for the rest.
+    #[test]
+    fn a_proof_from_a_million_entries_reads_a_handful() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("L");
+        let store = Store::create(&path).unwrap();
+        let n: u64 = 1 << 20;
+        let entry = |i: u64| i.to_be_bytes().repeat(4);
+        let batch = 1 << 16;
+        for first in (0..n).step_by(batch as usize) {
+            let entries: Vec<Vec<u8>> = (first..first + batch).map(entry).collect();
+            store.append(first, &entries, [0; 32]).unwrap();
+        }
+        assert_eq!(store.tree_size().unwrap(), n);
+        store.reads.store(0, Ordering::Relaxed);
+        let size = n - 3;
+        let root = merkle::root(&store, size).unwrap();
+        for &i in &[0, 1, 12_345, 524_287, 524_288, size - 1] {
+            let proof = merkle::inclusion_proof(&store, i, size).unwrap();
+            merkle::verify_inclusion(i, size, &merkle::leaf_hash(&entry(i)), &proof, &root)
+                .unwrap();
+        }
+        let old = merkle::root(&store, 700_001).unwrap();
+        let proof = merkle::consistency_proof(&store, 700_001, size).unwrap();
+        merkle::verify_consistency(700_001, size, &proof, &old, &root).unwrap();
+        let reads = store.reads.load(Ordering::Relaxed);
+        assert!(
+            reads < 600,
+            "{reads} entries read for 6 proofs, 2 roots and a consistency proof"
+        );
+        // A stored node is what the leaves give.
+        let mut t = merkle::MemoryTree::default();
+        for i in 0..256 {
+            t.push(merkle::leaf_hash(&entry(i)));
+        }
+        assert_eq!(store.node(8, 0).unwrap(), t.node(8, 0).unwrap());
     }
 }

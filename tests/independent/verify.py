@@ -787,6 +787,8 @@ def verify(data, owner=None):
         "head": head.hex(),
         "owner": genesis_signer.hex(),
         "pinned": owner is not None,
+        # A whole ledger withholds nothing (partial exports: TRANSPARENCY.md).
+        "withheld": 0,
     }
 
 
