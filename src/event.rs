@@ -53,7 +53,7 @@ impl fmt::Display for FieldError {
 }
 
 /// What an artifact is; it decides which components it may stand for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     /// Source code.
     Code,
@@ -75,7 +75,7 @@ impl Kind {
 }
 
 /// How an artifact is made available.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Access {
     /// Not released in any form.
     None,
@@ -97,7 +97,7 @@ impl Access {
 }
 
 /// A role granted by an owner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     /// May append any event but `grant` and `revoke`.
     Appender,
@@ -116,7 +116,7 @@ impl Role {
 }
 
 /// The five rights of the license rubric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Terms {
     /// May be used for research.
     pub research: bool,
@@ -131,7 +131,7 @@ pub struct Terms {
 }
 
 /// A license as recorded: an SPDX expression or an inline set of terms.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum License {
     /// An SPDX identifier or expression (ids may be `LicenseRef-...`).
     Spdx(String),

@@ -87,7 +87,11 @@ pub fn append_with<R: BufRead>(
     opts: &AppendOptions,
 ) -> Result<AppendReport, Error> {
     let store = Store::open(path)?;
-    // The store is locked from here on; rebuild the state its entries establish.
+    // The store is locked from here on. The state its entries establish is
+    // the saved one when it matches the head, else rebuilt from the entries.
+    if let Some(replay) = saved_state(&store)? {
+        return finish_append(store, replay, key, input, opts);
+    }
     let mut source = Source::Store(store);
     let replay =
         Chain::new(VerifyOptions::default(), Signatures::Skip).run(source.frames(), |_| Ok(()))?;
@@ -99,6 +103,50 @@ pub fn append_with<R: BufRead>(
             return Err(head_mismatch(&replay, n));
         }
     }
+    finish_append(store, replay, key, input, opts)
+}
+
+/// The state a writer saved with its last batch, when it is the state at
+/// the current head.
+fn saved_state(store: &Store) -> Result<Option<VerifiedLedger>, Error> {
+    let (Some(bytes), Some((n, head))) = (store.state()?, store.head()?) else {
+        return Ok(None);
+    };
+    let Ok(s) = ciborium::de::from_reader::<Saved, _>(bytes.as_slice()) else {
+        return Ok(None);
+    };
+    if s.entries != n || s.head != head {
+        return Ok(None);
+    }
+    Ok(Some(VerifiedLedger {
+        name: s.state.name.clone(),
+        id: s.id,
+        owner: s.owner,
+        entries: s.entries,
+        head: s.head,
+        pinned: false,
+        state: s.state,
+        withheld: 0,
+    }))
+}
+
+/// What a writer saves with each batch.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    entries: u64,
+    head: Hash,
+    id: Hash,
+    owner: [u8; 32],
+    state: crate::rules::State,
+}
+
+fn finish_append<R: BufRead>(
+    store: Store,
+    replay: VerifiedLedger,
+    key: &SigningKey,
+    input: R,
+    opts: &AppendOptions,
+) -> Result<AppendReport, Error> {
     let signer = key.verifying_key().to_bytes();
     let mut state = replay.state;
     state.may_append(&signer).map_err(|e| {
@@ -109,6 +157,7 @@ pub fn append_with<R: BufRead>(
     })?;
     let first = replay.entries;
     let id = replay.id;
+    let replay_owner = replay.owner;
     // Two stages: this thread reads, checks and encodes each event while
     // another signs and chains the ones before it (each entry's hash is
     // needed for the next, so signing itself is sequential).
@@ -154,7 +203,19 @@ pub fn append_with<R: BufRead>(
         (Ok(()), Err(_)) => return Err(Error::Store("internal: the signing thread failed".into())),
     };
     if !batch.is_empty() || (opts.merkle_tree && store.tree_size()? < first) {
-        store.append_with(first, &batch, head, opts.merkle_tree)?;
+        let saved = Saved {
+            entries: first + batch.len() as u64,
+            head,
+            id,
+            owner: replay_owner,
+            state,
+        };
+        let mut bytes = Vec::new();
+        // Failing to save only costs the next append a replay.
+        let saved = ciborium::ser::into_writer(&saved, &mut bytes)
+            .ok()
+            .map(|_| bytes);
+        store.append_with(first, &batch, head, opts.merkle_tree, saved.as_deref())?;
         store.close_after_write()?;
     }
     Ok(AppendReport {

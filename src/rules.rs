@@ -6,17 +6,18 @@ use crate::error::Reason;
 use crate::event::{
     Access, Assignment, Event, EventKind, FieldError, Kind, License, Role, COMPONENTS,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
 /// A key's standing at some point of the chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Standing {
     Granted(Role),
     Revoked,
 }
 
 /// An artifact as the chain knows it so far.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ArtifactState {
     pub id: Box<str>,
     pub kind: Kind,
@@ -35,7 +36,7 @@ pub(crate) struct ArtifactState {
 }
 
 /// What the chain says of a pipeline component.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum ComponentState {
     NotApplicable {
         seqs: Vec<u64>,
@@ -47,8 +48,10 @@ pub(crate) enum ComponentState {
     },
 }
 
-/// The state a chain's prefix establishes.
-#[derive(Debug, Default, Clone)]
+/// The state a chain's prefix establishes. A writer keeps it beside its
+/// entries (`Store`) so as not to replay the whole ledger on every append;
+/// verification always rebuilds it from the entries.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct State {
     pub name: String,
     keys: HashMap<[u8; 32], Standing>,
@@ -61,7 +64,7 @@ pub(crate) struct State {
     pub licenses: Vec<License>,
     license_ids: HashMap<License, u32>,
     pub artifacts: Vec<ArtifactState>,
-    pub components: HashMap<&'static str, ComponentState>,
+    pub components: HashMap<String, ComponentState>,
     /// A partial export: artifacts may be named whose declaration was
     /// withheld. They are taken as placeholders, and kind checks on them
     /// skipped.
@@ -390,7 +393,7 @@ impl State {
                 Some(ComponentState::NotApplicable { seqs }) => seqs.push(seq),
                 None => {
                     self.components
-                        .insert(name, ComponentState::NotApplicable { seqs: vec![seq] });
+                        .insert(name.to_string(), ComponentState::NotApplicable { seqs: vec![seq] });
                 }
             },
             Assignment::Artifacts(ids) => {
@@ -419,7 +422,7 @@ impl State {
                 }
                 let entry = self
                     .components
-                    .entry(name)
+                    .entry(name.to_string())
                     .or_insert(ComponentState::Artifacts {
                         ids: Vec::new(),
                         members: HashSet::new(),

@@ -15,6 +15,7 @@ const FORMAT_KEY: &[u8] = b"format";
 const FORMAT_VALUE: &[u8] = b"custody-ledger-v1";
 const HEAD_KEY: &[u8] = b"head";
 const TREE_KEY: &[u8] = b"tree";
+const STATE_KEY: &[u8] = b"state";
 /// How long to wait for another process to release the ledger.
 const LOCK_WAIT: Duration = Duration::from_secs(3);
 
@@ -149,7 +150,7 @@ impl Store {
     /// Appends `entries` as numbers `first..`, with the new head and the
     /// Merkle tree nodes they complete, atomically and durably.
     pub fn append(&self, first: u64, entries: &[Vec<u8>], head: Hash) -> Result<(), Error> {
-        self.append_with(first, entries, head, true)
+        self.append_with(first, entries, head, true, None)
     }
 
     /// As `append`; without `tree`, the Merkle tree is left behind, to be
@@ -160,8 +161,14 @@ impl Store {
         entries: &[Vec<u8>],
         head: Hash,
         tree: bool,
+        state: Option<&[u8]>,
     ) -> Result<(), Error> {
         let mut batch = sled::Batch::default();
+        match state {
+            Some(s) => batch.insert(STATE_KEY, s),
+            // A state that no longer matches the entries must not survive.
+            None => batch.remove(STATE_KEY),
+        }
         if tree {
             self.tree_nodes(first, entries, &mut batch)?;
         }
@@ -209,6 +216,15 @@ impl Store {
         let size = first + entries.len() as u64;
         batch.insert(TREE_KEY, &size.to_be_bytes()[..]);
         Ok(())
+    }
+
+    /// The writer's saved state record, if any.
+    pub fn state(&self) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .db
+            .get(STATE_KEY)
+            .map_err(store_err)?
+            .map(|v| v.to_vec()))
     }
 
     /// Number of leaves whose tree nodes are stored.
