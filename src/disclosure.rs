@@ -1,29 +1,37 @@
 //! Selective disclosure: a partial export that shows some entries whole and
-//! the others only as their Merkle leaf hashes, under a signed checkpoint of
-//! the whole ledger.
+//! the others only as their Merkle leaf hashes, under a checkpoint of the
+//! whole ledger and a statement, signed by an owner, of exactly which
+//! positions are disclosed and under which selectors.
 //!
-//! File: a CBOR sequence. First a header map `{"checkpoint": <signed note>,
-//! "format": "custody-partial/v1"}`, then one item per entry, in order:
-//! the entry itself (a 2-element array) when disclosed, or a 32-byte byte
-//! string, its leaf hash, when withheld. Genesis, `grant` and `revoke`
-//! entries are always disclosed, so that every disclosed signer's authority
-//! can be checked.
+//! File (`schemas/TRANSPARENCY.md` §7): a CBOR sequence. First a header map
+//! `{"checkpoint", "format", "publisher", "signature", "statement"}`, then
+//! one item per entry, in order: the entry itself (framed as in a whole
+//! export) when disclosed, or a 32-byte byte string, its leaf hash, when
+//! withheld. The statement binds the disclosure map (which positions are
+//! disclosed), so nobody but an owner can withhold more, or other, entries.
 
 use crate::cbor;
-use crate::checkpoint::{sign_note, Checkpoint, VerifierKey};
-use crate::entry::{entry_hash, Hash, ParsedEntry, MAX_ENTRY_SIZE};
+use crate::checkpoint::{open_note, sign_note, Checkpoint, VerifierKey};
+use crate::entry::Hash;
 use crate::error::{Error, Invalid, Reason, VerifyError};
-use crate::event::{Assignment, EventKind};
-use crate::merkle::{leaf_hash, CompactRange};
-use crate::rules::State;
+use crate::event::{EventKind, COMPONENTS};
+use crate::merkle::{leaf_hash, TreeHash};
+use crate::source::FileFrames;
 use crate::tlog::default_origin;
-use crate::verify::{VerifiedLedger, VerifyOptions};
+use crate::verify::{Chain, DisclosureMap, Verified, VerifiedEntry, VerifyOptions};
 use ciborium::value::Value;
-use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
-use std::collections::HashSet;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::path::Path;
 
-const FORMAT: &str = "custody-partial/v1";
+const FORMAT: &str = "custody-partial/v2";
+/// Prefixed to the statement bytes to form the message its signature covers.
+pub const STATEMENT_DOMAIN: &[u8] = b"custody/v2/partial-export\0";
+/// Prefixed to the disclosure bitmap to form its digest.
+pub(crate) const MAP_DOMAIN: &[u8] = b"custody/v2/disclosure-map\0";
+/// Largest header accepted.
+pub const MAX_HEADER: usize = 65536;
 
 /// What to disclose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,40 +40,72 @@ pub enum Selector {
     Type(String),
     /// Every event naming this artifact.
     Artifact(String),
-    /// The component's events, and the license, release and producing
-    /// events of its artifacts and of all their ancestors: everything its
-    /// openness level rests on.
+    /// The component's events, and every entry its openness level rests on:
+    /// the declaration, hand-overs to a key, license, release and producing
+    /// entry of each of its artifacts and of all their ancestors.
     Component(String),
+    /// All twelve components.
+    Openness,
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Selector::Type(t) => write!(f, "type:{t}"),
+            Selector::Artifact(a) => write!(f, "artifact:{a}"),
+            Selector::Component(c) => write!(f, "component:{c}"),
+            Selector::Openness => f.write_str("openness"),
+        }
+    }
 }
 
 impl Selector {
-    /// Parses `type:NAME`, `artifact:ID`, `component:NAME`, or `openness`
-    /// (all twelve components).
-    pub fn parse_all(s: &str) -> Result<Vec<Selector>, String> {
-        if s == "openness" {
-            return Ok(crate::event::COMPONENTS
-                .iter()
-                .map(|c| Selector::Component(c.to_string()))
-                .collect());
-        }
-        Self::parse(s).map(|x| vec![x])
-    }
-
-    /// Parses `type:NAME`, `artifact:ID` or `component:NAME`.
+    /// Parses `type:NAME`, `artifact:ID`, `component:NAME` or `openness`.
     pub fn parse(s: &str) -> Result<Selector, String> {
         match s.split_once(':') {
+            _ if s == "openness" => Ok(Selector::Openness),
             Some(("type", t)) if !t.is_empty() => Ok(Selector::Type(t.to_string())),
             Some(("artifact", a)) if !a.is_empty() => Ok(Selector::Artifact(a.to_string())),
-            Some(("component", c)) if crate::event::COMPONENTS.contains(&c) => Ok(Selector::Component(c.to_string())),
+            Some(("component", c)) if COMPONENTS.contains(&c) => Ok(Selector::Component(c.to_string())),
             _ => Err(format!(
                 "`{s}` is not a selector: use type:NAME, artifact:ID, component:NAME (one of the twelve components) or openness"
             )),
         }
     }
+
+    /// Whether this selector discloses everything `component`'s level rests on.
+    pub fn covers(&self, component: &str) -> bool {
+        match self {
+            Selector::Openness => true,
+            Selector::Component(c) => c == component,
+            _ => false,
+        }
+    }
+}
+
+/// What the publisher of a partial export signed, as its verifier read it.
+#[derive(Debug, Clone)]
+pub struct Disclosure {
+    /// The checkpoint of the whole ledger (origin, size, root).
+    pub checkpoint: Checkpoint,
+    /// The checkpoint as a signed note, to keep and check later ledgers against.
+    pub note: String,
+    /// The selectors the entries were disclosed under.
+    pub selectors: Vec<Selector>,
+    /// The publisher's key: an owner of the ledger at the checkpoint's size.
+    pub publisher: [u8; 32],
+}
+
+impl Disclosure {
+    /// Whether the selectors disclose everything `component`'s level rests
+    /// on; when they do not, the level may depend on withheld entries.
+    pub fn covers(&self, component: &str) -> bool {
+        self.selectors.iter().any(|s| s.covers(component))
+    }
 }
 
 /// The artifact ids an event names.
-fn named(kind: &EventKind) -> Vec<&str> {
+pub(crate) fn named(kind: &EventKind) -> Vec<&str> {
     match kind {
         EventKind::Artifact { id, .. } => vec![id.as_str()],
         EventKind::Custody { artifact, .. }
@@ -85,10 +125,9 @@ fn named(kind: &EventKind) -> Vec<&str> {
             .chain(generator.iter())
             .map(String::as_str)
             .collect(),
-        EventKind::Component {
-            assignment: Assignment::Artifacts(ids),
-            ..
-        } => ids.iter().map(String::as_str).collect(),
+        EventKind::Component { assignment, .. } => {
+            assignment.artifacts().iter().map(String::as_str).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -102,411 +141,566 @@ pub struct PartialReport {
     pub disclosed: u64,
 }
 
+/// What the exporter keeps of each entry to decide what to disclose.
+struct Brief {
+    type_name: &'static str,
+    /// Artifacts named (interned).
+    named: Vec<u32>,
+    /// For a production: its outputs (interned).
+    outputs: Vec<u32>,
+    /// For a component event: its component.
+    component: Option<&'static str>,
+    /// A hand-over that moves authority, or a declaration.
+    authority: bool,
+    role: bool,
+}
+
 /// Verifies `source` and writes a partial export of it to `out`, disclosing
-/// the selected entries, with a checkpoint of the whole ledger signed by
-/// `key` (under `origin`, by default the ledger's).
+/// the selected entries, with a checkpoint of the whole ledger and a
+/// disclosure statement signed by `key`, which must be an owner's.
+///
+/// Besides the selected entries, genesis, every `grant` and `revoke`, the
+/// last entry, and for every artifact a disclosed entry names its
+/// declaration and every hand-over of it to a key are disclosed, so that every disclosed entry's
+/// signer can be checked to hold the role and the authority it needed.
+/// The file is verified before it is kept: an export that would not verify
+/// is never written.
 pub fn export_partial(
     source: &Path,
     out: &Path,
     selectors: &[Selector],
     key: &SigningKey,
-    origin: Option<&str>,
 ) -> Result<PartialReport, Error> {
-    let mut entries = Vec::new();
-    let v = crate::ledger::verify(source, &VerifyOptions::default(), |e| {
-        entries.push(e);
+    if selectors.is_empty() {
+        return Err(Error::usage("give at least one selector to disclose"));
+    }
+    crate::files::check_output(out)?;
+    // Pass 1: verify, and keep a brief of every entry.
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut intern = |s: &str| -> u32 {
+        let n = ids.len() as u32;
+        *ids.entry(s.to_string()).or_insert(n)
+    };
+    let mut briefs: Vec<Brief> = Vec::new();
+    let v = crate::ledger::verify_whole(source, &VerifyOptions::default(), false, None, |e| {
+        let kind = &e.event().kind;
+        let named: Vec<u32> = named(kind).into_iter().map(&mut intern).collect();
+        let outputs = match kind {
+            EventKind::Transformation { outputs, .. } | EventKind::Augmentation { outputs, .. } => {
+                outputs.iter().map(|o| intern(o)).collect()
+            }
+            _ => Vec::new(),
+        };
+        let component = match kind {
+            EventKind::Component { component, .. } => {
+                COMPONENTS.iter().copied().find(|c| c == component)
+            }
+            _ => None,
+        };
+        briefs.push(Brief {
+            type_name: e.event().type_name(),
+            named,
+            outputs,
+            component,
+            authority: matches!(
+                kind,
+                EventKind::Artifact { .. } | EventKind::Custody { key: Some(_), .. }
+            ),
+            role: matches!(
+                kind,
+                EventKind::Genesis { .. } | EventKind::Grant { .. } | EventKind::Revoke { .. }
+            ),
+        });
         Ok(())
     })?;
-    // Every artifact an `artifact:` selector names, and for `component:`
-    // selectors the component's artifacts and all their ancestors: what the
-    // component's openness rests on.
-    let mut wanted: HashSet<&str> = HashSet::new();
-    let mut lineage: HashSet<&str> = HashSet::new();
-    let producers: Vec<(&[String], Vec<&str>)> = entries
+    let publisher = key.verifying_key().to_bytes();
+    if !v.ledger.state.is_owner(&publisher) {
+        return Err(Error::usage(format!(
+            "the key {} is not an owner of this ledger at its {} entries; a partial export must be \
+             signed by an owner, or its readers could not trust what it withholds",
+            hex::encode(publisher),
+            v.ledger.entries
+        )));
+    }
+    let lookup = |s: &str| ids.get(s).copied();
+    // The lineage of the selected components: their artifacts and all ancestors.
+    let mut producer_of: HashMap<u32, usize> = HashMap::new();
+    for (seq, b) in briefs.iter().enumerate() {
+        for &o in &b.outputs {
+            producer_of.insert(o, seq);
+        }
+    }
+    let mut lineage: HashSet<u32> = HashSet::new();
+    let mut stack: Vec<u32> = Vec::new();
+    let covered = |c: &str| selectors.iter().any(|s| s.covers(c));
+    for b in &briefs {
+        if b.component.is_some_and(covered) {
+            stack.extend(&b.named);
+        }
+    }
+    while let Some(a) = stack.pop() {
+        if !lineage.insert(a) {
+            continue;
+        }
+        if let Some(&p) = producer_of.get(&a) {
+            let outs: HashSet<u32> = briefs[p].outputs.iter().copied().collect();
+            stack.extend(briefs[p].named.iter().filter(|x| !outs.contains(x)));
+        }
+    }
+    let wanted: HashSet<u32> = selectors
         .iter()
-        .filter_map(|e| match &e.event().kind {
-            EventKind::Transformation {
-                inputs, outputs, ..
-            } => Some((
-                outputs.as_slice(),
-                inputs.iter().map(String::as_str).collect(),
-            )),
-            EventKind::Augmentation {
-                inputs,
-                outputs,
-                generator,
-                ..
-            } => Some((
-                outputs.as_slice(),
-                inputs
-                    .iter()
-                    .chain(generator.iter())
-                    .map(String::as_str)
-                    .collect(),
-            )),
+        .filter_map(|s| match s {
+            Selector::Artifact(a) => lookup(a),
             _ => None,
         })
         .collect();
-    for sel in selectors {
-        match sel {
-            Selector::Artifact(a) => {
-                wanted.insert(a);
-            }
-            Selector::Component(c) => {
-                let mut stack: Vec<&str> = Vec::new();
-                for e in &entries {
-                    if let EventKind::Component {
-                        component,
-                        assignment: Assignment::Artifacts(ids),
-                    } = &e.event().kind
-                    {
-                        if component == c {
-                            stack.extend(ids.iter().map(String::as_str));
-                        }
-                    }
-                }
-                while let Some(a) = stack.pop() {
-                    if !lineage.insert(a) {
-                        continue;
-                    }
-                    for (outputs, parents) in &producers {
-                        if outputs.iter().any(|o| o == a) {
-                            stack.extend(parents.iter().copied());
-                        }
-                    }
-                }
-            }
-            Selector::Type(_) => {}
+    let mut disclose: Vec<bool> = briefs
+        .iter()
+        .enumerate()
+        .map(|(seq, b)| {
+            b.role
+                || b.named.iter().any(|a| wanted.contains(a))
+                || selectors.iter().any(|s| match s {
+                    Selector::Type(t) => t == b.type_name,
+                    _ => false,
+                })
+                || b.component.is_some_and(covered)
+                || (b.type_name != "transformation"
+                    && b.type_name != "augmentation"
+                    && b.type_name != "component"
+                    && b.type_name != "custody"
+                    && b.named.iter().any(|a| lineage.contains(a)))
+                || (b.authority && b.named.iter().any(|a| lineage.contains(a)))
+                || b.outputs
+                    .iter()
+                    .any(|o| lineage.contains(o) && producer_of.get(o) == Some(&seq))
+        })
+        .collect();
+    // The last entry is always disclosed: its `roles` count shows that no
+    // grant or revocation was withheld.
+    if let Some(last) = disclose.last_mut() {
+        *last = true;
+    }
+    // Whatever a disclosed entry names, its declaration and hand-overs to a
+    // key are disclosed too: the verifier checks authority with them.
+    let mut needed: HashSet<u32> = HashSet::new();
+    for (b, d) in briefs.iter().zip(&disclose) {
+        if *d {
+            needed.extend(&b.named);
         }
     }
-    let disclose = |kind: &EventKind, type_name: &str| -> bool {
-        let lineage_event = match kind {
-            EventKind::License { artifact, .. } | EventKind::Release { artifact, .. } => {
-                lineage.contains(artifact.as_str())
-            }
-            EventKind::Transformation { outputs, .. } | EventKind::Augmentation { outputs, .. } => {
-                outputs.iter().any(|o| lineage.contains(o.as_str()))
-            }
-            _ => false,
-        };
-        matches!(
-            kind,
-            EventKind::Genesis { .. } | EventKind::Grant { .. } | EventKind::Revoke { .. }
-        ) || lineage_event
-            || named(kind).iter().any(|a| wanted.contains(a))
-            || selectors.iter().any(|s| match s {
-                Selector::Type(t) => t == type_name,
-                Selector::Component(c) => {
-                    matches!(kind, EventKind::Component { component, .. } if component == c)
-                }
-                Selector::Artifact(_) => false,
-            })
-    };
-    let mut range = CompactRange::default();
+    for (b, d) in briefs.iter().zip(disclose.iter_mut()) {
+        if b.authority && b.named.iter().any(|a| needed.contains(a)) {
+            *d = true;
+        }
+    }
+    // Pass 2: write the items, from the same entries (the head must not
+    // have moved), and compute the tree and the map on the way.
+    let n = v.ledger.entries;
     let mut items: Vec<u8> = Vec::new();
-    let mut disclosed = 0;
-    for e in &entries {
-        range.push(leaf_hash(e.bytes()));
-        if disclose(&e.event().kind, e.event().type_name()) {
+    let mut range = crate::merkle::CompactRange::default();
+    let mut map = DisclosureMap::new();
+    let mut disclosed = 0u64;
+    let mut seen = 0u64;
+    let mut head = None;
+    crate::ledger::verify_whole(source, &VerifyOptions::default(), false, None, |e| {
+        let seq = e.seq();
+        if seq >= n {
+            return Ok(());
+        }
+        let leaf = leaf_hash(e.bytes());
+        range.push(leaf);
+        let d = disclose[seq as usize];
+        map.push(d);
+        if d {
             items.extend_from_slice(e.bytes());
             disclosed += 1;
         } else {
             cbor::head(2, 32, &mut items);
-            items.extend_from_slice(&leaf_hash(e.bytes()));
+            items.extend_from_slice(&leaf);
         }
+        seen += 1;
+        head = Some(*e.hash());
+        Ok(())
+    })?;
+    if seen != n || head != Some(v.ledger.head) {
+        return Err(Error::usage(
+            "the ledger changed while it was being exported; run the export again",
+        ));
     }
-    let origin = origin.map_or_else(|| default_origin(v.name(), v.id()), str::to_string);
+    let origin = default_origin(v.ledger.name(), v.ledger.id());
     let cp = Checkpoint {
         origin: origin.clone(),
-        size: range.size(),
+        size: n,
         root: range.root(),
     };
     let note = sign_note(&cp.text(), &origin, key).map_err(Error::Usage)?;
+    let statement = Statement {
+        origin,
+        size: n,
+        root: cp.root,
+        map: map.finish(),
+        selectors: selectors.iter().map(ToString::to_string).collect(),
+    }
+    .encode()?;
+    let mut signed = STATEMENT_DOMAIN.to_vec();
+    signed.extend_from_slice(&statement);
+    let signature = key.sign(&signed).to_bytes();
     let header = cbor::encode(&Value::Map(vec![
         (Value::Text("format".into()), Value::Text(FORMAT.into())),
         (Value::Text("checkpoint".into()), Value::Text(note)),
+        (Value::Text("statement".into()), Value::Bytes(statement)),
+        (
+            Value::Text("publisher".into()),
+            Value::Bytes(publisher.to_vec()),
+        ),
+        (
+            Value::Text("signature".into()),
+            Value::Bytes(signature.to_vec()),
+        ),
     ]))
     .map_err(|e| Error::Usage(format!("cannot encode the header: {e:?}")))?;
+    if header.len() > MAX_HEADER {
+        return Err(Error::usage(format!(
+            "the selectors make a header of {} bytes, more than {MAX_HEADER}; use fewer selectors",
+            header.len()
+        )));
+    }
     let mut file = header;
     file.extend_from_slice(&items);
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    std::io::Write::write_all(&mut tmp, &file).map_err(|e| Error::io(out, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(out, e))?;
-    tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+    // What is written must verify, as anyone will check it.
+    let mut r = file.as_slice();
+    verify_partial(
+        Path::new("<partial export>"),
+        &mut r,
+        &VerifyOptions::default(),
+        None,
+        |_| Ok(()),
+    )
+    .map_err(|e| match e {
+        Error::Invalid(inv) => Error::Usage(format!(
+            "the partial export would not verify ({}); nothing was written",
+            inv.error
+        )),
+        other => other,
+    })?;
+    crate::files::write_atomic(out, &file)?;
     Ok(PartialReport {
-        entries: range.size(),
+        entries: n,
         disclosed,
     })
 }
 
-/// Whether `bytes` start like a partial export (a map, not an entry array).
-pub(crate) fn is_partial(bytes: &[u8]) -> bool {
-    bytes.first().is_some_and(|b| b >> 5 == 5)
+/// The signed statement of a partial export.
+struct Statement {
+    origin: String,
+    size: u64,
+    root: TreeHash,
+    map: [u8; 32],
+    selectors: Vec<String>,
 }
 
-/// Verifies a partial export: every disclosed entry's encoding, position,
-/// signature and authorization (as far as the disclosed entries allow),
-/// the root the disclosed bytes and withheld hashes give against the signed
-/// checkpoint, and the checkpoint's signature: by `vkey` if given, else by
-/// the genesis key under the checkpoint's origin, which must be the
-/// ledger's (or `origin`).
-pub fn verify_partial(
-    bytes: &[u8],
-    opts: &VerifyOptions,
-    vkey: Option<&VerifierKey>,
-    origin: Option<&str>,
-) -> Result<VerifiedLedger, Error> {
-    let mut state = State::default();
-    state.partial = true;
-    let mut st = Partial {
-        state,
-        count: 0,
-        last: None,
-        id: None,
-        owner: None,
-    };
-    let bad = |st: &Partial, seq: u64, reason: Reason, detail: String| st.fail(seq, reason, detail);
-    let hlen = cbor::item_len(bytes).map_err(|e| {
-        bad(
-            &st,
-            0,
-            Reason::Malformed,
-            format!("partial export header: {e:?}"),
-        )
-    })?;
-    let header = cbor::decode_canonical(&bytes[..hlen]).map_err(|e| {
-        bad(
-            &st,
-            0,
-            Reason::Malformed,
-            format!("partial export header: {e:?}"),
-        )
-    })?;
-    let note = match &header {
-        Value::Map(m) if m.len() == 2 => {
-            let get = |k: &str| {
-                m.iter()
-                    .find(|(key, _)| key.as_text() == Some(k))
-                    .and_then(|(_, v)| v.as_text())
-            };
-            match (get("format"), get("checkpoint")) {
-                (Some(FORMAT), Some(note)) => note.to_string(),
-                _ => {
-                    return Err(bad(
-                        &st,
-                        0,
-                        Reason::Malformed,
-                        format!("not a {FORMAT} header"),
-                    ))
-                }
-            }
-        }
-        _ => {
-            return Err(bad(
-                &st,
-                0,
-                Reason::Malformed,
-                format!("not a {FORMAT} header"),
-            ))
-        }
-    };
-    let mut range = CompactRange::default();
-    let mut withheld = 0u64;
-    let mut prev_disclosed: Option<Hash> = None;
-    let mut i = hlen;
-    while i < bytes.len() {
-        let seq = range.size();
-        let len = cbor::item_len(&bytes[i..])
-            .map_err(|e| bad(&st, seq, Reason::Malformed, format!("{e:?}")))?;
-        let item = &bytes[i..i + len];
-        i += len;
-        if item.len() == 34 && item[0] == 0x58 && item[1] == 32 {
-            range.push(item[2..].try_into().unwrap_or([0; 32]));
-            withheld += 1;
-            prev_disclosed = None;
-            st.count += 1;
-            continue;
-        }
-        if item.len() > MAX_ENTRY_SIZE {
-            return Err(bad(
-                &st,
-                seq,
-                Reason::TooLarge,
-                format!("{} bytes", item.len()),
-            ));
-        }
-        let p = ParsedEntry::parse(item.to_vec()).map_err(|(r, d)| bad(&st, seq, r, d))?;
-        st.check(&p, seq, prev_disclosed, opts)?;
-        prev_disclosed = Some(entry_hash(item));
-        range.push(leaf_hash(item));
+impl Statement {
+    fn encode(&self) -> Result<Vec<u8>, Error> {
+        cbor::encode(&Value::Map(vec![
+            (
+                Value::Text("origin".into()),
+                Value::Text(self.origin.clone()),
+            ),
+            (Value::Text("size".into()), Value::Integer(self.size.into())),
+            (Value::Text("root".into()), Value::Bytes(self.root.to_vec())),
+            (Value::Text("map".into()), Value::Bytes(self.map.to_vec())),
+            (
+                Value::Text("selectors".into()),
+                Value::Array(
+                    self.selectors
+                        .iter()
+                        .map(|s| Value::Text(s.clone()))
+                        .collect(),
+                ),
+            ),
+        ]))
+        .map_err(|e| Error::Usage(format!("cannot encode the statement: {e:?}")))
     }
-    let (Some(id), Some(owner)) = (st.id, st.owner) else {
-        return Err(bad(
-            &st,
-            0,
-            Reason::BadGenesis,
-            "the genesis entry is not disclosed".into(),
-        ));
-    };
-    let want_origin = origin.map_or_else(|| default_origin(&st.state.name, &id), str::to_string);
-    let derived;
-    let vkey = match vkey {
-        Some(k) => k,
-        None => {
-            derived = VerifierKey::from_public(&want_origin, &owner).map_err(Error::Usage)?;
-            &derived
+
+    fn decode(bytes: &[u8]) -> Result<Statement, String> {
+        let v = cbor::decode_canonical(bytes).map_err(|e| format!("statement: {e:?}"))?;
+        let mut m = Fields::new(v, "statement")?;
+        let origin = m.text("origin")?;
+        let size = m.uint("size")?;
+        let root = m.bytes32("root")?;
+        let map = m.bytes32("map")?;
+        let selectors = match m.take("selectors")? {
+            Value::Array(items) if !items.is_empty() => items
+                .into_iter()
+                .map(|i| match i {
+                    Value::Text(t) => Ok(t),
+                    _ => Err("statement: a selector is not text".to_string()),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => return Err("statement: `selectors` is not a non-empty array".into()),
+        };
+        m.finish()?;
+        Ok(Statement {
+            origin,
+            size,
+            root,
+            map,
+            selectors,
+        })
+    }
+}
+
+/// Reads the fields of a header or statement map: exactly the keys asked for.
+struct Fields {
+    entries: Vec<(Value, Value)>,
+    what: &'static str,
+}
+
+impl Fields {
+    fn new(v: Value, what: &'static str) -> Result<Fields, String> {
+        match v {
+            Value::Map(entries) => Ok(Fields { entries, what }),
+            _ => Err(format!("the {what} is not a map")),
         }
-    };
-    let cp = Checkpoint::open(&note, vkey).map_err(|m| {
-        bad(
-            &st,
-            range.size(),
+    }
+    fn take(&mut self, key: &str) -> Result<Value, String> {
+        let pos = self
+            .entries
+            .iter()
+            .position(|(k, _)| k.as_text() == Some(key))
+            .ok_or_else(|| format!("the {} lacks `{key}`", self.what))?;
+        Ok(self.entries.swap_remove(pos).1)
+    }
+    fn text(&mut self, key: &str) -> Result<String, String> {
+        match self.take(key)? {
+            Value::Text(t) => Ok(t),
+            _ => Err(format!("`{key}` of the {} is not text", self.what)),
+        }
+    }
+    fn uint(&mut self, key: &str) -> Result<u64, String> {
+        match self.take(key)? {
+            Value::Integer(i) => u64::try_from(i128::from(i)).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| format!("`{key}` of the {} is not an unsigned integer", self.what))
+    }
+    fn bytes(&mut self, key: &str, len: usize) -> Result<Vec<u8>, String> {
+        match self.take(key)? {
+            Value::Bytes(b) if b.len() == len => Ok(b),
+            _ => Err(format!("`{key}` of the {} is not {len} bytes", self.what)),
+        }
+    }
+    fn bytes32(&mut self, key: &str) -> Result<[u8; 32], String> {
+        let b = self.bytes(key, 32)?;
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&b);
+        Ok(out)
+    }
+    fn finish(self) -> Result<(), String> {
+        match self.entries.first() {
+            None => Ok(()),
+            Some((k, _)) => Err(format!("unknown field {k:?} in the {}", self.what)),
+        }
+    }
+}
+
+/// Whether a file's first byte starts a partial export (a CBOR map) rather
+/// than a whole one (an entry, `82`).
+pub(crate) fn is_partial(first: &[u8]) -> bool {
+    first.first().is_some_and(|b| b >> 5 == 5)
+}
+
+fn invalid(
+    seq: u64,
+    reason: Reason,
+    detail: String,
+    head: Option<Hash>,
+    owner: Option<[u8; 32]>,
+) -> Error {
+    Error::Invalid(Box::new(Invalid {
+        error: VerifyError {
+            seq,
+            reason,
+            detail,
+        },
+        entries: seq,
+        head,
+        owner,
+    }))
+}
+
+/// Reads the header of a partial export and checks both signatures on it.
+fn read_header<R: Read>(path: &Path, r: &mut R) -> Result<(Disclosure, [u8; 32], Vec<u8>), Error> {
+    let bad = |m: String| {
+        invalid(
+            0,
             Reason::BadDisclosure,
-            format!("checkpoint: {m}"),
+            format!("partial export header: {m}"),
+            None,
+            None,
         )
+    };
+    let mut buf = Vec::new();
+    r.take(MAX_HEADER as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
+    let len = cbor::item_len(&buf).map_err(|e| {
+        bad(match e {
+            cbor::CborError::Malformed(m) => m,
+            other => format!("{other:?}"),
+        })
     })?;
-    if cp.origin != want_origin {
+    if len > MAX_HEADER {
+        return Err(bad(format!("longer than {MAX_HEADER} bytes")));
+    }
+    let rest = buf.split_off(len);
+    let value = cbor::decode_canonical(&buf).map_err(|e| bad(format!("{e:?}")))?;
+    let mut h = Fields::new(value, "header").map_err(bad)?;
+    let format = h.text("format").map_err(bad)?;
+    if format != FORMAT {
+        return Err(bad(format!("format `{format}`, not `{FORMAT}`")));
+    }
+    let note = h.text("checkpoint").map_err(bad)?;
+    let statement_bytes = match h.take("statement").map_err(bad)? {
+        Value::Bytes(b) => b,
+        _ => return Err(bad("`statement` is not a byte string".into())),
+    };
+    let publisher: [u8; 32] = h.bytes32("publisher").map_err(bad)?;
+    let signature: [u8; 64] = h
+        .bytes("signature", 64)
+        .map_err(bad)?
+        .try_into()
+        .map_err(|_| bad("`signature` is not 64 bytes".into()))?;
+    h.finish().map_err(bad)?;
+    let mut signed = STATEMENT_DOMAIN.to_vec();
+    signed.extend_from_slice(&statement_bytes);
+    let ok = VerifyingKey::from_bytes(&publisher)
+        .map(|k| {
+            k.verify_strict(&signed, &Signature::from_bytes(&signature))
+                .is_ok()
+        })
+        .unwrap_or(false);
+    if !ok {
         return Err(bad(
-            &st,
-            range.size(),
+            "the publisher's signature on the statement does not verify".into(),
+        ));
+    }
+    let st = Statement::decode(&statement_bytes).map_err(bad)?;
+    let mut selectors = Vec::with_capacity(st.selectors.len());
+    for s in &st.selectors {
+        selectors.push(Selector::parse(s).map_err(bad)?);
+    }
+    let vkey = VerifierKey::from_public(&st.origin, &publisher).map_err(bad)?;
+    let cp = open_note(&note, &vkey)
+        .and_then(Checkpoint::parse_text)
+        .map_err(|m| bad(format!("checkpoint: {m}")))?;
+    if cp.origin != st.origin || cp.size != st.size || cp.root != st.root {
+        return Err(bad(
+            "the checkpoint and the statement name different trees".into()
+        ));
+    }
+    Ok((
+        Disclosure {
+            checkpoint: cp,
+            note,
+            selectors,
+            publisher,
+        },
+        st.map,
+        rest,
+    ))
+}
+
+/// Verifies a partial export read from `r`: the header's signatures, every
+/// disclosed entry exactly as in a whole export (encoding, position, chain
+/// where both neighbours are disclosed, signature, role, authority, rules),
+/// then that the items give the checkpoint's tree and the signed disclosure
+/// map, that the publisher is an owner at the checkpoint's size as the
+/// disclosed grants and revokes establish, and that the checkpoint is of
+/// this ledger (its origin). Disclosed entries go to `sink` in order.
+pub(crate) fn verify_partial<R: Read>(
+    path: &Path,
+    r: &mut R,
+    opts: &VerifyOptions,
+    watch: Option<u64>,
+    sink: impl FnMut(VerifiedEntry) -> Result<(), Error>,
+) -> Result<Verified, Error> {
+    let (disclosure, map, rest) = read_header(path, r)?;
+    let size = disclosure.checkpoint.size;
+    let mut items = std::io::Cursor::new(rest).chain(r);
+    let frames = FileFrames {
+        path: path.to_path_buf(),
+        r: &mut items,
+        done: false,
+        partial: Some((size, 0)),
+    };
+    let mut chain = Chain::new(opts.clone()).partial();
+    if let Some(w) = watch {
+        chain = chain.watch(w);
+    }
+    let mut v = chain.run(frames, sink)?;
+    let l = &v.ledger;
+    let fail =
+        |reason, detail: String| invalid(l.entries, reason, detail, Some(l.head), Some(l.owner));
+    if l.entries != size {
+        return Err(fail(
+            Reason::BadDisclosure,
+            format!(
+                "{} items, but the checkpoint is of {size} entries",
+                l.entries
+            ),
+        ));
+    }
+    // The last entry's `roles` counts every grant and revocation before it,
+    // so with it disclosed none can be withheld unseen.
+    if v.last_disclosed != Some(size - 1) {
+        return Err(invalid(
+            size - 1,
+            Reason::BadDisclosure,
+            "the last entry is withheld; a partial export discloses it, so that its `roles` \
+             shows no grant or revocation was withheld"
+                .into(),
+            Some(l.head),
+            Some(l.owner),
+        ));
+    }
+    let root = v.tree.as_ref().map(|t| t.root());
+    if root != Some(disclosure.checkpoint.root) {
+        return Err(fail(
+            Reason::BadDisclosure,
+            format!(
+                "the {} disclosed entries and {} withheld hashes do not give the checkpoint's tree",
+                l.entries - l.withheld,
+                l.withheld
+            ),
+        ));
+    }
+    if v.map != Some(map) {
+        return Err(fail(
+            Reason::BadDisclosure,
+            "the disclosed and withheld positions are not those the publisher signed".into(),
+        ));
+    }
+    if !l.state.is_owner(&disclosure.publisher) {
+        return Err(fail(
+            Reason::BadDisclosure,
+            format!(
+                "the publisher {} is not an owner at the checkpoint's size, as the disclosed grants and revocations establish",
+                hex::encode(disclosure.publisher)
+            ),
+        ));
+    }
+    let want = default_origin(l.name(), l.id());
+    if disclosure.checkpoint.origin != want {
+        return Err(fail(
             Reason::ForeignCheckpoint,
             format!(
-                "the checkpoint is of `{}`, this ledger is `{want_origin}`",
-                cp.origin
+                "the checkpoint is of `{}`, this ledger is `{want}`",
+                disclosure.checkpoint.origin
             ),
         ));
     }
-    if cp.size != range.size() || cp.root != range.root() {
-        return Err(bad(
-            &st,
-            range.size(),
-            Reason::BadDisclosure,
-            format!(
-                "the {} disclosed entries and {withheld} withheld hashes do not give the checkpoint's tree of {} entries",
-                range.size() - withheld,
-                cp.size
-            ),
-        ));
-    }
-    Ok(VerifiedLedger {
-        name: st.state.name.clone(),
-        id,
-        owner,
-        entries: range.size(),
-        head: st.last.unwrap_or(id),
-        pinned: opts.owner.is_some(),
-        state: st.state,
-        withheld,
-    })
-}
-
-struct Partial {
-    state: State,
-    count: u64,
-    last: Option<Hash>,
-    id: Option<Hash>,
-    owner: Option<[u8; 32]>,
-}
-
-impl Partial {
-    fn fail(&self, seq: u64, reason: Reason, detail: String) -> Error {
-        Error::Invalid(Box::new(Invalid {
-            error: VerifyError {
-                seq,
-                reason,
-                detail,
-            },
-            entries: self.count,
-            head: self.last,
-            owner: self.owner,
-        }))
-    }
-
-    fn check(
-        &mut self,
-        p: &ParsedEntry,
-        seq: u64,
-        prev: Option<Hash>,
-        opts: &VerifyOptions,
-    ) -> Result<(), Error> {
-        if p.seq != seq {
-            return Err(self.fail(
-                seq,
-                Reason::BadSequence,
-                format!("the entry says it is number {}", p.seq),
-            ));
-        }
-        let genesis = matches!(p.event.kind, EventKind::Genesis { .. });
-        if seq == 0 {
-            if !genesis || p.prev.is_some() || p.ledger.is_some() {
-                return Err(self.fail(
-                    0,
-                    Reason::BadGenesis,
-                    "entry 0 is not a well-formed genesis entry".into(),
-                ));
-            }
-        } else {
-            if self.id.is_none() {
-                return Err(self.fail(
-                    0,
-                    Reason::BadGenesis,
-                    "the genesis entry is not disclosed".into(),
-                ));
-            }
-            if p.ledger != self.id {
-                return Err(self.fail(
-                    seq,
-                    Reason::BadLedgerId,
-                    "the entry belongs to another ledger".into(),
-                ));
-            }
-            // The chain can only be checked between neighbours both disclosed;
-            // the tree binds every position regardless.
-            if prev.is_some() && p.prev != prev {
-                return Err(self.fail(
-                    seq,
-                    Reason::BadPrev,
-                    "`prev` is not the hash of the entry before".into(),
-                ));
-            }
-        }
-        let ok = VerifyingKey::from_bytes(&p.signer)
-            .map(|k| {
-                k.verify_strict(&p.signed_message(), &Signature::from_bytes(&p.signature))
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        if !ok {
-            return Err(self.fail(
-                seq,
-                Reason::BadSignature,
-                "the signature does not verify".into(),
-            ));
-        }
-        if seq == 0 {
-            if let Some(pin) = opts.owner {
-                if pin != p.signer {
-                    return Err(self.fail(
-                        0,
-                        Reason::OwnerMismatch,
-                        "the owner key is not the pinned one".into(),
-                    ));
-                }
-            }
-        }
-        self.state
-            .apply(seq, &p.signer, &p.event)
-            .map_err(|e| self.fail(seq, e.reason, e.error.to_string()))?;
-        if seq == 0 {
-            self.id = Some(p.hash);
-            self.owner = Some(p.signer);
-        }
-        self.count += 1;
-        self.last = Some(p.hash);
-        Ok(())
-    }
+    v.ledger.disclosure = Some(disclosure);
+    Ok(v)
 }

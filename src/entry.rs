@@ -15,11 +15,11 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 /// The body format version this crate writes and reads.
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
 /// Largest entry, in bytes, that is written or accepted.
 pub const MAX_ENTRY_SIZE: usize = 64 * 1024;
 /// The fewest bytes an entry adds around its encoded event.
-pub(crate) const MIN_OVERHEAD: usize = 212;
+pub(crate) const MIN_OVERHEAD: usize = 220;
 /// Prefixed to the body bytes to form the signed message.
 pub const SIGNATURE_DOMAIN: &[u8] = b"custody/v1/entry-signature\0";
 /// Prefixed to the entry bytes to form the hashed message.
@@ -48,6 +48,7 @@ pub(crate) struct ParsedEntry {
     pub prev: Option<Hash>,
     pub ledger: Option<Hash>,
     pub time: u64,
+    pub roles: u64,
     pub signer: [u8; 32],
     pub event: Event,
     pub event_json: Json,
@@ -101,12 +102,31 @@ impl ParsedEntry {
             )
         })?;
         let map = cbor::decode_canonical(&body).map_err(|e| cbor_rejection(e, "body"))?;
-        let body_fields = BodyFields::from_value(map)?;
+        // The version decides the body's schema, so it is read first.
+        let v = match &map {
+            Value::Map(m) => m.iter().find_map(|(k, v)| match (k, v) {
+                (Value::Text(k), Value::Integer(i)) if k == "v" => {
+                    u64::try_from(i128::from(*i)).ok()
+                }
+                _ => None,
+            }),
+            _ => None,
+        };
+        let body_fields = match v {
+            Some(v) if v != FORMAT_VERSION => BodyFields::version_only(v),
+            _ => BodyFields::from_value(map)?,
+        };
         if body_fields.v != FORMAT_VERSION {
+            let why = if body_fields.v == 1 {
+                ": format 1 let any appender license, release or assign any artifact, \
+                 so its levels cannot be trusted; re-create the ledger with this custody"
+            } else {
+                ""
+            };
             return Err((
                 Reason::UnsupportedVersion,
                 format!(
-                    "format version {} (this verifier knows {FORMAT_VERSION})",
+                    "format version {} (this verifier knows {FORMAT_VERSION}){why}",
                     body_fields.v
                 ),
             ));
@@ -125,6 +145,7 @@ impl ParsedEntry {
             prev: body_fields.prev,
             ledger: body_fields.ledger,
             time: body_fields.time,
+            roles: body_fields.roles,
             signer: body_fields.signer,
             event,
             event_json,
@@ -150,13 +171,30 @@ struct BodyFields {
     prev: Option<Hash>,
     ledger: Option<Hash>,
     time: u64,
+    roles: u64,
     signer: [u8; 32],
     event: Value,
 }
 
-const BODY_KEYS: [&str; 7] = ["v", "seq", "prev", "time", "event", "ledger", "signer"];
+const BODY_KEYS: [&str; 8] = [
+    "v", "seq", "prev", "time", "event", "roles", "ledger", "signer",
+];
 
 impl BodyFields {
+    /// A body of another format version: only its version is known.
+    fn version_only(v: u64) -> BodyFields {
+        BodyFields {
+            v,
+            seq: 0,
+            prev: None,
+            ledger: None,
+            time: 0,
+            roles: 0,
+            signer: [0; 32],
+            event: Value::Null,
+        }
+    }
+
     fn from_value(v: Value) -> Result<BodyFields, Rejection> {
         let bad = |m: String| (Reason::BadBody, m);
         let Value::Map(entries) = v else {
@@ -167,6 +205,7 @@ impl BodyFields {
         let mut prev = None;
         let mut ledger = None;
         let mut time = None;
+        let mut roles = None;
         let mut signer = None;
         let mut event = None;
         for (k, val) in entries {
@@ -177,6 +216,7 @@ impl BodyFields {
                 "v" => v = Some(uint(&val, "v")?),
                 "seq" => seq = Some(uint(&val, "seq")?),
                 "time" => time = Some(uint(&val, "time")?),
+                "roles" => roles = Some(uint(&val, "roles")?),
                 "prev" => prev = Some(opt_hash(&val, "prev")?),
                 "ledger" => ledger = Some(opt_hash(&val, "ledger")?),
                 "signer" => {
@@ -206,6 +246,7 @@ impl BodyFields {
             prev: prev.ok_or_else(|| missing("prev"))?,
             ledger: ledger.ok_or_else(|| missing("ledger"))?,
             time: time.ok_or_else(|| missing("time"))?,
+            roles: roles.ok_or_else(|| missing("roles"))?,
             signer: signer.ok_or_else(|| missing("signer"))?,
             event: event.ok_or_else(|| missing("event"))?,
         })
@@ -243,6 +284,8 @@ pub(crate) struct Header {
     pub prev: Option<Hash>,
     pub ledger: Option<Hash>,
     pub time: u64,
+    /// Genesis, grant and revoke entries among entries 0 to `seq`.
+    pub roles: u64,
 }
 
 /// Encodes an event for an entry body: the deterministic CBOR of its JSON.
@@ -265,14 +308,14 @@ pub(crate) fn build(key: &SigningKey, header: &Header, event: &Json) -> Result<V
 
 /// As [`build`], for an event already encoded by [`encode_event`]. The body
 /// map is written directly, its keys in deterministic order: v, seq, prev,
-/// time, event, ledger, signer.
+/// time, event, roles, ledger, signer.
 pub(crate) fn build_encoded(
     key: &SigningKey,
     signer: &[u8; 32],
     header: &Header,
     event: &[u8],
 ) -> Result<Vec<u8>, String> {
-    let size = SIGNATURE_DOMAIN.len() + event.len() + 160;
+    let size = SIGNATURE_DOMAIN.len() + event.len() + 170;
     if size > MAX_ENTRY_SIZE + SIGNATURE_DOMAIN.len() {
         return Err(too_large(size - SIGNATURE_DOMAIN.len()));
     }
@@ -290,7 +333,7 @@ pub(crate) fn build_encoded(
         }
         None => out.push(0xf6),
     };
-    cbor::head(5, 7, &mut msg);
+    cbor::head(5, 8, &mut msg);
     text("v", &mut msg);
     cbor::head(0, FORMAT_VERSION, &mut msg);
     text("seq", &mut msg);
@@ -301,6 +344,8 @@ pub(crate) fn build_encoded(
     cbor::head(0, header.time, &mut msg);
     text("event", &mut msg);
     msg.extend_from_slice(event);
+    text("roles", &mut msg);
+    cbor::head(0, header.roles, &mut msg);
     text("ledger", &mut msg);
     hash(header.ledger, &mut msg);
     text("signer", &mut msg);
@@ -357,6 +402,10 @@ impl UnverifiedEntry {
     /// The claimed signing time.
     pub fn time(&self) -> u64 {
         self.0.time
+    }
+    /// The claimed number of genesis, grant and revoke entries up to this one.
+    pub fn roles(&self) -> u64 {
+        self.0.roles
     }
     /// The event.
     pub fn event(&self) -> &Event {

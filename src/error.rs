@@ -105,12 +105,18 @@ pub enum Reason {
     BadPrev,
     /// The genesis entry is not well formed, or a genesis event appears later.
     BadGenesis,
+    /// `roles` is not the number of genesis, grant and revoke entries up to
+    /// this one: one is missing (or, in a partial export, withheld).
+    BadRoles,
     /// The signature does not verify (`verify_strict`).
     BadSignature,
     /// The signer holds no role allowing this event.
     Unauthorized,
     /// The signer's key had been revoked.
     Revoked,
+    /// The signer holds no authority over the artifact the event is about:
+    /// it is neither the artifact's holder nor an owner.
+    NoAuthority,
     /// The event is not a well-formed event of the vocabulary.
     BadEvent,
     /// The event breaks a ledger rule (unknown artifact, lineage cycle...).
@@ -143,9 +149,11 @@ impl Reason {
             Reason::BadLedgerId => "bad-ledger-id",
             Reason::BadPrev => "bad-prev",
             Reason::BadGenesis => "bad-genesis",
+            Reason::BadRoles => "bad-roles",
             Reason::BadSignature => "bad-signature",
             Reason::Unauthorized => "unauthorized",
             Reason::Revoked => "revoked",
+            Reason::NoAuthority => "no-authority",
             Reason::BadEvent => "bad-event",
             Reason::RuleViolation => "rule-violation",
             Reason::OwnerMismatch => "owner-mismatch",

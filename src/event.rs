@@ -149,8 +149,21 @@ pub enum License {
 pub enum Assignment {
     /// These artifacts make up the component (added to any assigned before).
     Artifacts(Vec<String>),
+    /// These artifacts, and only these, make up the component: an owner's
+    /// correction of what was assigned before.
+    Replace(Vec<String>),
     /// The stage does not exist in this pipeline.
     NotApplicable,
+}
+
+impl Assignment {
+    /// The artifacts it names (none when not applicable).
+    pub fn artifacts(&self) -> &[String] {
+        match self {
+            Assignment::Artifacts(ids) | Assignment::Replace(ids) => ids,
+            Assignment::NotApplicable => &[],
+        }
+    }
 }
 
 /// One event of the vocabulary.
@@ -185,6 +198,8 @@ pub enum EventKind {
         from: String,
         /// New holder.
         to: String,
+        /// The new holder's key, when authority over the artifact passes to it.
+        key: Option<[u8; 32]>,
     },
     /// Outputs derived from inputs by an operation.
     Transformation {
@@ -327,6 +342,11 @@ impl Event {
                 artifact: f.req_nonempty("artifact")?,
                 from: f.req_nonempty("from")?,
                 to: f.req_nonempty("to")?,
+                key: if f.has("key") {
+                    Some(f.key("key")?)
+                } else {
+                    None
+                },
             },
             "transformation" => EventKind::Transformation {
                 operation: f.req_nonempty("operation")?,
@@ -378,7 +398,24 @@ impl Event {
                 }
                 let has_artifacts = f.has("artifacts");
                 let applicable = f.opt_bool("applicable")?;
+                let replace = match f.opt_bool("replace")? {
+                    None => false,
+                    Some(true) if has_artifacts => true,
+                    Some(true) => {
+                        return Err(FieldError::new(
+                            "replace",
+                            "only goes with `artifacts`: the artifacts that replace the component's",
+                        ))
+                    }
+                    Some(false) => {
+                        return Err(FieldError::new(
+                            "replace",
+                            "may only be `true`; leave it out to add artifacts to the component",
+                        ))
+                    }
+                };
                 let assignment = match (has_artifacts, applicable) {
+                    (true, None) if replace => Assignment::Replace(f.req_ids("artifacts")?),
                     (true, None) => Assignment::Artifacts(f.req_ids("artifacts")?),
                     (false, Some(false)) => Assignment::NotApplicable,
                     (false, Some(true)) => {
@@ -481,7 +518,7 @@ impl<'a> Fields<'a> {
 
     fn req_str(&mut self, name: &'static str) -> Result<String, FieldError> {
         match self.req(name)? {
-            Json::String(s) => Ok(s.clone()),
+            Json::String(s) => checked_text(name, s),
             other => Err(wrong_type(name, "a string", other)),
         }
     }
@@ -497,7 +534,7 @@ impl<'a> Fields<'a> {
     fn opt_str(&mut self, name: &'static str) -> Result<Option<String>, FieldError> {
         match self.get(name) {
             None => Ok(None),
-            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(Json::String(s)) => checked_text(name, s).map(Some),
             Some(other) => Err(wrong_type(name, "a string", other)),
         }
     }
@@ -548,7 +585,7 @@ impl<'a> Fields<'a> {
                 Json::String(s) if !seen.insert(s.as_str()) => {
                     return Err(FieldError::new(field, format!("`{s}` is listed twice")))
                 }
-                Json::String(s) => out.push(s.clone()),
+                Json::String(s) => out.push(checked_text(&field, s)?),
                 other => return Err(wrong_type(&field, "an artifact id (a string)", other)),
             }
         }
@@ -622,6 +659,42 @@ impl<'a> Fields<'a> {
         }
         Ok(())
     }
+}
+
+/// Fields of free text, which may hold any character; every other string
+/// (ids, names, holders, operations...) may not hold invisible or control
+/// characters, which could make one id look like another or rewrite what
+/// a terminal shows.
+const FREE_TEXT: [&str; 2] = ["note", "description"];
+
+/// Whether `c` is a control, bidirectional-formatting, invisible or
+/// line-separating character: C0 and C1 controls and DEL, U+061C,
+/// U+200B–U+200F, U+2028–U+202E, U+2060–U+2064, U+2066–U+206F, U+FEFF.
+pub fn is_hidden_char(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{61c}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206f}'
+        | '\u{feff}')
+}
+
+fn checked_text(name: &str, s: &str) -> Result<String, FieldError> {
+    if !FREE_TEXT.contains(&name) {
+        if let Some(c) = s.chars().find(|&c| is_hidden_char(c)) {
+            return Err(FieldError::new(
+                name,
+                format!(
+                    "holds the control or invisible character U+{:04X}, which ids and names may not hold",
+                    c as u32
+                ),
+            ));
+        }
+    }
+    Ok(s.to_string())
 }
 
 fn prefix(p: &str, e: FieldError) -> FieldError {

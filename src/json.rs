@@ -81,6 +81,54 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// Refuses numbers that an event could not store exactly: an integer
+/// literal beyond 64 bits (it would become an approximate float) and `-0`
+/// (an integer has no negative zero; `-0.0` is the float). Other numbers
+/// are stored as the correctly rounded nearest double when they have a
+/// fraction or exponent, and exactly as integers otherwise.
+pub(crate) fn check_numbers(text: &str) -> Result<(), String> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                // Skip the string, escapes included.
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let tok = &text[start..i];
+                if tok.contains(['.', 'e', 'E']) {
+                    continue;
+                }
+                if tok == "-0" {
+                    return Err(
+                        "`-0` cannot be stored exactly (an integer has no sign of zero); write 0, or -0.0 for the float"
+                            .into(),
+                    );
+                }
+                let fits = tok.parse::<i64>().is_ok() || tok.parse::<u64>().is_ok();
+                if !fits {
+                    return Err(format!(
+                        "the integer {tok} is beyond 64 bits and would be stored as an approximate \
+                         float; write it as a string"
+                    ));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(())
+}
+
 /// Depth of nesting of a JSON value (a scalar is 0).
 pub(crate) fn depth(v: &Json) -> usize {
     // Iterative, so hostile nesting cannot exhaust the stack.
@@ -176,6 +224,24 @@ mod tests {
             .contains("duplicate key `a`"));
         assert!(parse_strict(r#"{"a":{"b":1,"b":1}}"#).is_err());
         assert!(parse_strict(r#"{"a":1,"b":2}"#).is_ok());
+    }
+
+    #[test]
+    fn numbers_that_cannot_be_stored_exactly_are_refused() {
+        assert!(check_numbers(r#"{"a":-0}"#).is_err());
+        assert!(check_numbers(r#"{"a":18446744073709551616}"#).is_err());
+        assert!(check_numbers(r#"{"a":-9223372036854775809}"#).is_err());
+        assert!(check_numbers(r#"{"a":18446744073709551615,"b":-9223372036854775808}"#).is_ok());
+        assert!(check_numbers(r#"{"a":-0.0,"b":1e400,"c":"-0 18446744073709551616\"-0"}"#).is_ok());
+    }
+
+    #[test]
+    fn decimals_are_correctly_rounded() {
+        let f = |t: &str| parse_strict(t).unwrap().as_f64().unwrap();
+        assert_eq!(f("9007199254740993.0"), 9007199254740992.0);
+        assert_eq!(f("2.4703282292062328e-324"), 5e-324);
+        assert_eq!(f("2.4703282292062327e-324"), 0.0);
+        assert_eq!(f("0.1"), 0.1);
     }
 
     #[test]

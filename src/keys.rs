@@ -4,7 +4,6 @@
 use crate::error::Error;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::SigningKey;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -41,8 +40,27 @@ pub fn read_public_key(arg: &str) -> Result<[u8; 32], Error> {
     parse_public_hex(text.trim()).map_err(|m| Error::usage(format!("{}: {m}", path.display())))
 }
 
-/// Loads a PKCS#8 PEM Ed25519 private key.
+/// Loads a PKCS#8 PEM Ed25519 private key. As ssh does, a key file that
+/// its group or others may read or write is refused: the key may be known
+/// to others, and every signature made with it could be theirs.
 pub fn read_signing_key(path: &Path) -> Result<SigningKey, Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(Error::usage(format!(
+                "{}: permissions {:04o} are too open: a private key must be readable by its owner \
+                 only; run `chmod 600 {}`",
+                path.display(),
+                mode & 0o7777,
+                path.display()
+            )));
+        }
+    }
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
     SigningKey::from_pkcs8_pem(&text).map_err(|_| {
         Error::usage(format!(
@@ -68,33 +86,22 @@ pub fn public_path(key: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Writes `key` to `path` (mode 0600, refusing to overwrite) and its public
-/// key to `path.pub`.
+/// Writes `key` to `path` (mode 0600) and its public key to `path.pub`,
+/// refusing to overwrite anything, a symbolic link included.
 pub fn write_key_files(key: &SigningKey, path: &Path) -> Result<(), Error> {
     let pem = key
         .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .map_err(|e| Error::usage(format!("cannot encode key: {e}")))?;
     let pub_path = public_path(path);
     for p in [path, pub_path.as_path()] {
-        if p.exists() {
+        if std::fs::symlink_metadata(p).is_ok() {
             return Err(Error::usage(format!(
                 "{} already exists; refusing to overwrite a key",
                 p.display()
             )));
         }
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(|e| Error::io(path, e))?;
-    f.write_all(pem.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::io(path, e))?;
+    crate::files::create_new(path, pem.as_bytes(), 0o600)?;
     let public = format!("{}\n", hex::encode(key.verifying_key().as_bytes()));
-    std::fs::write(&pub_path, public).map_err(|e| Error::io(&pub_path, e))?;
-    Ok(())
+    crate::files::create_new(&pub_path, public.as_bytes(), 0o644)
 }

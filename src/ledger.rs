@@ -3,9 +3,11 @@
 use crate::entry::{self, entry_hash, Hash, Header};
 use crate::error::{Error, InputError, Invalid, Reason, VerifyError};
 use crate::event::Event;
+use crate::merkle::CompactRange;
+use crate::rules::State;
 use crate::source::Source;
 use crate::store::Store;
-use crate::verify::{Chain, Signatures, VerifiedEntry, VerifiedLedger, VerifyOptions};
+use crate::verify::{Chain, Resume, Verified, VerifiedEntry, VerifiedLedger, VerifyOptions};
 use ed25519_dalek::SigningKey;
 use serde_json::Value as Json;
 use std::io::{BufRead, Write};
@@ -34,7 +36,9 @@ fn now() -> u64 {
 }
 
 /// Creates the ledger directory `path` with its genesis entry, signed by
-/// `key`, which becomes the first owner. Returns the ledger id.
+/// `key`, which becomes the first owner. Returns the ledger id. The
+/// directory is built under a temporary name beside `path` and renamed at
+/// the end, so an interrupted `init` leaves no ledger behind.
 pub fn init(path: &Path, key: &SigningKey, name: &str) -> Result<Hash, Error> {
     let event = serde_json::json!({"type": "genesis", "name": name});
     Event::from_json(&event, true)
@@ -44,25 +48,83 @@ pub fn init(path: &Path, key: &SigningKey, name: &str) -> Result<Hash, Error> {
         prev: None,
         ledger: None,
         time: now(),
+        roles: 1,
     };
     let bytes = entry::build(key, &header, &event).map_err(Error::Usage)?;
     let hash = entry_hash(&bytes);
-    let store = Store::create(path)?;
-    if let Err(e) = store.append(0, &[bytes], hash) {
-        drop(store);
-        let _ = std::fs::remove_dir_all(path);
-        return Err(e);
-    }
-    store.close_after_write()?;
+    build_dir(path, |store| {
+        // The owner's record: verified up to the genesis entry.
+        let mut state = State::default();
+        let parsed = crate::entry::ParsedEntry::parse(bytes.clone())
+            .map_err(|(_, d)| Error::Store(format!("the genesis entry does not parse: {d}")))?;
+        state
+            .apply(0, &parsed.signer, &parsed.event)
+            .map_err(|e| Error::Store(format!("the genesis entry: {}", e.error)))?;
+        let mut tree = CompactRange::default();
+        tree.push(crate::merkle::leaf_hash(&bytes));
+        let resume = Resume {
+            state,
+            entries: 1,
+            head: hash,
+            id: hash,
+            owner: key.verifying_key().to_bytes(),
+            tree,
+        };
+        let rec = crate::record::seal(key, &resume);
+        let pubkey = key.verifying_key().to_bytes();
+        store.append_with(
+            0,
+            std::slice::from_ref(&bytes),
+            hash,
+            true,
+            rec.as_deref().map(|r| (&pubkey, r)),
+        )
+    })?;
     Ok(hash)
+}
+
+/// Builds a new ledger directory under a temporary name beside `path`,
+/// marks it complete and renames it to `path`. On any failure nothing is
+/// left at `path`.
+fn build_dir(path: &Path, fill: impl FnOnce(&Store) -> Result<(), Error>) -> Result<(), Error> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::usage(format!(
+            "{} already exists; a new ledger never touches an existing path",
+            path.display()
+        )));
+    }
+    crate::files::check_output(path)?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".custody-new-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
+    let dir = tmp.path().join("ledger");
+    let store = Store::create(&dir)?;
+    fill(&store)?;
+    store.mark_ready()?;
+    store.close_after_write()?;
+    // Checked again just before the rename, which would replace an empty
+    // directory created meanwhile.
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::usage(format!(
+            "{} appeared while the ledger was being built; nothing was written",
+            path.display()
+        )));
+    }
+    std::fs::rename(&dir, path).map_err(|e| Error::io(path, e))?;
+    Ok(())
 }
 
 /// How `append_with` appends.
 #[derive(Debug, Clone, Copy)]
 pub struct AppendOptions {
     /// Keep the Merkle tree up to date (the default). Without it the tree
-    /// lags until an append that keeps it catches it up; checkpoints and
-    /// proofs refuse a lagging tree. For measuring the tree's cost.
+    /// lags until an append that keeps it catches it up; proofs refuse a
+    /// lagging tree. For measuring the tree's cost.
     pub merkle_tree: bool,
 }
 
@@ -79,6 +141,37 @@ pub fn append<R: BufRead>(path: &Path, key: &SigningKey, input: R) -> Result<App
     append_with(path, key, input, &AppendOptions::default())
 }
 
+/// Verifies a ledger directory as far as `key` needs to build on it: from
+/// the end of `key`'s authenticated record of an earlier verification, or
+/// from the start when there is none, signatures included. The store's head
+/// record must match what verified.
+pub(crate) fn verified_for(
+    store: &Store,
+    key: &SigningKey,
+) -> Result<(Verified, Option<u64>), Error> {
+    let pubkey = key.verifying_key().to_bytes();
+    let (n, head) = store
+        .head()?
+        .ok_or_else(|| Error::Store("the ledger has no head record".into()))?;
+    let resume = store
+        .record(&pubkey)?
+        .and_then(|b| crate::record::open(key, &b))
+        .filter(|r| r.entries <= n);
+    let from = resume.as_ref().map(|r| r.entries);
+    let chain = match resume {
+        Some(r) => Chain::resume(VerifyOptions::default(), r),
+        None => Chain::new(VerifyOptions::default()).with_tree(),
+    };
+    let frames = store
+        .entries_from(from.unwrap_or(0))
+        .map(|r| r.map(crate::verify::Frame::Bytes));
+    let v = chain.run(frames, |_| Ok(()))?;
+    if n != v.ledger.entries || head != v.ledger.head {
+        return Err(head_mismatch(&v.ledger, n, None));
+    }
+    Ok((v, from))
+}
+
 /// As [`append`], with options.
 pub fn append_with<R: BufRead>(
     path: &Path,
@@ -87,90 +180,40 @@ pub fn append_with<R: BufRead>(
     opts: &AppendOptions,
 ) -> Result<AppendReport, Error> {
     let store = Store::open(path)?;
-    // The store is locked from here on. The state its entries establish is
-    // the saved one when it matches the head, else rebuilt from the entries.
-    if let Some(replay) = saved_state(&store)? {
-        return finish_append(store, replay, key, input, opts);
-    }
-    let mut source = Source::Store(store);
-    let replay =
-        Chain::new(VerifyOptions::default(), Signatures::Skip).run(source.frames(), |_| Ok(()))?;
-    let Source::Store(store) = source else {
-        return Err(Error::Store("internal: source changed kind".into()));
-    };
-    if let Some((n, h)) = store.head()? {
-        if n != replay.entries || h != replay.head {
-            return Err(head_mismatch(&replay, n));
-        }
-    }
-    finish_append(store, replay, key, input, opts)
-}
-
-/// The state a writer saved with its last batch, when it is the state at
-/// the current head.
-fn saved_state(store: &Store) -> Result<Option<VerifiedLedger>, Error> {
-    let (Some(bytes), Some((n, head))) = (store.state()?, store.head()?) else {
-        return Ok(None);
-    };
-    let Ok(s) = ciborium::de::from_reader::<Saved, _>(bytes.as_slice()) else {
-        return Ok(None);
-    };
-    if s.entries != n || s.head != head {
-        return Ok(None);
-    }
-    Ok(Some(VerifiedLedger {
-        name: s.state.name.clone(),
-        id: s.id,
-        owner: s.owner,
-        entries: s.entries,
-        head: s.head,
-        pinned: false,
-        state: s.state,
-        withheld: 0,
-    }))
-}
-
-/// What a writer saves with each batch.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Saved {
-    entries: u64,
-    head: Hash,
-    id: Hash,
-    owner: [u8; 32],
-    state: crate::rules::State,
-}
-
-fn finish_append<R: BufRead>(
-    store: Store,
-    replay: VerifiedLedger,
-    key: &SigningKey,
-    input: R,
-    opts: &AppendOptions,
-) -> Result<AppendReport, Error> {
+    // The store is locked from here on; nothing is built on an entry that
+    // has not been verified.
+    let (v, _) = verified_for(&store, key)?;
     let signer = key.verifying_key().to_bytes();
-    let mut state = replay.state;
+    let Verified { ledger, tree, .. } = v;
+    let mut state = ledger.state;
     state.may_append(&signer).map_err(|e| {
         Error::usage(format!(
             "this key may not append to the ledger: {}",
             e.error.message
         ))
     })?;
-    let first = replay.entries;
-    let id = replay.id;
-    let replay_owner = replay.owner;
+    let first = ledger.entries;
+    let id = ledger.id;
     // Two stages: this thread reads, checks and encodes each event while
     // another signs and chains the ones before it (each entry's hash is
     // needed for the next, so signing itself is sequential).
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, u64, Vec<u8>)>(1024);
-    let signer_thread = |rx: std::sync::mpsc::Receiver<(usize, u64, Vec<u8>)>| {
-        let mut prev = replay.head;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Encoded>(1024);
+    let signer_thread = |rx: std::sync::mpsc::Receiver<Encoded>| {
+        let mut prev = ledger.head;
         let mut batch = Vec::new();
-        for (line, seq, event) in rx {
+        for Encoded {
+            line,
+            seq,
+            roles,
+            event,
+        } in rx
+        {
             let header = Header {
                 seq,
                 prev: Some(prev),
                 ledger: Some(id),
                 time: now(),
+                roles,
             };
             let bytes =
                 entry::build_encoded(key, &signer, &header, &event).map_err(|m| (line, m))?;
@@ -202,27 +245,41 @@ fn finish_append<R: BufRead>(
         (Err(e), _) => return Err(e),
         (Ok(()), Err(_)) => return Err(Error::Store("internal: the signing thread failed".into())),
     };
-    if !batch.is_empty() || (opts.merkle_tree && store.tree_size()? < first) {
-        let saved = Saved {
-            entries: first + batch.len() as u64,
-            head,
-            id,
-            owner: replay_owner,
-            state,
-        };
-        let mut bytes = Vec::new();
-        // Failing to save only costs the next append a replay.
-        let saved = ciborium::ser::into_writer(&saved, &mut bytes)
-            .ok()
-            .map(|_| bytes);
-        store.append_with(first, &batch, head, opts.merkle_tree, saved.as_deref())?;
-        store.close_after_write()?;
+    let mut tree = tree.unwrap_or_default();
+    for e in &batch {
+        tree.push(crate::merkle::leaf_hash(e));
     }
+    let resume = Resume {
+        state,
+        entries: first + batch.len() as u64,
+        head,
+        id,
+        owner: ledger.owner,
+        tree,
+    };
+    // Failing to seal only costs the next call a longer verification.
+    let rec = crate::record::seal(key, &resume);
+    store.append_with(
+        first,
+        &batch,
+        head,
+        opts.merkle_tree,
+        rec.as_deref().map(|r| (&signer, r)),
+    )?;
+    store.close_after_write()?;
     Ok(AppendReport {
         appended: batch.len() as u64,
         entries: first + batch.len() as u64,
         head,
     })
+}
+
+/// An event checked and encoded, on its way to be signed.
+struct Encoded {
+    line: usize,
+    seq: u64,
+    roles: u64,
+    event: Vec<u8>,
 }
 
 /// Reads, checks and encodes the events of `input`, numbering them from
@@ -232,7 +289,7 @@ fn read_events<R: BufRead>(
     state: &mut crate::rules::State,
     signer: &[u8; 32],
     first: u64,
-    tx: &std::sync::mpsc::SyncSender<(usize, u64, Vec<u8>)>,
+    tx: &std::sync::mpsc::SyncSender<Encoded>,
 ) -> Result<(), Error> {
     let mut seq = first;
     let mut reader = input.take(0);
@@ -266,15 +323,36 @@ fn read_events<R: BufRead>(
         }
         let json =
             crate::json::parse_strict(text).map_err(|m| bad("", format!("invalid JSON: {m}")))?;
+        crate::json::check_numbers(text).map_err(|m| bad("", m))?;
         let event = Event::from_json(&json, false).map_err(|e| bad(&e.field, e.message))?;
-        if let crate::event::EventKind::License {
-            license: crate::event::License::Spdx(expr),
-            ..
-        } = &event.kind
-        {
-            // Only known licenses can be scored; the verifier does not insist,
-            // so that ledgers stay valid under other registry versions.
-            crate::registry::check_known(expr).map_err(|m| bad("license", m))?;
+        match &event.kind {
+            crate::event::EventKind::License {
+                license: crate::event::License::Spdx(expr),
+                ..
+            } => {
+                // Only known licenses can be scored; the verifier does not
+                // insist, so that ledgers stay valid under other registry
+                // versions.
+                crate::registry::check_known(expr).map_err(|m| bad("license", m))?;
+            }
+            crate::event::EventKind::License {
+                license: crate::event::License::Inline { name, .. },
+                ..
+            } => {
+                // A self-declared license must not pass for a registry one.
+                if let Some(r) = crate::registry::registry().confusable(name) {
+                    return Err(bad(
+                        "license.name",
+                        format!(
+                            "`{name}` is named like the registry license `{}` ({}); a self-declared \
+                             license's terms are the ledger's own, so give it a name that cannot \
+                             pass for a registry license, or use the id `{}` if that is the license",
+                            r.id, r.name, r.id
+                        ),
+                    ));
+                }
+            }
+            _ => {}
         }
         state
             .apply(seq, signer, &event)
@@ -293,7 +371,13 @@ fn read_events<R: BufRead>(
                 ),
             ));
         }
-        if tx.send((line_no, seq, encoded)).is_err() {
+        let next = Encoded {
+            line: line_no,
+            seq,
+            roles: state.roles(),
+            event: encoded,
+        };
+        if tx.send(next).is_err() {
             // The signing stage stopped on an error; it reports it.
             return Ok(());
         }
@@ -301,34 +385,8 @@ fn read_events<R: BufRead>(
     }
 }
 
-fn head_mismatch(v: &VerifiedLedger, stored: u64) -> Error {
-    Error::Invalid(Box::new(Invalid {
-        error: VerifyError {
-            seq: v.entries.min(stored),
-            reason: Reason::HeadMismatch,
-            detail: format!(
-                "the head record says {stored} entries, the entries verify to {} with another head",
-                v.entries
-            ),
-        },
-        entries: v.entries,
-        head: Some(v.head),
-        owner: Some(v.owner),
-    }))
-}
-
-/// Verifies a ledger directory, exported file or partial export, as
-/// `verify` and `verify_partial` do (the checkpoint of a partial export
-/// checked with its genesis key).
-pub fn verify_any(path: &Path, opts: &VerifyOptions) -> Result<VerifiedLedger, Error> {
-    if is_partial_file(path)? {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        return crate::disclosure::verify_partial(&bytes, opts, None, None);
-    }
-    verify(path, opts, |_| Ok(()))
-}
-
-fn is_partial_file(path: &Path) -> Result<bool, Error> {
+/// Whether `path` is a file that starts like a partial export.
+pub(crate) fn is_partial_file(path: &Path) -> Result<bool, Error> {
     if path.is_dir() {
         return Ok(false);
     }
@@ -339,63 +397,139 @@ fn is_partial_file(path: &Path) -> Result<bool, Error> {
     }
 }
 
-/// Verifies a ledger directory or exported file end to end, handing each
-/// verified entry to `sink` in order. A partial export is refused here: it
-/// has no whole entries to hand out (see `verify_any`).
+/// Verifies a ledger directory, exported file or partial export end to end.
+pub fn verify_any(path: &Path, opts: &VerifyOptions) -> Result<VerifiedLedger, Error> {
+    verify(path, opts, |_| Ok(()))
+}
+
+/// Verifies a ledger directory, exported file or partial export end to end,
+/// handing each verified entry (each disclosed one, for a partial export)
+/// to `sink` in order.
 pub fn verify(
     path: &Path,
     opts: &VerifyOptions,
     sink: impl FnMut(VerifiedEntry) -> Result<(), Error>,
 ) -> Result<VerifiedLedger, Error> {
+    check(path, opts, None, sink).map(|v| v.ledger)
+}
+
+/// Verifies any source, keeping the tree and noting the root at `watch`.
+pub(crate) fn check(
+    path: &Path,
+    opts: &VerifyOptions,
+    watch: Option<u64>,
+    sink: impl FnMut(VerifiedEntry) -> Result<(), Error>,
+) -> Result<Verified, Error> {
+    if is_partial_file(path)? {
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut r = std::io::BufReader::with_capacity(1 << 20, f);
+        return crate::disclosure::verify_partial(path, &mut r, opts, watch, sink);
+    }
+    verify_whole(path, opts, false, watch, sink)
+}
+
+/// Verifies a ledger directory or exported file; a partial export is
+/// refused (commands that need every entry use this).
+pub(crate) fn verify_whole(
+    path: &Path,
+    opts: &VerifyOptions,
+    tree: bool,
+    watch: Option<u64>,
+    sink: impl FnMut(VerifiedEntry) -> Result<(), Error>,
+) -> Result<Verified, Error> {
     if is_partial_file(path)? {
         return Err(Error::usage(format!(
-            "{} is a partial export: `custody verify` and `custody openness` read it, other commands need a whole ledger",
+            "{} is a partial export: this command needs a whole ledger (a directory or a whole export)",
             path.display()
         )));
     }
     let mut source = Source::open(path)?;
-    let v = Chain::new(opts.clone(), Signatures::Check).run(source.frames(), sink)?;
+    let stored = match &source {
+        Source::Store(store) => Some(store.head()?.map_or(0, |(n, _)| n)),
+        Source::File(..) => None,
+    };
+    let mut chain = Chain::new(opts.clone());
+    if tree {
+        chain = chain.with_tree();
+    }
+    if let Some(w) = watch {
+        chain = chain.watch(w);
+    }
+    // The hash of the entry before the stored size, should the head record
+    // disagree with the entries.
+    let mut at_stored = None;
+    let mut sink = sink;
+    let v = chain.run(source.frames(), |e| {
+        if Some(e.seq() + 1) == stored {
+            at_stored = Some(*e.hash());
+        }
+        sink(e)
+    })?;
     if let Source::Store(store) = &source {
         match store.head()? {
-            Some((n, h)) if n == v.entries && h == v.head => {}
-            Some((n, _)) => return Err(head_mismatch(&v, n)),
-            None => return Err(head_mismatch(&v, 0)),
+            Some((n, h)) if n == v.ledger.entries && h == v.ledger.head => {}
+            Some((n, _)) => return Err(head_mismatch(&v.ledger, n, at_stored)),
+            None => return Err(head_mismatch(&v.ledger, 0, None)),
         }
     }
     Ok(v)
 }
 
-/// Verifies `bytes` as an exported ledger.
+/// The stored head record disagrees with the entries: reported at the
+/// smaller of the two sizes, `at_stored` being the hash of the entry before
+/// the stored size.
+fn head_mismatch(v: &VerifiedLedger, stored: u64, at_stored: Option<Hash>) -> Error {
+    let seq = v.entries.min(stored);
+    let head = if seq == v.entries {
+        Some(v.head)
+    } else {
+        at_stored
+    };
+    Error::Invalid(Box::new(Invalid {
+        error: VerifyError {
+            seq,
+            reason: Reason::HeadMismatch,
+            detail: format!(
+                "the head record says {stored} entries, the entries verify to {} with another head",
+                v.entries
+            ),
+        },
+        entries: seq,
+        head: if seq == 0 { None } else { head },
+        owner: Some(v.owner),
+    }))
+}
+
+/// Verifies `bytes` as an exported ledger (whole or partial).
 pub fn verify_bytes(bytes: &[u8], opts: &VerifyOptions) -> Result<VerifiedLedger, Error> {
     let mut r = bytes;
-    let frames = crate::source::FileFrames {
-        path: "<bytes>".into(),
-        r: &mut r,
-        done: false,
-    };
-    Chain::new(opts.clone(), Signatures::Check).run(frames, |_| Ok(()))
+    if crate::disclosure::is_partial(bytes) {
+        return crate::disclosure::verify_partial(Path::new("<bytes>"), &mut r, opts, None, |_| {
+            Ok(())
+        })
+        .map(|v| v.ledger);
+    }
+    let frames = crate::source::FileFrames::new("<bytes>".into(), &mut r);
+    Chain::new(opts.clone())
+        .run(frames, |_| Ok(()))
+        .map(|v| v.ledger)
 }
 
 /// Verifies `source` and writes it to `out` as one file, atomically: `out`
 /// is either the complete verified ledger or untouched.
 pub fn export(source: &Path, out: &Path) -> Result<VerifiedLedger, Error> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    let tmp = crate::files::temp_beside(out)?;
     let mut w = std::io::BufWriter::new(tmp);
-    let v = verify(source, &VerifyOptions::default(), |e| {
+    let v = verify_whole(source, &VerifyOptions::default(), false, None, |e| {
         w.write_all(e.bytes()).map_err(|err| Error::io(out, err))
     })?;
-    let tmp = w.into_inner().map_err(|e| Error::io(out, e.into_error()))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(out, e))?;
-    tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
-    Ok(v)
+    crate::files::persist(out, w)?;
+    Ok(v.ledger)
 }
 
 /// Verifies the exported file `file` and creates the ledger directory
-/// `path` from it. On any failure `path` is not left behind.
+/// `path` from it. The directory is built under a temporary name and
+/// renamed at the end: an interrupted import leaves no ledger behind.
 pub fn import(file: &Path, path: &Path) -> Result<VerifiedLedger, Error> {
     if file.is_dir() {
         return Err(Error::usage(format!(
@@ -410,38 +544,28 @@ pub fn import(file: &Path, path: &Path) -> Result<VerifiedLedger, Error> {
         )));
     }
     let mut source = Source::open(file)?;
-    let store = Store::create(path)?;
-    let result = (|| {
+    let mut out = None;
+    build_dir(path, |store| {
         let mut batch: Vec<Vec<u8>> = Vec::new();
         let mut next = 0u64;
         let mut last = [0u8; 32];
-        let v =
-            Chain::new(VerifyOptions::default(), Signatures::Check).run(source.frames(), |e| {
-                last = *e.hash();
-                batch.push(e.bytes().to_vec());
-                if batch.len() >= IMPORT_BATCH {
-                    store.append(next, &batch, last)?;
-                    next += batch.len() as u64;
-                    batch.clear();
-                }
-                Ok(())
-            })?;
+        let v = Chain::new(VerifyOptions::default()).run(source.frames(), |e| {
+            last = *e.hash();
+            batch.push(e.bytes().to_vec());
+            if batch.len() >= IMPORT_BATCH {
+                store.append(next, &batch, last)?;
+                next += batch.len() as u64;
+                batch.clear();
+            }
+            Ok(())
+        })?;
         if !batch.is_empty() {
             store.append(next, &batch, last)?;
         }
-        Ok(v)
-    })();
-    match result {
-        Ok(v) => {
-            store.close_after_write()?;
-            Ok(v)
-        }
-        Err(e) => {
-            drop(store);
-            let _ = std::fs::remove_dir_all(path);
-            Err(e)
-        }
-    }
+        out = Some(v.ledger);
+        Ok(())
+    })?;
+    out.ok_or_else(|| Error::Store("internal: the import verified nothing".into()))
 }
 
 /// The fields of a new entry besides its event and signer, for programs
@@ -456,6 +580,9 @@ pub struct EntryHeader {
     pub ledger: Option<Hash>,
     /// Signing time, seconds since the Unix epoch.
     pub time: u64,
+    /// How many genesis, grant and revoke entries there are among entries
+    /// 0 to `seq`, this one included.
+    pub roles: u64,
 }
 
 /// Encodes and signs one entry without any ledger rule being checked:
@@ -466,6 +593,7 @@ pub fn sign_entry(key: &SigningKey, header: &EntryHeader, event: &Json) -> Resul
         prev: header.prev,
         ledger: header.ledger,
         time: header.time,
+        roles: header.roles,
     };
     entry::build(key, &h, event).map_err(Error::Usage)
 }

@@ -17,12 +17,14 @@ mod disclosure;
 mod entry;
 mod error;
 mod event;
+mod files;
 mod json;
 mod keys;
 mod ledger;
 mod license;
 mod merkle;
 mod openness;
+mod record;
 mod registry;
 mod rules;
 mod signature;
@@ -33,15 +35,17 @@ mod tlog;
 mod verify;
 
 pub use checkpoint::{open_note, sign_note, Checkpoint, TlogProof, VerifierKey};
-pub use disclosure::{export_partial, verify_partial, PartialReport, Selector};
+pub use disclosure::{export_partial, Disclosure, PartialReport, Selector, STATEMENT_DOMAIN};
 pub use entry::{
     decode_entry, entry_hash, Hash, UnverifiedEntry, FORMAT_VERSION, HASH_DOMAIN, MAX_ENTRY_SIZE,
     SIGNATURE_DOMAIN,
 };
 pub use error::{Error, InputError, Invalid, Reason, VerifyError};
 pub use event::{
-    Access, Assignment, Event, EventKind, FieldError, Kind, License, Role, Terms, COMPONENTS,
+    is_hidden_char, Access, Assignment, Event, EventKind, FieldError, Kind, License, Role, Terms,
+    COMPONENTS,
 };
+pub use files::{check_output, write_atomic};
 pub use keys::{generate, public_path, read_public_key, read_signing_key, write_key_files};
 pub use ledger::{
     append, append_with, export, import, init, sign_entry, verify, verify_any, verify_bytes,
@@ -52,7 +56,10 @@ pub use merkle::{
     consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash, root, verify_consistency,
     verify_inclusion, CompactRange, MemoryTree, Nodes, ProofError, TreeHash,
 };
-pub use openness::{openness, ArtifactLevel, ComponentLevel, Level, Openness};
+pub use openness::{
+    openness, right_words, ArtifactLevel, ComponentLevel, Level, LicenseInfo, Openness,
+    Restriction, CRITERIA,
+};
 pub use registry::{registry, Registry, RegistryLicense};
 pub use signature::{verify_signatures, SignatureItem};
 pub use time::rfc3339;

@@ -310,6 +310,17 @@ impl CompactRange {
         self.size
     }
 
+    /// The subtree roots, largest first.
+    pub(crate) fn hashes(&self) -> &[TreeHash] {
+        &self.hashes
+    }
+
+    /// Rebuilds a range from its size and subtree roots; `None` unless there
+    /// is one root per one bit of the size.
+    pub(crate) fn from_parts(size: u64, hashes: Vec<TreeHash>) -> Option<CompactRange> {
+        (hashes.len() == size.count_ones() as usize).then_some(CompactRange { size, hashes })
+    }
+
     /// The current root.
     pub fn root(&self) -> TreeHash {
         let mut it = self.hashes.iter().rev();

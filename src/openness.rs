@@ -1,27 +1,63 @@
 //! Openness levels (Eiras et al. 2024): for each of the twelve pipeline
-//! components, a level derived from the verified chain alone, with the
-//! entries it rests on.
+//! components, a level derived from the verified chain alone, with every
+//! entry it rests on.
 //!
-//! Rules: a component never named is `?`; one declared not applicable is
-//! `N/A`; otherwise each of its artifacts gets a level from its latest
-//! release and license, and the component takes the strictest, or `?` if
-//! any artifact's is unknown. A public artifact scores the points of its
-//! effective license terms: its own terms, ANDed with those of every parent
-//! (inputs, and the generator of an augmentation) whose effective terms do
-//! not let derivatives take another license. An artifact with no license
-//! of its own passes its parents' restrictions on unchanged.
+//! Rules (`schemas/FORMAT.md` §16): a component never named is `?`; one
+//! declared not applicable is `N/A`; otherwise each of its artifacts gets a
+//! level from its latest release and license, and the component takes the
+//! strictest, or `?` if any artifact's is unknown. A public artifact scores
+//! the points of its effective license terms: its own terms, ANDed with
+//! what its sources pass on. A source passes on its own terms ANDed with
+//! what it inherited, unless those let derivatives take another license; a
+//! license id outside the registry anywhere on the way makes the result
+//! unknown, never unrestricted.
+//!
+//! Cost: one pass over the artifacts in declaration order (which the rules
+//! make a topological order of the lineage), a bounded summary per
+//! artifact, and one walk of each component's lineage for its evidence:
+//! time and memory linear in the ledger.
 
+use crate::disclosure::Disclosure;
 use crate::event::{Access, Kind, License, Terms, COMPONENTS};
 use crate::registry::{and, points, registry};
 use crate::rules::{component_kind, ComponentState, State};
 use crate::verify::VerifiedLedger;
-use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+
+/// Sources named per withheld right, at most.
+const MAX_SOURCES: usize = 3;
+
+/// The five rights, in the registry's order, as they are named in terms.
+pub const CRITERIA: [&str; 5] = [
+    "research",
+    "commercial",
+    "modify",
+    "copyright_derivative",
+    "other_license_derivative",
+];
+
+fn rights(t: &Terms) -> [bool; 5] {
+    [
+        t.research,
+        t.commercial,
+        t.modify,
+        t.copyright_derivative,
+        t.other_license_derivative,
+    ]
+}
+
+const NONE: Terms = Terms {
+    research: false,
+    commercial: false,
+    modify: false,
+    copyright_derivative: false,
+    other_license_derivative: false,
+};
 
 /// A component's or an artifact's level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Level {
-    /// Nothing recorded says how it is released.
+    /// Nothing recorded says how it is released, or its license is unknown.
     Unknown,
     /// The stage does not exist in this pipeline.
     NotApplicable,
@@ -48,6 +84,52 @@ impl fmt::Display for Level {
     }
 }
 
+/// A license as an artifact's latest `license` entry gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseInfo {
+    /// The SPDX expression as written; `None` for an inline license.
+    pub id: Option<String>,
+    /// Its display name: the registry's name for a single registry id, the
+    /// expression otherwise, or the inline license's own name.
+    pub name: String,
+    /// Whether the ledger itself states its terms (an inline license): its
+    /// name is only a name, and its terms are no registry's.
+    pub self_declared: bool,
+    /// For a self-declared license, the registry license whose id or name
+    /// its name equals or closely resembles.
+    pub resembles: Option<String>,
+    /// Points of its terms, when known.
+    pub points: Option<u8>,
+    /// The `license` entry.
+    pub entry: u64,
+}
+
+impl LicenseInfo {
+    /// The name as tables show it: self-declared licenses say so.
+    pub fn label(&self) -> String {
+        if self.self_declared {
+            format!("{}, self-declared", self.name)
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+/// A source whose license withholds rights an artifact's own license grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restriction {
+    /// The source artifact (an ancestor).
+    pub artifact: String,
+    /// Its license.
+    pub license: LicenseInfo,
+    /// The rights it withholds (of [`CRITERIA`]) that the artifact's own
+    /// license would grant.
+    pub withholds: Vec<&'static str>,
+    /// Why, in the registry's words, for each right withheld (empty for a
+    /// self-declared license).
+    pub reasons: Vec<String>,
+}
+
 /// One artifact of a component, and how its level was reached.
 #[derive(Debug, Clone)]
 pub struct ArtifactLevel {
@@ -57,15 +139,16 @@ pub struct ArtifactLevel {
     pub level: Level,
     /// Its latest release, if any.
     pub access: Option<Access>,
-    /// Its latest license as recorded (expression or inline name).
-    pub license: Option<String>,
-    /// The license's display name, as tables show it.
-    pub license_name: Option<String>,
+    /// Its latest license, if any.
+    pub license: Option<LicenseInfo>,
     /// Points of its own license.
     pub declared_points: Option<u8>,
-    /// Points after the restrictions of its sources.
+    /// Points after the restrictions of its sources (public artifacts).
     pub effective_points: Option<u8>,
-    /// Sequence numbers of the entries the level rests on.
+    /// The sources that restricted it.
+    pub restricted_by: Vec<Restriction>,
+    /// Its own entries the level rests on (declaration, hand-over, producer,
+    /// license, release); its sources' are in the component's evidence.
     pub evidence: Vec<u64>,
 }
 
@@ -77,12 +160,19 @@ pub struct ComponentLevel {
     /// Its level.
     pub level: Level,
     /// The license of the artifact that set the level, when public.
-    pub license_name: Option<String>,
+    pub license: Option<LicenseInfo>,
     /// Its artifacts.
     pub artifacts: Vec<ArtifactLevel>,
-    /// Entries declaring the component (assignments or not applicable).
+    /// Its artifacts whose level is unknown.
+    pub unknown_artifacts: Vec<String>,
+    /// Every entry the level rests on: the component events, and the
+    /// declaration, hand-overs, producing entry, license and release of each
+    /// of its artifacts and of all their sources.
     pub evidence: Vec<u64>,
-    /// Warnings: unknown artifacts, public without license, license conflicts.
+    /// For a partial export: whether the level could depend on withheld
+    /// entries (the signed selectors do not cover this component).
+    pub may_depend_on_withheld: bool,
+    /// Warnings, for a person.
     pub warnings: Vec<String>,
 }
 
@@ -90,7 +180,13 @@ pub struct ComponentLevel {
 #[derive(Debug, Clone)]
 pub struct Openness {
     /// The ledger's name.
-    pub ledger: String,
+    pub name: String,
+    /// The ledger id.
+    pub ledger: crate::Hash,
+    /// The genesis (first owner) key.
+    pub owner: [u8; 32],
+    /// Whether the caller pinned that key.
+    pub pinned: bool,
     /// Its head hash.
     pub head: crate::Hash,
     /// Its number of entries.
@@ -99,35 +195,201 @@ pub struct Openness {
     pub registry: String,
     /// The twelve components, in table order.
     pub components: Vec<ComponentLevel>,
-    /// Entries withheld, for a partial export (levels then rest on the rest).
+    /// Entries withheld, for a partial export.
     pub withheld: u64,
+    /// For a partial export, what its publisher signed.
+    pub disclosure: Option<Disclosure>,
+}
+
+/// What an artifact's own latest license says.
+#[derive(Clone)]
+enum Own {
+    None,
+    Known(Terms),
+    /// An id outside the registry.
+    Unknown(String),
+}
+
+/// What an artifact passes on to what is derived from it.
+#[derive(Clone)]
+enum Pass {
+    /// Nothing restricts.
+    Free,
+    /// These rights, with, for each withheld right, sources that withhold it.
+    Terms(Terms, Box<[Vec<u32>; 5]>),
+    /// Unknown: a license id outside the registry at this artifact.
+    Unknown(u32, String),
+}
+
+fn pass_and(a: Pass, b: &Pass) -> Pass {
+    match (a, b) {
+        (u @ Pass::Unknown(..), _) => u,
+        (_, u @ Pass::Unknown(..)) => u.clone(),
+        (Pass::Free, x) => x.clone(),
+        (x, Pass::Free) => x,
+        (Pass::Terms(t1, mut s1), Pass::Terms(t2, s2)) => {
+            let t = and(&t1, t2);
+            for r in 0..5 {
+                for &src in &s2[r] {
+                    if s1[r].len() < MAX_SOURCES && !s1[r].contains(&src) {
+                        s1[r].push(src);
+                    }
+                }
+            }
+            Pass::Terms(t, s1)
+        }
+    }
+}
+
+fn license_info(state: &State, seq: u64, l: u32) -> LicenseInfo {
+    let lic = &state.licenses[l as usize];
+    match lic {
+        License::Inline { name, terms } => LicenseInfo {
+            id: None,
+            name: name.clone(),
+            self_declared: true,
+            resembles: registry().confusable(name).map(|r| r.id.clone()),
+            points: Some(points(terms)),
+            entry: seq,
+        },
+        License::Spdx(s) => LicenseInfo {
+            id: Some(s.clone()),
+            name: match registry().get(s.trim().trim_end_matches('+')) {
+                Some(r) => r.name.clone(),
+                None => s.clone(),
+            },
+            self_declared: false,
+            resembles: None,
+            points: own_terms(lic).ok().map(|t| points(&t)),
+            entry: seq,
+        },
+    }
+}
+
+fn own_terms(l: &License) -> Result<Terms, String> {
+    match l {
+        License::Inline { terms, .. } => Ok(*terms),
+        License::Spdx(s) => {
+            let expr = crate::license::parse(s)?;
+            registry().terms(&expr)
+        }
+    }
+}
+
+fn own(state: &State, i: u32) -> Own {
+    match state.artifacts[i as usize].license {
+        None => Own::None,
+        Some((_, l)) => match own_terms(&state.licenses[l as usize]) {
+            Ok(t) => Own::Known(t),
+            Err(id) => Own::Unknown(id),
+        },
+    }
+}
+
+/// Restrictions along lineage, one bounded summary per artifact.
+struct Lineage {
+    passing: Vec<Pass>,
+}
+
+impl Lineage {
+    fn new(state: &State) -> Lineage {
+        let mut passing: Vec<Pass> = Vec::with_capacity(state.artifacts.len());
+        // Declaration order is a topological order: every parent was
+        // declared before what was derived from it.
+        for (i, _) in state.artifacts.iter().enumerate() {
+            let i = i as u32;
+            let inherited = inherited(state, &passing, i);
+            let p = match own(state, i) {
+                Own::Unknown(id) => Pass::Unknown(i, id),
+                Own::None => inherited,
+                Own::Known(t) => {
+                    let mut sources: Box<[Vec<u32>; 5]> = Box::default();
+                    for (r, granted) in rights(&t).into_iter().enumerate() {
+                        if !granted {
+                            sources[r].push(i);
+                        }
+                    }
+                    pass_and(Pass::Terms(t, sources), &inherited)
+                }
+            };
+            passing.push(p);
+        }
+        Lineage { passing }
+    }
+}
+
+/// What artifact `i` inherits from its parents (whose summaries are known).
+fn inherited(state: &State, passing: &[Pass], i: u32) -> Pass {
+    let mut acc = Pass::Free;
+    for &p in state.artifacts[i as usize].parents.iter() {
+        let Some(pass) = passing.get(p as usize) else {
+            continue;
+        };
+        // A source whose terms let derivatives take another license
+        // imposes nothing on them.
+        if let Pass::Terms(t, _) = pass {
+            if t.other_license_derivative {
+                continue;
+            }
+        }
+        acc = pass_and(acc, pass);
+    }
+    acc
 }
 
 /// Derives the openness of every component of a verified ledger.
 pub fn openness(ledger: &VerifiedLedger) -> Openness {
     let state = &ledger.state;
-    let mut lineage = Lineage::new(state);
+    let lineage = Lineage::new(state);
+    let mut seen = vec![false; state.artifacts.len()];
     let components = COMPONENTS
         .iter()
-        .map(|&name| component(state, &mut lineage, name))
+        .map(|&name| {
+            let mut c = component(state, &lineage, &mut seen, name);
+            if ledger.withheld > 0 {
+                c.may_depend_on_withheld = match &ledger.disclosure {
+                    Some(d) => !d.covers(name),
+                    None => true,
+                };
+                if c.may_depend_on_withheld {
+                    c.warnings.push(format!(
+                        "partial export: {} of {} entries are withheld and the publisher's selectors \
+                         do not cover this component, so its level may rest on entries not shown",
+                        ledger.withheld, ledger.entries
+                    ));
+                }
+            }
+            c
+        })
         .collect();
     Openness {
-        ledger: ledger.name.clone(),
+        name: ledger.name.clone(),
+        ledger: ledger.id,
+        owner: ledger.owner,
+        pinned: ledger.pinned,
         head: ledger.head,
         entries: ledger.entries,
         registry: registry().label(),
         components,
         withheld: ledger.withheld,
+        disclosure: ledger.disclosure.clone(),
     }
 }
 
-fn component(state: &State, lineage: &mut Lineage<'_>, name: &'static str) -> ComponentLevel {
+fn component(
+    state: &State,
+    lineage: &Lineage,
+    seen: &mut [bool],
+    name: &'static str,
+) -> ComponentLevel {
     let mut out = ComponentLevel {
         name,
         level: Level::Unknown,
-        license_name: None,
+        license: None,
         artifacts: Vec::new(),
+        unknown_artifacts: Vec::new(),
         evidence: Vec::new(),
+        may_depend_on_withheld: false,
         warnings: Vec::new(),
     };
     let (ids, seqs) = match state.components.get(name) {
@@ -139,19 +401,26 @@ fn component(state: &State, lineage: &mut Lineage<'_>, name: &'static str) -> Co
         }
         Some(ComponentState::Artifacts { ids, seqs, .. }) => (ids, seqs),
     };
-    out.evidence = seqs.clone();
     let scale = component_kind(name);
-    let mut strictest: Option<(u8, Option<String>)> = None;
+    let mut strictest: Option<(u8, Option<LicenseInfo>)> = None;
     let mut unknown = false;
     for &i in ids {
-        let a = artifact(state, lineage, i, scale, seqs, &mut out.warnings);
+        let a = artifact(state, lineage, i, scale, &mut out.warnings);
         match a.level {
             Level::Graded { level, .. } => {
                 if strictest.as_ref().is_none_or(|(l, _)| level < *l) {
-                    strictest = Some((level, a.license_name.clone()));
+                    let lic = if a.access == Some(Access::Public) {
+                        a.license.clone()
+                    } else {
+                        None
+                    };
+                    strictest = Some((level, lic));
                 }
             }
-            _ => unknown = true,
+            _ => {
+                unknown = true;
+                out.unknown_artifacts.push(a.id.clone());
+            }
         }
         out.artifacts.push(a);
     }
@@ -159,111 +428,174 @@ fn component(state: &State, lineage: &mut Lineage<'_>, name: &'static str) -> Co
         out.level = Level::Unknown;
     } else if let Some((level, license)) = strictest {
         out.level = Level::Graded { kind: scale, level };
-        out.license_name = license;
+        out.license = license;
     }
+    out.evidence = evidence(state, ids, seqs, seen, &mut out.warnings);
     out
+}
+
+/// Every entry the component's level rests on: a walk of its lineage.
+fn evidence(
+    state: &State,
+    ids: &[u32],
+    component_seqs: &[u64],
+    seen: &mut [bool],
+    warnings: &mut Vec<String>,
+) -> Vec<u64> {
+    let mut ev: Vec<u64> = component_seqs.to_vec();
+    let mut visited = Vec::new();
+    let mut stack: Vec<u32> = ids.to_vec();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut seen[i as usize], true) {
+            continue;
+        }
+        visited.push(i);
+        let a = &state.artifacts[i as usize];
+        ev.push(a.declared);
+        ev.push(a.holder.1);
+        ev.extend(a.producer);
+        ev.extend(a.license.map(|l| l.0));
+        ev.extend(a.release.map(|r| r.0));
+        if let (Some((seq, l)), Some((pseq, pl))) = (a.license, a.previous_license) {
+            let now = own_terms(&state.licenses[l as usize])
+                .ok()
+                .map(|t| points(&t));
+            let before = own_terms(&state.licenses[pl as usize])
+                .ok()
+                .map(|t| points(&t));
+            if let (Some(now), Some(before)) = (now, before) {
+                if now > before {
+                    warnings.push(format!(
+                        "{}: relicensed from {} ({before} points, entry {pseq}) to {} ({now} points, entry {seq})",
+                        a.id,
+                        license_info(state, pseq, pl).label(),
+                        license_info(state, seq, l).label()
+                    ));
+                }
+            }
+        }
+        stack.extend(a.parents.iter().copied());
+    }
+    for i in visited {
+        seen[i as usize] = false;
+    }
+    ev.sort_unstable();
+    ev.dedup();
+    ev
 }
 
 fn artifact(
     state: &State,
-    lineage: &mut Lineage<'_>,
+    lineage: &Lineage,
     i: u32,
     scale: Kind,
-    component_seqs: &[u64],
     warnings: &mut Vec<String>,
 ) -> ArtifactLevel {
     let a = &state.artifacts[i as usize];
-    let mut evidence: BTreeSet<u64> = component_seqs.iter().copied().collect();
+    let mut evidence: Vec<u64> = vec![a.declared, a.holder.1];
+    evidence.extend(a.producer);
+    let license = a.license.map(|(seq, l)| license_info(state, seq, l));
     let mut out = ArtifactLevel {
         id: a.id.to_string(),
         level: Level::Unknown,
         access: a.release.as_ref().map(|r| r.1),
-        license: None,
-        license_name: None,
-        declared_points: None,
+        license: license.clone(),
+        declared_points: license.as_ref().and_then(|l| l.points),
         effective_points: None,
+        restricted_by: Vec::new(),
         evidence: Vec::new(),
     };
-    let declared = match a.license.map(|(seq, l)| (seq, &state.licenses[l as usize])) {
-        Some((seq, lic)) => {
-            out.license = Some(match lic {
-                License::Spdx(s) => s.clone(),
-                License::Inline { name, .. } => name.clone(),
-            });
-            out.license_name = Some(display_name(lic));
-            match declared_terms(lic) {
-                Ok(t) => {
-                    out.declared_points = Some(points(&t));
-                    Some((seq, t))
-                }
-                Err(id) => {
-                    warnings.push(format!(
-                        "{}: license `{id}` is not in the license registry ({}); its level is unknown",
-                        a.id,
-                        registry().label()
-                    ));
-                    evidence.insert(seq);
-                    out.evidence = evidence.into_iter().collect();
-                    return out;
-                }
-            }
+    if let Some(l) = &license {
+        evidence.push(l.entry);
+        if let Some(r) = &l.resembles {
+            warnings.push(format!(
+                "{}: its self-declared license `{}` is named like the registry license `{r}` but is \
+                 not it: its terms are the ledger's own",
+                a.id, l.name
+            ));
         }
-        None => None,
-    };
-    let Some((release_seq, access)) = a.release else {
+    }
+    evidence.extend(a.release.map(|r| r.0));
+    evidence.sort_unstable();
+    evidence.dedup();
+    out.evidence = evidence;
+    let own = own(state, i);
+    if let Own::Unknown(id) = &own {
+        warnings.push(format!(
+            "{}: license `{id}` is not in the license registry ({}); its level is unknown",
+            a.id,
+            registry().label()
+        ));
+        return out;
+    }
+    let Some((_, access)) = a.release else {
         warnings.push(format!(
             "{}: no release event, so its level is unknown",
             a.id
         ));
-        out.evidence = evidence.into_iter().collect();
         return out;
     };
-    evidence.insert(release_seq);
     let level = match access {
         Access::None => 1,
         Access::PaidApi if scale == Kind::Code => 1,
         Access::PaidApi => 2,
         Access::Public => {
-            let inherited = lineage.inherited(i);
-            if let Some(inh) = &inherited {
-                evidence.extend(inh.evidence.iter().copied());
+            let inherited = inherited(state, &lineage.passing, i);
+            if let Pass::Unknown(src, id) = &inherited {
+                warnings.push(format!(
+                    "{}: its source `{}` has license `{id}`, which is not in the license registry ({}), \
+                     so what it allows derivatives is unknown and so is this level",
+                    a.id,
+                    state.artifacts[*src as usize].id,
+                    registry().label()
+                ));
+                return out;
             }
-            let effective = match (&declared, &inherited) {
-                (Some((seq, own)), Some(inh)) => {
-                    evidence.insert(*seq);
-                    let eff = and(own, &inh.terms);
-                    if points(&eff) < points(own) {
-                        warnings.push(format!(
-                            "license-conflict: {} is licensed for {} points but its sources allow {}: \
-                             restricted by {}",
-                            a.id,
-                            points(own),
-                            points(&eff),
-                            inh.responsible.join(", ")
-                        ));
-                    }
-                    eff
-                }
-                (Some((seq, own)), None) => {
-                    evidence.insert(*seq);
-                    *own
-                }
-                (None, _) => {
+            let own_t = match own {
+                Own::Known(t) => t,
+                _ => {
                     warnings.push(format!(
                         "{}: public without a license event: no rights were granted (0 points)",
                         a.id
                     ));
-                    Terms {
-                        research: false,
-                        commercial: false,
-                        modify: false,
-                        copyright_derivative: false,
-                        other_license_derivative: false,
-                    }
+                    NONE
                 }
             };
+            let (effective, sources) = match &inherited {
+                Pass::Terms(t, s) => (and(&own_t, t), Some((t, s))),
+                _ => (own_t, None),
+            };
+            if let Some((inh, s)) = sources {
+                out.restricted_by = restrictions(state, &own_t, inh, s);
+            }
             let p = points(&effective);
             out.effective_points = Some(p);
+            if p < points(&own_t) {
+                let by: Vec<String> = out
+                    .restricted_by
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "`{}` ({}: {})",
+                            r.artifact,
+                            r.license.label(),
+                            r.withholds
+                                .iter()
+                                .map(|w| right_words(w))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })
+                    .collect();
+                warnings.push(format!(
+                    "license-conflict: {} is licensed for {} points but derives from sources whose \
+                     licenses withhold rights it grants, so {} points: {}",
+                    a.id,
+                    points(&own_t),
+                    p,
+                    by.join("; ")
+                ));
+            }
             match (scale, p) {
                 (Kind::Code, 0..=1) => 2,
                 (Kind::Code, 2..=3) => 3,
@@ -276,127 +608,88 @@ fn artifact(
         }
     };
     out.level = Level::Graded { kind: scale, level };
-    if access != Access::Public {
-        // Only a public release's level depends on its license.
-        out.license_name = None;
-    }
-    out.evidence = evidence.into_iter().collect();
     out
 }
 
-fn declared_terms(l: &License) -> Result<Terms, String> {
-    match l {
-        License::Inline { terms, .. } => Ok(*terms),
-        License::Spdx(s) => {
-            let expr = crate::license::parse(s)?;
-            registry().terms(&expr)
+/// What a right withheld means, in words.
+pub fn right_words(right: &str) -> &'static str {
+    match right {
+        "research" => "no use for research",
+        "commercial" => "no commercial use",
+        "modify" => "no modification",
+        "copyright_derivative" => "no copyright over derivatives",
+        _ => "derivatives keep its license",
+    }
+}
+
+/// The sources that withhold rights `own` grants.
+fn restrictions(
+    state: &State,
+    own: &Terms,
+    inherited: &Terms,
+    sources: &[Vec<u32>; 5],
+) -> Vec<Restriction> {
+    let mut out: Vec<Restriction> = Vec::new();
+    let own_r = rights(own);
+    let inh_r = rights(inherited);
+    for r in 0..5 {
+        if !own_r[r] || inh_r[r] {
+            continue;
         }
-    }
-}
-
-fn display_name(l: &License) -> String {
-    match l {
-        License::Inline { name, .. } => name.clone(),
-        License::Spdx(s) => match registry().get(s.trim().trim_end_matches('+')) {
-            Some(r) => r.name.clone(),
-            None => s.clone(),
-        },
-    }
-}
-
-/// What an artifact's sources impose on it.
-#[derive(Debug, Clone)]
-struct Inherited {
-    terms: Terms,
-    responsible: Vec<String>,
-    evidence: BTreeSet<u64>,
-}
-
-/// Restrictions passed down lineage, computed once per artifact.
-struct Lineage<'a> {
-    state: &'a State,
-    /// What each artifact passes on to its children: its effective terms,
-    /// or what it inherited when it has no license of its own.
-    passing: HashMap<u32, Option<Inherited>>,
-    inherited: HashMap<u32, Option<Inherited>>,
-}
-
-impl<'a> Lineage<'a> {
-    fn new(state: &'a State) -> Self {
-        Lineage {
-            state,
-            passing: HashMap::new(),
-            inherited: HashMap::new(),
-        }
-    }
-
-    /// The restrictions `i` inherits from its parents.
-    fn inherited(&mut self, i: u32) -> Option<Inherited> {
-        // Iterative post-order over the (acyclic) lineage.
-        let mut stack = vec![(i, false)];
-        while let Some((n, expanded)) = stack.pop() {
-            if self.inherited.contains_key(&n) {
+        for &src in &sources[r] {
+            let a = &state.artifacts[src as usize];
+            let Some((seq, l)) = a.license else {
                 continue;
-            }
-            let parents = &self.state.artifacts[n as usize].parents;
-            if !expanded {
-                stack.push((n, true));
-                for &p in parents {
-                    if !self.passing.contains_key(&p) {
-                        stack.push((p, false));
-                    }
-                }
-                continue;
-            }
-            let a = &self.state.artifacts[n as usize];
-            let mut inh: Option<Inherited> = None;
-            for &p in &a.parents {
-                let Some(Some(pass)) = self.passing.get(&p) else {
-                    continue;
-                };
-                if pass.terms.other_license_derivative {
-                    continue;
-                }
-                let mut ev = pass.evidence.clone();
-                if let Some(seq) = a.producer {
-                    ev.insert(seq);
-                }
-                let name = &self.state.artifacts[p as usize].id;
-                inh = Some(match inh {
-                    None => Inherited {
-                        terms: pass.terms,
-                        responsible: vec![name.to_string()],
-                        evidence: ev,
-                    },
-                    Some(mut x) => {
-                        x.terms = and(&x.terms, &pass.terms);
-                        x.responsible.push(name.to_string());
-                        x.evidence.extend(ev);
-                        x
-                    }
-                });
-            }
-            let own = a.license.and_then(|(seq, l)| {
-                declared_terms(&self.state.licenses[l as usize])
-                    .ok()
-                    .map(|t| (seq, t))
-            });
-            let pass = match (own, &inh) {
-                (Some((seq, t)), Some(x)) => Some(Inherited {
-                    terms: and(&t, &x.terms),
-                    responsible: x.responsible.clone(),
-                    evidence: x.evidence.iter().copied().chain([seq]).collect(),
-                }),
-                (Some((seq, t)), None) => Some(Inherited {
-                    terms: t,
-                    responsible: Vec::new(),
-                    evidence: [seq].into_iter().collect(),
-                }),
-                (None, x) => x.clone(),
             };
-            self.passing.insert(n, pass);
-            self.inherited.insert(n, inh);
+            let info = license_info(state, seq, l);
+            let reason = info
+                .id
+                .as_deref()
+                .and_then(|id| registry().get(id.trim().trim_end_matches('+')))
+                .and_then(|reg| reg.reasons.get(CRITERIA[r]).cloned());
+            match out.iter_mut().find(|x| x.artifact == *a.id) {
+                Some(x) => {
+                    x.withholds.push(CRITERIA[r]);
+                    x.reasons.extend(reason);
+                }
+                None => out.push(Restriction {
+                    artifact: a.id.to_string(),
+                    license: info,
+                    withholds: vec![CRITERIA[r]],
+                    reasons: reason.into_iter().collect(),
+                }),
+            }
         }
-        self.inherited.get(&i).cloned().flatten()
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn and_of_passes_keeps_sources_bounded() {
+        let mut s: Box<[Vec<u32>; 5]> = Box::default();
+        s[1] = vec![1];
+        let all = Terms {
+            research: true,
+            commercial: true,
+            modify: true,
+            copyright_derivative: true,
+            other_license_derivative: true,
+        };
+        let mut acc = Pass::Terms(all, Box::default());
+        for k in 0..10 {
+            let mut sk: Box<[Vec<u32>; 5]> = Box::default();
+            sk[1] = vec![k];
+            acc = pass_and(acc, &Pass::Terms(NONE, sk));
+        }
+        let Pass::Terms(t, src) = acc else {
+            panic!("terms expected")
+        };
+        assert_eq!(t, NONE);
+        assert_eq!(src[1].len(), MAX_SOURCES);
+        let _ = s;
     }
 }

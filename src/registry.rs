@@ -56,6 +56,8 @@ pub struct Registry {
     version: u32,
     licenses: Vec<RegistryLicense>,
     by_id: HashMap<String, usize>,
+    /// Reduced ids and names, for `confusable`.
+    reduced: OnceLock<Vec<(String, usize)>>,
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -86,6 +88,7 @@ impl Registry {
             version: file.version,
             licenses: file.licenses,
             by_id,
+            reduced: OnceLock::new(),
         }
     }
 
@@ -178,6 +181,60 @@ pub fn points(t: &Terms) -> u8 {
     .iter()
     .map(|&b| u8::from(b))
     .sum()
+}
+
+/// A name reduced for comparison: lower case, Unicode confusables mapped
+/// to their prototypes (UTS #39 skeleton), then letters and digits only;
+/// `CC BY-NC 4.0`, `cc-by-nc-4.0` and `СС BY NC 4.0` (Cyrillic С) all
+/// reduce alike.
+fn reduce(s: &str) -> String {
+    let lower = s.to_lowercase();
+    unicode_security::confusable_detection::skeleton(&lower)
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+impl Registry {
+    /// The registry license whose id or name `name` equals or closely
+    /// resembles, if any: what an inline (self-declared) license must not
+    /// be named like, lest it pass for that license.
+    pub fn confusable(&self, name: &str) -> Option<&RegistryLicense> {
+        let n = reduce(name);
+        if n.is_empty() {
+            return None;
+        }
+        let reduced = self.reduced.get_or_init(|| {
+            self.licenses
+                .iter()
+                .enumerate()
+                .flat_map(|(i, l)| [(reduce(&l.id), i), (reduce(&l.name), i)])
+                .collect()
+        });
+        // How close: 0 for equal, the edit distance when small, 3 when it
+        // holds the whole id or name; the closest wins.
+        let closeness = |c: &str| -> Option<usize> {
+            let len = c.chars().count();
+            if c.is_empty() {
+                return None;
+            }
+            if n == c {
+                return Some(0);
+            }
+            if len >= 4 {
+                let d = distance(&n, c);
+                if d <= if len < 8 { 1 } else { 2 } {
+                    return Some(d);
+                }
+            }
+            (len >= 6 && n.contains(c)).then_some(3)
+        };
+        reduced
+            .iter()
+            .filter_map(|(c, i)| closeness(c).map(|d| (d, *i)))
+            .min()
+            .map(|(_, i)| &self.licenses[i])
+    }
 }
 
 /// Levenshtein distance, for suggestions.

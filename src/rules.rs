@@ -1,6 +1,15 @@
 //! The ledger's rules: who may append what, and what the events must agree
-//! on (declared artifacts, unique ids, component kinds, lineage). The same
-//! `State::apply` runs when appending and when verifying.
+//! on (declared artifacts, unique ids, authority over artifacts, component
+//! kinds, lineage). The same `State::apply` runs when appending and when
+//! verifying, for whole ledgers and partial exports alike.
+//!
+//! Authority: every artifact has one *holder* key, at first the key that
+//! declared it; a `custody` event carrying a `key` passes the artifact to
+//! that key. Only the holder and the ledger's owners may hand the artifact
+//! over, license it, release it or produce it (name it as an output); only
+//! owners may say which artifacts make up a pipeline component. So no
+//! appender can change the claims made about another party's artifact, or
+//! the release's component map.
 
 use crate::error::Reason;
 use crate::event::{
@@ -23,14 +32,17 @@ pub(crate) struct ArtifactState {
     pub kind: Kind,
     /// Entry that declared it.
     pub declared: u64,
+    /// The key holding authority over it (an index into `State::key_list`),
+    /// and the entry that gave it (the declaration, or a `custody` hand-over).
+    pub holder: (u32, u64),
     /// Entry (transformation or augmentation) that produced it.
     pub producer: Option<u64>,
     /// Artifacts it was derived from (inputs and generator of its producer).
     pub parents: Box<[u32]>,
-    /// Whether it has been a parent of some production.
-    pub consumed: bool,
     /// Latest license (an index into `State::licenses`) and the entry that set it.
     pub license: Option<(u64, u32)>,
+    /// The license in force before the latest one, if any.
+    pub previous_license: Option<(u64, u32)>,
     /// Latest release and the entry that set it.
     pub release: Option<(u64, Access)>,
 }
@@ -48,14 +60,19 @@ pub(crate) enum ComponentState {
     },
 }
 
-/// The state a chain's prefix establishes. A writer keeps it beside its
-/// entries (`Store`) so as not to replay the whole ledger on every append;
-/// verification always rebuilds it from the entries.
+/// The state a chain's prefix establishes. A writer keeps it, authenticated,
+/// beside its entries (`record`) so as not to verify the whole ledger again on
+/// every append; a verifier always rebuilds it from the entries.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct State {
     pub name: String,
     keys: HashMap<[u8; 32], Standing>,
     owners: usize,
+    /// Genesis, grant and revoke entries so far.
+    role_entries: u64,
+    /// Keys that hold (or held) artifacts, stored once.
+    pub key_list: Vec<[u8; 32]>,
+    key_index: HashMap<[u8; 32], u32>,
     /// Artifact ids by a 64-bit hash of the id (the id itself is kept once,
     /// in `artifacts`); ids whose hash is taken go to `collisions`.
     index: HashMap<u64, u32>,
@@ -65,11 +82,6 @@ pub(crate) struct State {
     license_ids: HashMap<License, u32>,
     pub artifacts: Vec<ArtifactState>,
     pub components: HashMap<String, ComponentState>,
-    /// A partial export: artifacts may be named whose declaration was
-    /// withheld. They are taken as placeholders, and kind checks on them
-    /// skipped.
-    pub partial: bool,
-    placeholders: HashSet<u32>,
 }
 
 /// Why `apply` refused an event.
@@ -86,10 +98,26 @@ fn rule(field: &str, msg: impl Into<String>) -> RuleError {
     }
 }
 
+/// The first 16 hex digits of a key, as messages show keys.
+fn short(key: &[u8; 32]) -> String {
+    hex::encode(&key[..8])
+}
+
 impl State {
     /// Whether `key` may currently append ordinary events.
     pub fn may_append(&self, key: &[u8; 32]) -> Result<(), RuleError> {
         self.role_of(key).map(|_| ())
+    }
+
+    /// Genesis, grant and revoke entries so far: what the next entry's
+    /// `roles` must say, plus one if it is one of them.
+    pub fn roles(&self) -> u64 {
+        self.role_entries
+    }
+
+    /// Whether `key` is currently an owner.
+    pub fn is_owner(&self, key: &[u8; 32]) -> bool {
+        self.keys.get(key) == Some(&Standing::Granted(Role::Owner))
     }
 
     fn role_of(&self, key: &[u8; 32]) -> Result<Role, RuleError> {
@@ -112,7 +140,8 @@ impl State {
         }
     }
 
-    fn lookup(&self, id: &str) -> Option<u32> {
+    /// The index of an artifact id, if declared.
+    pub fn lookup(&self, id: &str) -> Option<u32> {
         match self.index.get(&id_hash(id)) {
             Some(&i) if &*self.artifacts[i as usize].id == id => Some(i),
             Some(_) => self.collisions.get(id).copied(),
@@ -120,48 +149,61 @@ impl State {
         }
     }
 
-    fn artifact(&mut self, field: &str, id: &str) -> Result<u32, RuleError> {
-        if let Some(i) = self.lookup(id) {
-            return Ok(i);
-        }
-        if !self.partial {
-            return Err(rule(
+    fn artifact(&self, field: &str, id: &str) -> Result<u32, RuleError> {
+        self.lookup(id).ok_or_else(|| {
+            rule(
                 field,
                 format!("unknown artifact `{id}`; declare it first with an `artifact` event"),
-            ));
-        }
-        let n = self.push_artifact(id, Kind::Data, u64::MAX)?;
-        self.placeholders.insert(n);
-        Ok(n)
+            )
+        })
     }
 
-    fn push_artifact(&mut self, id: &str, kind: Kind, seq: u64) -> Result<u32, RuleError> {
-        let n =
-            u32::try_from(self.artifacts.len()).map_err(|_| rule("id", "too many artifacts"))?;
-        match self.index.entry(id_hash(id)) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(n);
-            }
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.collisions.insert(id.into(), n);
-            }
+    fn key_slot(&mut self, key: &[u8; 32]) -> u32 {
+        if let Some(&i) = self.key_index.get(key) {
+            return i;
         }
-        self.artifacts.push(ArtifactState {
-            id: id.into(),
-            kind,
-            declared: seq,
-            producer: None,
-            parents: Box::new([]),
-            consumed: false,
-            license: None,
-            release: None,
-        });
-        Ok(n)
+        let i = self.key_list.len() as u32;
+        self.key_list.push(*key);
+        self.key_index.insert(*key, i);
+        i
     }
 
-    /// Whether the artifact's declaration is known (always, unless partial).
-    pub fn declared(&self, i: u32) -> bool {
-        !self.placeholders.contains(&i)
+    /// The key holding authority over artifact `i`.
+    pub fn holder(&self, i: u32) -> &[u8; 32] {
+        &self.key_list[self.artifacts[i as usize].holder.0 as usize]
+    }
+
+    /// Checks that `signer` (with `role`) holds authority over artifact `i`.
+    fn authority(
+        &self,
+        signer: &[u8; 32],
+        role: Role,
+        i: u32,
+        field: &str,
+        what: &str,
+    ) -> Result<(), RuleError> {
+        if role == Role::Owner || self.holder(i) == signer {
+            return Ok(());
+        }
+        let a = &self.artifacts[i as usize];
+        let how = if a.holder.1 == a.declared {
+            format!("which declared it at entry {}", a.declared)
+        } else {
+            format!("to which entry {} handed it over", a.holder.1)
+        };
+        Err(RuleError {
+            reason: Reason::NoAuthority,
+            error: FieldError::new(
+                field,
+                format!(
+                    "only the holder of `{}` (key {}..., {how}) or an owner may {what} it; \
+                     the signer {}... is neither",
+                    a.id,
+                    short(self.holder(i)),
+                    short(signer)
+                ),
+            ),
+        })
     }
 
     /// Checks `event`, signed by `signer` as entry `seq`, against the state,
@@ -177,6 +219,7 @@ impl State {
             self.name = name.clone();
             self.keys.insert(*signer, Standing::Granted(Role::Owner));
             self.owners = 1;
+            self.role_entries = 1;
             return Ok(());
         }
         if seq == 0 {
@@ -190,7 +233,7 @@ impl State {
             // Handled above.
             EventKind::Genesis { .. } => {}
             EventKind::Grant { key, role: new } => {
-                self.owner_only(role, "grant")?;
+                self.owner_only(role, "grant roles")?;
                 let current = self.keys.get(key).copied();
                 if current == Some(Standing::Granted(Role::Owner))
                     && *new != Role::Owner
@@ -205,9 +248,10 @@ impl State {
                     self.owners += 1;
                 }
                 self.keys.insert(*key, Standing::Granted(*new));
+                self.role_entries += 1;
             }
             EventKind::Revoke { key } => {
-                self.owner_only(role, "revoke")?;
+                self.owner_only(role, "revoke roles")?;
                 match self.keys.get(key) {
                     Some(Standing::Granted(Role::Owner)) if self.owners == 1 => {
                         return Err(rule(
@@ -220,15 +264,9 @@ impl State {
                     _ => return Err(rule("key", "this key holds no role to revoke")),
                 }
                 self.keys.insert(*key, Standing::Revoked);
+                self.role_entries += 1;
             }
             EventKind::Artifact { id, kind, .. } => {
-                if let Some(i) = self.lookup(id).filter(|i| self.placeholders.contains(i)) {
-                    // Named before by disclosed entries; now declared.
-                    self.placeholders.remove(&i);
-                    self.artifacts[i as usize].kind = *kind;
-                    self.artifacts[i as usize].declared = seq;
-                    return Ok(());
-                }
                 if let Some(i) = self.lookup(id) {
                     return Err(rule(
                         "id",
@@ -238,15 +276,47 @@ impl State {
                         ),
                     ));
                 }
-                self.push_artifact(id, *kind, seq)?;
+                let n = u32::try_from(self.artifacts.len())
+                    .map_err(|_| rule("id", "too many artifacts"))?;
+                let holder = self.key_slot(signer);
+                match self.index.entry(id_hash(id)) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(n);
+                    }
+                    std::collections::hash_map::Entry::Occupied(_) => {
+                        self.collisions.insert(id.as_str().into(), n);
+                    }
+                }
+                self.artifacts.push(ArtifactState {
+                    id: id.as_str().into(),
+                    kind: *kind,
+                    declared: seq,
+                    holder: (holder, seq),
+                    producer: None,
+                    parents: Box::new([]),
+                    license: None,
+                    previous_license: None,
+                    release: None,
+                });
             }
-            EventKind::Custody { artifact, .. } => {
-                self.artifact("artifact", artifact)?;
+            EventKind::Custody { artifact, key, .. } => {
+                let i = self.artifact("artifact", artifact)?;
+                self.authority(signer, role, i, "artifact", "hand over")?;
+                if let Some(k) = key {
+                    if !matches!(self.keys.get(k), Some(Standing::Granted(_))) {
+                        return Err(rule(
+                            "key",
+                            "the new holder's key holds no role in this ledger; grant it one first",
+                        ));
+                    }
+                    let slot = self.key_slot(k);
+                    self.artifacts[i as usize].holder = (slot, seq);
+                }
             }
             EventKind::Transformation {
                 inputs, outputs, ..
             } => {
-                self.produce(seq, inputs, outputs, None)?;
+                self.produce(seq, signer, role, inputs, outputs, None)?;
             }
             EventKind::Augmentation {
                 inputs,
@@ -254,25 +324,32 @@ impl State {
                 generator,
                 ..
             } => {
-                self.produce(seq, inputs, outputs, generator.as_deref())?;
+                self.produce(seq, signer, role, inputs, outputs, generator.as_deref())?;
             }
             EventKind::License { artifact, license } => {
                 let i = self.artifact("artifact", artifact)?;
+                self.authority(signer, role, i, "artifact", "license")?;
                 let next = self.licenses.len() as u32;
                 let l = *self.license_ids.entry(license.clone()).or_insert(next);
                 if l == next {
                     self.licenses.push(license.clone());
                 }
-                self.artifacts[i as usize].license = Some((seq, l));
+                let a = &mut self.artifacts[i as usize];
+                a.previous_license = a.license;
+                a.license = Some((seq, l));
             }
             EventKind::Release { artifact, access } => {
                 let i = self.artifact("artifact", artifact)?;
+                self.authority(signer, role, i, "artifact", "release")?;
                 self.artifacts[i as usize].release = Some((seq, *access));
             }
             EventKind::Component {
                 component,
                 assignment,
-            } => self.assign(seq, component, assignment)?,
+            } => {
+                self.owner_only(role, "say which artifacts make up a pipeline component")?;
+                self.assign(seq, component, assignment)?;
+            }
         }
         Ok(())
     }
@@ -294,6 +371,8 @@ impl State {
     fn produce(
         &mut self,
         seq: u64,
+        signer: &[u8; 32],
+        role: Role,
         inputs: &[String],
         outputs: &[String],
         generator: Option<&str>,
@@ -304,7 +383,7 @@ impl State {
         }
         if let Some(g) = generator {
             let gi = self.artifact("generator", g)?;
-            if self.declared(gi) && self.artifacts[gi as usize].kind != Kind::Weights {
+            if self.artifacts[gi as usize].kind != Kind::Weights {
                 return Err(rule(
                     "generator",
                     format!("`{g}` is not a model (its kind is not `weights`)"),
@@ -314,58 +393,46 @@ impl State {
                 parents.push(gi);
             }
         }
-        let parent_set: HashSet<u32> = parents.iter().copied().collect();
         let mut outs = Vec::with_capacity(outputs.len());
         for (n, id) in outputs.iter().enumerate() {
             let field = format!("outputs[{n}]");
             let o = self.artifact(&field, id)?;
+            self.authority(signer, role, o, &field, "produce")?;
             if let Some(p) = self.artifacts[o as usize].producer {
                 return Err(rule(
                     &field,
                     format!("`{id}` was already produced by entry {p}"),
                 ));
             }
-            if parent_set.contains(&o) {
-                return Err(rule(
-                    &field,
-                    format!("`{id}` cannot be derived from itself (lineage cycle)"),
-                ));
-            }
-            outs.push(o);
-        }
-        // Only an output that already fed some production can close a cycle;
-        // then walk up from the parents looking for it.
-        if outs.iter().any(|&o| self.artifacts[o as usize].consumed) {
-            let out_set: HashSet<u32> = outs.iter().copied().collect();
-            let mut seen = vec![false; self.artifacts.len()];
-            let mut stack = parents.clone();
-            while let Some(a) = stack.pop() {
-                if std::mem::replace(&mut seen[a as usize], true) {
-                    continue;
-                }
-                if let Some(pos) = out_set
-                    .contains(&a)
-                    .then(|| outs.iter().position(|&o| o == a))
-                    .flatten()
-                {
+            // Lineage runs from earlier declarations to later ones, so it can
+            // never close a cycle; checking it costs one comparison per parent.
+            let declared = self.artifacts[o as usize].declared;
+            for &p in &parents {
+                let pa = &self.artifacts[p as usize];
+                if p == o {
                     return Err(rule(
-                        &format!("outputs[{pos}]"),
+                        &field,
+                        format!("`{id}` cannot be derived from itself"),
+                    ));
+                }
+                if pa.declared >= declared {
+                    return Err(rule(
+                        &field,
                         format!(
-                            "`{}` is already an ancestor of this step's inputs (lineage cycle)",
-                            outputs[pos]
+                            "`{id}` (declared by entry {declared}) cannot be derived from `{}` \
+                             (declared later, by entry {}): declare an artifact's sources before it",
+                            pa.id, pa.declared
                         ),
                     ));
                 }
-                stack.extend_from_slice(&self.artifacts[a as usize].parents);
             }
+            outs.push(o);
         }
-        for &p in &parents {
-            self.artifacts[p as usize].consumed = true;
-        }
+        let parents = parents.into_boxed_slice();
         for &o in &outs {
             let a = &mut self.artifacts[o as usize];
             a.producer = Some(seq);
-            a.parents = parents.clone().into_boxed_slice();
+            a.parents = parents.clone();
         }
         Ok(())
     }
@@ -382,60 +449,61 @@ impl State {
             .find(|c| *c == component)
             .ok_or_else(|| rule("component", "not a pipeline component"))?;
         let want = component_kind(name);
-        match assignment {
-            Assignment::NotApplicable => match self.components.get_mut(name) {
-                Some(ComponentState::Artifacts { .. }) => {
-                    return Err(rule(
-                        "applicable",
-                        format!("component `{name}` already has artifacts; it cannot also be not applicable"),
-                    ))
-                }
-                Some(ComponentState::NotApplicable { seqs }) => seqs.push(seq),
-                None => {
-                    self.components
-                        .insert(name.to_string(), ComponentState::NotApplicable { seqs: vec![seq] });
-                }
-            },
-            Assignment::Artifacts(ids) => {
-                if matches!(self.components.get(name), Some(ComponentState::NotApplicable { .. })) {
-                    return Err(rule(
-                        "artifacts",
-                        format!("component `{name}` was declared not applicable"),
-                    ));
-                }
-                let mut new = Vec::with_capacity(ids.len());
-                for (n, id) in ids.iter().enumerate() {
-                    let field = format!("artifacts[{n}]");
-                    let i = self.artifact(&field, id)?;
-                    let kind = self.artifacts[i as usize].kind;
-                    if self.declared(i) && kind != want {
-                        return Err(rule(
-                            &field,
-                            format!(
-                                "`{id}` is {} but component `{name}` takes {} artifacts",
-                                kind.as_str(),
-                                want.as_str()
-                            ),
-                        ));
+        let mut new = Vec::new();
+        for (n, id) in assignment.artifacts().iter().enumerate() {
+            let field = format!("artifacts[{n}]");
+            let i = self.artifact(&field, id)?;
+            let kind = self.artifacts[i as usize].kind;
+            if kind != want {
+                return Err(rule(
+                    &field,
+                    format!(
+                        "`{id}` is {} but component `{name}` takes {} artifacts",
+                        kind.as_str(),
+                        want.as_str()
+                    ),
+                ));
+            }
+            new.push(i);
+        }
+        let current = self.components.get_mut(name);
+        match (assignment, current) {
+            (Assignment::NotApplicable, Some(ComponentState::NotApplicable { seqs })) => {
+                seqs.push(seq)
+            }
+            // Not applicable replaces whatever was assigned: an owner's correction.
+            (Assignment::NotApplicable, _) => {
+                self.components.insert(
+                    name.to_string(),
+                    ComponentState::NotApplicable { seqs: vec![seq] },
+                );
+            }
+            (Assignment::Artifacts(_), Some(ComponentState::Artifacts { ids, members, seqs })) => {
+                for i in new {
+                    if members.insert(i) {
+                        ids.push(i);
                     }
-                    new.push(i);
                 }
-                let entry = self
-                    .components
-                    .entry(name.to_string())
-                    .or_insert(ComponentState::Artifacts {
-                        ids: Vec::new(),
-                        members: HashSet::new(),
-                        seqs: Vec::new(),
-                    });
-                if let ComponentState::Artifacts { ids, members, seqs } = entry {
-                    for i in new {
-                        if members.insert(i) {
-                            ids.push(i);
-                        }
+                seqs.push(seq);
+            }
+            // Adding to a component said to be not applicable, or replacing:
+            // these artifacts, and only these, make it up from now on.
+            (_, _) => {
+                let mut ids = Vec::with_capacity(new.len());
+                let mut members = HashSet::with_capacity(new.len());
+                for i in new {
+                    if members.insert(i) {
+                        ids.push(i);
                     }
-                    seqs.push(seq);
                 }
+                self.components.insert(
+                    name.to_string(),
+                    ComponentState::Artifacts {
+                        ids,
+                        members,
+                        seqs: vec![seq],
+                    },
+                );
             }
         }
         Ok(())

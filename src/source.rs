@@ -39,22 +39,34 @@ impl Source {
     /// The entries, in order.
     pub fn frames(&mut self) -> Box<dyn Iterator<Item = Result<Frame, Error>> + '_> {
         match self {
-            Source::Store(s) => Box::new(s.entries().map(|r| r.map(Frame::Bytes))),
-            Source::File(path, r) => Box::new(FileFrames {
-                path: path.clone(),
-                r,
-                done: false,
-            }),
+            Source::Store(s) => Box::new(s.entries_from(0).map(|r| r.map(Frame::Bytes))),
+            Source::File(path, r) => Box::new(FileFrames::new(path.clone(), r)),
         }
     }
 }
 
 /// Splits an exported file into entry items by their CBOR heads, without
-/// trusting any length beyond the entry size limit.
+/// trusting any length beyond the entry size limit. In a partial export an
+/// item may also be a withheld entry's leaf hash, and there are exactly as
+/// many items as its checkpoint's size.
 pub(crate) struct FileFrames<'a, R: Read> {
     pub path: PathBuf,
     pub r: &'a mut R,
     pub done: bool,
+    /// For a partial export: the checkpoint's size, and the items read so far.
+    pub partial: Option<(u64, u64)>,
+}
+
+impl<'a, R: Read> FileFrames<'a, R> {
+    /// The frames of a whole export.
+    pub fn new(path: PathBuf, r: &'a mut R) -> Self {
+        FileFrames {
+            path,
+            r,
+            done: false,
+            partial: None,
+        }
+    }
 }
 
 enum Step {
@@ -82,6 +94,31 @@ impl<R: Read> FileFrames<'_, R> {
             }
         }
         let bad = |m: &str| Ok(Step::Frame(Frame::Bad(Reason::Malformed, m.to_string())));
+        if let Some((size, read)) = &mut self.partial {
+            if *read == *size {
+                return Ok(Step::Frame(Frame::Bad(
+                    Reason::BadDisclosure,
+                    format!("more items than the {size} entries of the checkpoint"),
+                )));
+            }
+            *read += 1;
+            if first[0] == 0x58 {
+                // A withheld entry: exactly the byte string `58 20` + 32 bytes.
+                let mut rest = [0u8; 33];
+                if !self.read_exact_or(&mut rest)? {
+                    return bad("truncated withheld-entry hash");
+                }
+                if rest[0] != 0x20 {
+                    return bad("neither an entry nor a 32-byte withheld-entry hash");
+                }
+                let mut leaf = [0u8; 32];
+                leaf.copy_from_slice(&rest[1..]);
+                return Ok(Step::Frame(Frame::Withheld(leaf)));
+            }
+            if first[0] != 0x82 {
+                return bad("neither an entry nor a 32-byte withheld-entry hash");
+            }
+        }
         // A 2-element array has exactly one deterministic head byte.
         if first[0] != 0x82 {
             return bad("not an entry (expected a 2-element CBOR array)");

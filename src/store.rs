@@ -12,10 +12,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const FORMAT_KEY: &[u8] = b"format";
-const FORMAT_VALUE: &[u8] = b"custody-ledger-v1";
+/// Written last when a ledger directory is created: a directory without it
+/// (an interrupted `init` or `import`) is never opened as a ledger.
+const FORMAT_VALUE: &[u8] = b"custody-ledger-v2";
 const HEAD_KEY: &[u8] = b"head";
 const TREE_KEY: &[u8] = b"tree";
-const STATE_KEY: &[u8] = b"state";
+/// Prefix of each signing key's verification record (`record`).
+const RECORD_PREFIX: u8 = b'r';
 /// How long to wait for another process to release the ledger.
 const LOCK_WAIT: Duration = Duration::from_secs(3);
 
@@ -34,6 +37,13 @@ fn entry_key(seq: u64) -> [u8; 9] {
     k
 }
 
+fn record_key(key: &[u8; 32]) -> [u8; 33] {
+    let mut k = [0u8; 33];
+    k[0] = RECORD_PREFIX;
+    k[1..].copy_from_slice(key);
+    k
+}
+
 fn store_err(e: sled::Error) -> Error {
     Error::Store(e.to_string())
 }
@@ -44,20 +54,25 @@ pub(crate) fn looks_like_store(path: &Path) -> bool {
 }
 
 impl Store {
-    /// Creates a new ledger directory; `path` must not exist.
+    /// Creates the database of a new ledger directory at `path`, which must
+    /// not exist. It is not a ledger until `mark_ready`.
     pub fn create(path: &Path) -> Result<Store, Error> {
-        if path.exists() {
+        if std::fs::symlink_metadata(path).is_ok() {
             return Err(Error::usage(format!(
-                "{} already exists; `init` creates a new ledger and never touches an existing path",
+                "{} already exists; a new ledger never touches an existing path",
                 path.display()
             )));
         }
-        let store = Self::open_db(path)?;
-        store
-            .db
+        Self::open_db(path)
+    }
+
+    /// Marks a newly created ledger directory complete, durably.
+    pub fn mark_ready(&self) -> Result<(), Error> {
+        self.db
             .insert(FORMAT_KEY, FORMAT_VALUE)
             .map_err(store_err)?;
-        Ok(store)
+        self.db.flush().map_err(store_err)?;
+        Ok(())
     }
 
     /// Opens an existing ledger directory, waiting briefly if another
@@ -75,8 +90,18 @@ impl Store {
         let store = Self::open_db(path)?;
         match store.db.get(FORMAT_KEY).map_err(store_err)? {
             Some(v) if v.as_ref() == FORMAT_VALUE => Ok(store),
-            _ => Err(Error::usage(format!(
+            Some(v) if v.as_ref() == b"custody-ledger-v1" => Err(Error::usage(format!(
+                "{}: a ledger of format 1, whose rules let any appender license, release or assign \
+                 any artifact; this custody reads format 2 only: re-create the ledger",
+                path.display()
+            ))),
+            Some(_) => Err(Error::usage(format!(
                 "{}: a database, but not a custody ledger",
+                path.display()
+            ))),
+            None => Err(Error::usage(format!(
+                "{}: an unfinished ledger directory (an interrupted `init` or `import`); \
+                 delete it and run the command again",
                 path.display()
             ))),
         }
@@ -140,10 +165,10 @@ impl Store {
         Ok(Some((u64::from_be_bytes(n), h)))
     }
 
-    /// Iterates the stored entries' bytes in sequence order.
-    pub fn entries(&self) -> impl Iterator<Item = Result<Vec<u8>, Error>> + '_ {
+    /// Iterates the stored entries' bytes in sequence order, from `first`.
+    pub fn entries_from(&self, first: u64) -> impl Iterator<Item = Result<Vec<u8>, Error>> + '_ {
         self.db
-            .scan_prefix(b"e")
+            .range(entry_key(first)..=entry_key(u64::MAX))
             .map(|r| r.map(|(_, v)| v.to_vec()).map_err(store_err))
     }
 
@@ -151,6 +176,22 @@ impl Store {
     /// Merkle tree nodes they complete, atomically and durably.
     pub fn append(&self, first: u64, entries: &[Vec<u8>], head: Hash) -> Result<(), Error> {
         self.append_with(first, entries, head, true, None)
+    }
+
+    /// The verification record of a signing key (`record`), if any.
+    pub fn record(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .db
+            .get(record_key(key))
+            .map_err(store_err)?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Replaces a signing key's verification record, durably.
+    pub fn put_record(&self, key: &[u8; 32], bytes: &[u8]) -> Result<(), Error> {
+        self.db.insert(record_key(key), bytes).map_err(store_err)?;
+        self.db.flush().map_err(store_err)?;
+        Ok(())
     }
 
     /// As `append`; without `tree`, the Merkle tree is left behind, to be
@@ -161,13 +202,11 @@ impl Store {
         entries: &[Vec<u8>],
         head: Hash,
         tree: bool,
-        state: Option<&[u8]>,
+        record: Option<(&[u8; 32], &[u8])>,
     ) -> Result<(), Error> {
         let mut batch = sled::Batch::default();
-        match state {
-            Some(s) => batch.insert(STATE_KEY, s),
-            // A state that no longer matches the entries must not survive.
-            None => batch.remove(STATE_KEY),
+        if let Some((key, bytes)) = record {
+            batch.insert(&record_key(key)[..], bytes);
         }
         if tree {
             self.tree_nodes(first, entries, &mut batch)?;
@@ -216,15 +255,6 @@ impl Store {
         let size = first + entries.len() as u64;
         batch.insert(TREE_KEY, &size.to_be_bytes()[..]);
         Ok(())
-    }
-
-    /// The writer's saved state record, if any.
-    pub fn state(&self) -> Result<Option<Vec<u8>>, Error> {
-        Ok(self
-            .db
-            .get(STATE_KEY)
-            .map_err(store_err)?
-            .map(|v| v.to_vec()))
     }
 
     /// Number of leaves whose tree nodes are stored.
@@ -349,6 +379,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("L");
         let store = Store::create(&path).unwrap();
+        store.mark_ready().unwrap();
         let n: u64 = 1 << 20;
         let entry = |i: u64| i.to_be_bytes().repeat(4);
         let batch = 1 << 16;

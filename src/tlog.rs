@@ -4,8 +4,7 @@
 use crate::checkpoint::{sign_note, Checkpoint, TlogProof, VerifierKey};
 use crate::entry::{decode_entry, Hash};
 use crate::error::{Error, Invalid, Reason, VerifyError};
-use crate::event::EventKind;
-use crate::merkle::{self, CompactRange, MemoryTree, Nodes, TreeHash};
+use crate::merkle::{self, MemoryTree, Nodes, TreeHash};
 use crate::store::Store;
 use crate::verify::{VerifiedLedger, VerifyOptions};
 use ed25519_dalek::SigningKey;
@@ -32,13 +31,28 @@ pub fn default_origin(name: &str, id: &Hash) -> String {
     format!("custody/{slug}/{}", &hex::encode(id)[..16])
 }
 
-/// A ledger's Merkle tree: a ledger directory's stored nodes (nothing else
-/// is read), or the tree of an exported file (verified and read whole).
+/// A ledger's Merkle tree: a ledger directory's stored nodes, as they are on
+/// disk (NOT verified: whoever can write the directory can change them), or
+/// the tree of an exported file (verified and read whole). `checkpoint` and
+/// `prove_*` check what they take from it against a verified root.
 pub struct LedgerTree {
-    nodes: Box<dyn Nodes>,
+    nodes: Backing,
     size: u64,
-    name: String,
-    id: Hash,
+}
+
+/// Where a tree's nodes come from.
+enum Backing {
+    Store(Store),
+    Memory(MemoryTree),
+}
+
+impl Backing {
+    fn as_ref(&self) -> &dyn Nodes {
+        match self {
+            Backing::Store(s) => s,
+            Backing::Memory(m) => m,
+        }
+    }
 }
 
 impl LedgerTree {
@@ -52,7 +66,7 @@ impl LedgerTree {
     }
     /// The leaf hash of entry `index`.
     pub fn leaf(&self, index: u64) -> Result<TreeHash, Error> {
-        self.nodes.node(0, index).map_err(tree_err)
+        self.nodes.as_ref().node(0, index).map_err(tree_err)
     }
     /// The root of the first `size` leaves.
     pub fn root(&self, size: u64) -> Result<TreeHash, Error> {
@@ -70,46 +84,40 @@ impl LedgerTree {
 
 type Tree = LedgerTree;
 
+/// The stored tree of a ledger directory, as it is on disk (not verified:
+/// checkpoints and proofs check what they take from it against a verified
+/// root), or the tree of an exported file, verified and held in memory.
 fn open_tree(path: &Path) -> Result<Tree, Error> {
     if path.is_dir() {
         let store = Store::open(path)?;
-        let (size, _) = store
-            .head()?
-            .ok_or_else(|| Error::Store("the ledger has no head record".into()))?;
-        if store.tree_size()? != size {
-            return Err(Error::Usage(format!(
-                "{}: the ledger's Merkle tree is not up to date; append to it (even an empty batch) \
-                 or re-import it to build the tree",
-                path.display()
-            )));
-        }
-        let genesis = store
-            .entry(0)?
-            .ok_or_else(|| Error::Store("entry 0 is missing".into()))?;
-        let g = decode_entry(&genesis).map_err(|e| Error::Store(format!("entry 0: {e}")))?;
-        let EventKind::Genesis { name } = &g.event().kind else {
-            return Err(Error::Store("entry 0 is not a genesis entry".into()));
-        };
-        let name = name.clone();
-        let id = *g.hash();
-        return Ok(Tree {
-            nodes: Box::new(store),
-            size,
-            name,
-            id,
-        });
+        return stored_tree(path, store);
     }
     // A file must be read whole: verify it and build its tree on the way.
     let mut tree = MemoryTree::default();
-    let v = crate::ledger::verify(path, &VerifyOptions::default(), |e| {
+    crate::ledger::verify_whole(path, &VerifyOptions::default(), false, None, |e| {
         tree.push(merkle::leaf_hash(e.bytes()));
         Ok(())
     })?;
     Ok(Tree {
         size: tree.size(),
-        nodes: Box::new(tree),
-        name: v.name().to_string(),
-        id: *v.id(),
+        nodes: Backing::Memory(tree),
+    })
+}
+
+fn stored_tree(path: &Path, store: Store) -> Result<Tree, Error> {
+    let (size, _) = store
+        .head()?
+        .ok_or_else(|| Error::Store("the ledger has no head record".into()))?;
+    if store.tree_size()? != size {
+        return Err(Error::Usage(format!(
+            "{}: the ledger's Merkle tree is not up to date; append to it (even an empty batch) \
+             or re-import it to build the tree",
+            path.display()
+        )));
+    }
+    Ok(Tree {
+        nodes: Backing::Store(store),
+        size,
     })
 }
 
@@ -117,15 +125,71 @@ fn tree_err(e: String) -> Error {
     Error::Store(format!("Merkle tree: {e}"))
 }
 
-/// Signs a checkpoint of the ledger at its current size.
+/// The root of a ledger's first `size` entries as verification established
+/// it, with its name and id. For a directory the verification resumes from
+/// `key`'s record (and the record is brought up to date); without a key, or
+/// for a file, the whole ledger is verified.
+struct VerifiedTree {
+    size: u64,
+    root: TreeHash,
+    name: String,
+    id: Hash,
+    /// For a directory: its stored tree, for proof paths.
+    stored: Option<Tree>,
+}
+
+fn verified_tree(path: &Path, key: Option<&SigningKey>) -> Result<VerifiedTree, Error> {
+    if path.is_dir() {
+        if let Some(key) = key {
+            let store = Store::open(path)?;
+            let (v, from) = crate::ledger::verified_for(&store, key)?;
+            let range = v.tree.unwrap_or_default();
+            let root = range.root();
+            if from != Some(v.ledger.entries) {
+                let resume = crate::verify::Resume {
+                    state: v.ledger.state.clone(),
+                    entries: v.ledger.entries,
+                    head: v.ledger.head,
+                    id: v.ledger.id,
+                    owner: v.ledger.owner,
+                    tree: range,
+                };
+                if let Some(rec) = crate::record::seal(key, &resume) {
+                    // Failing to save it only costs the next call a longer check.
+                    let _ = store.put_record(&key.verifying_key().to_bytes(), &rec);
+                }
+            }
+            let tree = stored_tree(path, store)?;
+            return Ok(VerifiedTree {
+                size: v.ledger.entries,
+                root,
+                name: v.ledger.name,
+                id: v.ledger.id,
+                stored: Some(tree),
+            });
+        }
+    }
+    let v = crate::ledger::verify_whole(path, &VerifyOptions::default(), true, None, |_| Ok(()))?;
+    let root = v.tree.map(|t| t.root()).unwrap_or_else(merkle::empty_root);
+    Ok(VerifiedTree {
+        size: v.ledger.entries,
+        root,
+        name: v.ledger.name,
+        id: v.ledger.id,
+        stored: None,
+    })
+}
+
+/// Signs a checkpoint of the ledger at its current size. The root signed
+/// is the one verification gives (resumed from `key`'s record of an
+/// earlier verification of this directory), never a stored one.
 pub fn checkpoint(path: &Path, key: &SigningKey, origin: Option<&str>) -> Result<String, Error> {
-    let tree = open_tree(path)?;
-    let root = merkle::root(tree.nodes.as_ref(), tree.size).map_err(tree_err)?;
-    let origin = origin.map_or_else(|| default_origin(&tree.name, &tree.id), str::to_string);
+    let t = verified_tree(path, Some(key))?;
+    let origin = origin.map_or_else(|| default_origin(&t.name, &t.id), str::to_string);
     let cp = Checkpoint {
         origin: origin.clone(),
-        size: tree.size,
-        root,
+        size: t.size,
+        root: t.root,
     };
     sign_note(&cp.text(), &origin, key).map_err(Error::Usage)
 }
@@ -138,40 +202,38 @@ pub enum ProofCheckpoint<'a> {
     Sign(&'a SigningKey, Option<&'a str>),
 }
 
-/// Proves that entry `seq` is in the checkpointed tree.
+/// Proves that entry `seq` is in the checkpointed tree. The proof is
+/// checked before it is returned: its path must lead from the entry's leaf
+/// to the checkpoint's root, and the entry's own signature must verify, so
+/// no proof of a forged or damaged entry ever leaves this function.
 pub fn prove_inclusion(path: &Path, seq: u64, cp: ProofCheckpoint<'_>) -> Result<TlogProof, Error> {
-    let tree = open_tree(path)?;
-    let (note, size) = match cp {
+    let (note, size, root, tree) = match cp {
         ProofCheckpoint::Note(note) => {
             let c = Checkpoint::parse_unverified(note)
                 .map_err(|m| Error::Usage(format!("checkpoint: {m}")))?;
+            let tree = open_tree(path)?;
             if c.size > tree.size {
                 return Err(Error::Usage(format!(
                     "the checkpoint is of {} entries, the ledger has only {}",
                     c.size, tree.size
                 )));
             }
-            let root = merkle::root(tree.nodes.as_ref(), c.size).map_err(tree_err)?;
-            if root != c.root {
-                return Err(Error::Usage(
-                    "the checkpoint's root is not this ledger's tree at that size (another ledger, or a fork)".into(),
-                ));
-            }
-            (note.to_string(), c.size)
+            (note.to_string(), c.size, c.root, tree)
         }
         ProofCheckpoint::Sign(key, origin) => {
-            let root = merkle::root(tree.nodes.as_ref(), tree.size).map_err(tree_err)?;
-            let origin =
-                origin.map_or_else(|| default_origin(&tree.name, &tree.id), str::to_string);
+            let t = verified_tree(path, Some(key))?;
+            let origin = origin.map_or_else(|| default_origin(&t.name, &t.id), str::to_string);
             let c = Checkpoint {
                 origin: origin.clone(),
-                size: tree.size,
-                root,
+                size: t.size,
+                root: t.root,
             };
-            (
-                sign_note(&c.text(), &origin, key).map_err(Error::Usage)?,
-                tree.size,
-            )
+            let note = sign_note(&c.text(), &origin, key).map_err(Error::Usage)?;
+            let tree = match t.stored {
+                Some(tree) => tree,
+                None => open_tree(path)?,
+            };
+            (note, t.size, t.root, tree)
         }
     };
     if seq >= size {
@@ -180,6 +242,31 @@ pub fn prove_inclusion(path: &Path, seq: u64, cp: ProofCheckpoint<'_>) -> Result
         )));
     }
     let hashes = merkle::inclusion_proof(tree.nodes.as_ref(), seq, size).map_err(tree_err)?;
+    let leaf = tree.leaf(seq)?;
+    if merkle::verify_inclusion(seq, size, &leaf, &hashes, &root).is_err() {
+        return Err(Error::Usage(
+            "the checkpoint's root is not this ledger's tree at that size (another ledger, a fork, \
+             or a damaged ledger directory: run `custody verify`)"
+                .into(),
+        ));
+    }
+    if let Backing::Store(store) = &tree.nodes {
+        // The path leads from this leaf to a root an owner signed over
+        // verified entries; the entry's own signature is checked too.
+        let bytes = store
+            .entry(seq)?
+            .ok_or_else(|| Error::Store(format!("entry {seq} is missing")))?;
+        if merkle::leaf_hash(&bytes) != leaf {
+            return Err(Error::Store(format!(
+                "entry {seq} changed while it was proved"
+            )));
+        }
+        check_entry_signature(&bytes).map_err(|m| {
+            Error::Usage(format!(
+                "entry {seq} of the ledger directory does not verify ({m}); run `custody verify`"
+            ))
+        })?;
+    }
     Ok(TlogProof {
         index: seq,
         hashes,
@@ -187,28 +274,49 @@ pub fn prove_inclusion(path: &Path, seq: u64, cp: ProofCheckpoint<'_>) -> Result
     })
 }
 
+/// Decodes an entry and checks its own signature.
+fn check_entry_signature(bytes: &[u8]) -> Result<crate::entry::UnverifiedEntry, String> {
+    let e = decode_entry(bytes).map_err(|e| e.detail)?;
+    let ok = ed25519_dalek::VerifyingKey::from_bytes(e.signer())
+        .map(|k| {
+            k.verify_strict(
+                &e.0.signed_message(),
+                &ed25519_dalek::Signature::from_bytes(&e.0.signature),
+            )
+            .is_ok()
+        })
+        .unwrap_or(false);
+    if ok {
+        Ok(e)
+    } else {
+        Err("its signature does not verify".into())
+    }
+}
+
 /// The consistency proof from an older checkpoint's tree to the ledger's
 /// current tree (or to `to`'s), in the body format of a c2sp.org/tlog-witness
 /// add-checkpoint request: `old N`, the proof hashes, and when `to` is given
-/// a blank line and that checkpoint.
+/// a blank line and that checkpoint. The proof is checked against both
+/// roots before it is returned.
 pub fn prove_consistency(path: &Path, from: &str, to: Option<&str>) -> Result<String, Error> {
     let tree = open_tree(path)?;
     let old = Checkpoint::parse_unverified(from)
         .map_err(|m| Error::Usage(format!("old checkpoint: {m}")))?;
-    let new_size = match to {
+    let (new_size, new_root) = match to {
         Some(t) => {
             let c = Checkpoint::parse_unverified(t)
                 .map_err(|m| Error::Usage(format!("new checkpoint: {m}")))?;
-            let root =
-                merkle::root(tree.nodes.as_ref(), c.size.min(tree.size)).map_err(tree_err)?;
-            if c.size > tree.size || root != c.root {
+            if c.size > tree.size {
                 return Err(Error::Usage(
-                    "the new checkpoint is not of this ledger".into(),
+                    "the new checkpoint is not of this ledger (it has more entries)".into(),
                 ));
             }
-            c.size
+            (c.size, c.root)
         }
-        None => tree.size,
+        None => (
+            tree.size,
+            merkle::root(tree.nodes.as_ref(), tree.size).map_err(tree_err)?,
+        ),
     };
     if old.size > new_size {
         return Err(Error::Usage(format!(
@@ -216,14 +324,15 @@ pub fn prove_consistency(path: &Path, from: &str, to: Option<&str>) -> Result<St
             old.size
         )));
     }
-    let root = merkle::root(tree.nodes.as_ref(), old.size).map_err(tree_err)?;
-    if root != old.root {
-        return Err(Error::Usage(
-            "the old checkpoint's root is not this ledger's tree at that size (another ledger, or a fork)".into(),
-        ));
-    }
     let proof =
         merkle::consistency_proof(tree.nodes.as_ref(), old.size, new_size).map_err(tree_err)?;
+    if merkle::verify_consistency(old.size, new_size, &proof, &old.root, &new_root).is_err() {
+        return Err(Error::Usage(
+            "the checkpoints are not of this ledger's tree (another ledger, a fork, or a damaged \
+             ledger directory: run `custody verify`)"
+                .into(),
+        ));
+    }
     let mut out = format!("old {}\n", old.size);
     for h in proof {
         use base64::Engine;
@@ -237,9 +346,10 @@ pub fn prove_consistency(path: &Path, from: &str, to: Option<&str>) -> Result<St
     Ok(out)
 }
 
-/// Verifies a ledger end to end and, in addition, that it is consistent
-/// with an earlier checkpoint signed by `vkey`: not truncated, not
-/// rewritten, and of the same log (origin).
+/// Verifies a ledger end to end (a whole ledger or a partial export) and,
+/// in addition, that it is consistent with an earlier checkpoint signed by
+/// `vkey`: not truncated, not rewritten, and of the same log (origin). A
+/// checkpoint of size 0 is consistent with every ledger of its origin.
 pub fn verify_with_checkpoint(
     path: &Path,
     opts: &VerifyOptions,
@@ -248,28 +358,27 @@ pub fn verify_with_checkpoint(
     origin: Option<&str>,
 ) -> Result<VerifiedLedger, Error> {
     let cp = Checkpoint::open(note, vkey).map_err(|m| Error::Usage(format!("checkpoint: {m}")))?;
-    let mut range = CompactRange::default();
-    let mut at_size: Option<TreeHash> = None;
-    let v = crate::ledger::verify(path, opts, |e| {
-        range.push(merkle::leaf_hash(e.bytes()));
-        if range.size() == cp.size {
-            at_size = Some(range.root());
-        }
-        Ok(())
-    })?;
+    let v = crate::ledger::check(path, opts, Some(cp.size), |_| Ok(()))?;
+    let l = &v.ledger;
+    let seq = cp.size.min(l.entries);
+    let head = match v.watched {
+        _ if seq == l.entries => Some(l.head),
+        Some((_, h)) => h,
+        None => None,
+    };
     let fail = |reason: Reason, detail: String| {
         Error::Invalid(Box::new(Invalid {
             error: VerifyError {
-                seq: cp.size.min(v.entries()),
+                seq,
                 reason,
                 detail,
             },
-            entries: v.entries(),
-            head: Some(*v.head()),
-            owner: Some(*v.owner()),
+            entries: seq,
+            head: if seq == 0 { None } else { head },
+            owner: Some(l.owner),
         }))
     };
-    let want = origin.map_or_else(|| default_origin(v.name(), v.id()), str::to_string);
+    let want = origin.map_or_else(|| default_origin(l.name(), l.id()), str::to_string);
     if cp.origin != want {
         return Err(fail(
             Reason::ForeignCheckpoint,
@@ -279,16 +388,15 @@ pub fn verify_with_checkpoint(
             ),
         ));
     }
-    match at_size {
-        _ if cp.size > v.entries() => Err(fail(
+    match v.watched {
+        _ if cp.size > l.entries => Err(fail(
             Reason::Truncated,
             format!(
                 "the checkpoint covers {} entries, the ledger has only {}: entries were cut off its end",
-                cp.size,
-                v.entries()
+                cp.size, l.entries
             ),
         )),
-        Some(root) if root == cp.root => Ok(v),
+        Some((root, _)) if root == cp.root => Ok(v.ledger),
         _ => Err(fail(
             Reason::Fork,
             format!(
@@ -304,18 +412,21 @@ pub fn verify_with_checkpoint(
 pub struct ProvenEntry {
     /// The checkpoint the entry is proved against.
     pub checkpoint: Checkpoint,
-    /// The entry, decoded (its signature and authorization are those the
-    /// log's verifiers checked; inclusion is what this proves).
+    /// The entry, decoded, its own signature checked. Whether its signer
+    /// held the role and authority the event needs depends on the entries
+    /// before it, which a proof does not carry: the checkpoint's signer
+    /// vouches for that, having verified the ledger.
     pub entry: crate::entry::UnverifiedEntry,
 }
 
 /// Checks offline that `entry` (its bytes) is in the checkpointed ledger,
-/// given the proof and the log's verifier key.
+/// given the proof and the log's verifier key, and that the entry's own
+/// signature verifies.
 pub fn verify_proof(proof: &str, entry: &[u8], vkey: &VerifierKey) -> Result<ProvenEntry, String> {
     let p = TlogProof::parse(proof)?;
     let cp = Checkpoint::open(&p.checkpoint, vkey).map_err(|m| format!("checkpoint: {m}"))?;
     let decoded =
-        decode_entry(entry).map_err(|e| format!("the entry does not decode: {}", e.detail))?;
+        check_entry_signature(entry).map_err(|m| format!("the entry does not verify: {m}"))?;
     if decoded.seq() != p.index {
         return Err(format!(
             "the entry says it is number {}, the proof is for index {}",

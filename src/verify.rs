@@ -10,18 +10,22 @@
 use crate::entry::{Hash, ParsedEntry};
 use crate::error::{Error, Invalid, Reason, VerifyError};
 use crate::event::{Event, EventKind};
+use crate::merkle::{CompactRange, TreeHash};
 use crate::rules::State;
 use crate::signature::{verify_jobs, Job, KeyCache};
 use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
 
 /// Entries per chunk, and bytes per chunk, before signatures are checked.
 const CHUNK_ENTRIES: usize = 2048;
 const CHUNK_BYTES: usize = 8 * 1024 * 1024;
 
-/// One item of a ledger source: entry bytes, or a framing failure at this
-/// position (after which the source yields nothing more).
+/// One item of a ledger source: entry bytes, a withheld entry's leaf hash
+/// (partial exports), or a framing failure at this position (after which
+/// the source yields nothing more).
 pub(crate) enum Frame {
     Bytes(Vec<u8>),
+    Withheld(TreeHash),
     Bad(Reason, String),
 }
 
@@ -87,6 +91,8 @@ pub struct VerifiedLedger {
     pub(crate) state: State,
     /// Entries of a partial export given only as leaf hashes (0 for a whole ledger).
     pub(crate) withheld: u64,
+    /// What the publisher of a partial export signed.
+    pub(crate) disclosure: Option<crate::disclosure::Disclosure>,
 }
 
 impl VerifiedLedger {
@@ -118,39 +124,136 @@ impl VerifiedLedger {
     pub fn withheld(&self) -> u64 {
         self.withheld
     }
+    /// For a partial export, what its publisher signed: the checkpoint of
+    /// the whole ledger, the selectors and the publisher's key.
+    pub fn disclosure(&self) -> Option<&crate::disclosure::Disclosure> {
+        self.disclosure.as_ref()
+    }
 }
 
-/// Whether signatures are checked: always when verifying; a writer replaying
-/// its own locked store to rebuild the state may skip them.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Signatures {
-    Check,
-    Skip,
+/// A prefix of a ledger that was verified before (a writer's authenticated
+/// record, see `record`): verification resumes after it.
+#[derive(Debug, Clone)]
+pub(crate) struct Resume {
+    pub state: State,
+    pub entries: u64,
+    pub head: Hash,
+    pub id: Hash,
+    pub owner: [u8; 32],
+    pub tree: CompactRange,
+}
+
+/// What a partial export adds to the checks: which positions were disclosed.
+pub(crate) struct DisclosureMap {
+    hasher: Sha256,
+    byte: u8,
+    bits: u8,
+}
+
+impl DisclosureMap {
+    pub fn new() -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(crate::disclosure::MAP_DOMAIN);
+        DisclosureMap {
+            hasher,
+            byte: 0,
+            bits: 0,
+        }
+    }
+
+    pub fn push(&mut self, disclosed: bool) {
+        if disclosed {
+            self.byte |= 1 << self.bits;
+        }
+        self.bits += 1;
+        if self.bits == 8 {
+            self.hasher.update([self.byte]);
+            self.byte = 0;
+            self.bits = 0;
+        }
+    }
+
+    /// SHA-256 over the domain and the bitmap (bit i of byte i/8, least
+    /// significant first, set when entry i is disclosed).
+    pub fn finish(mut self) -> [u8; 32] {
+        if self.bits > 0 {
+            self.hasher.update([self.byte]);
+        }
+        self.hasher.finalize().into()
+    }
 }
 
 pub(crate) struct Chain {
     opts: VerifyOptions,
-    signatures: Signatures,
     state: State,
     count: u64,
     head: Option<Hash>,
     id: Option<Hash>,
     owner: Option<[u8; 32]>,
     keys: KeyCache,
+    /// The Merkle tree's right border, when the caller needs roots.
+    tree: Option<CompactRange>,
+    /// A tree size at which to note the root and the head.
+    watch: Option<u64>,
+    watched: Option<(TreeHash, Option<Hash>)>,
+    map: Option<DisclosureMap>,
+    withheld: u64,
+    resumed: bool,
 }
 
 impl Chain {
-    pub fn new(opts: VerifyOptions, signatures: Signatures) -> Chain {
+    pub fn new(opts: VerifyOptions) -> Chain {
         Chain {
             opts,
-            signatures,
             state: State::default(),
             count: 0,
             head: None,
             id: None,
             owner: None,
             keys: KeyCache::default(),
+            tree: None,
+            watch: None,
+            watched: None,
+            map: None,
+            withheld: 0,
+            resumed: false,
         }
+    }
+
+    /// Continues after a prefix verified before.
+    pub fn resume(opts: VerifyOptions, r: Resume) -> Chain {
+        let mut c = Chain::new(opts);
+        c.state = r.state;
+        c.count = r.entries;
+        c.head = Some(r.head);
+        c.id = Some(r.id);
+        c.owner = Some(r.owner);
+        c.tree = Some(r.tree);
+        c.resumed = true;
+        c
+    }
+
+    /// Keeps the Merkle tree's border while verifying.
+    pub fn with_tree(mut self) -> Chain {
+        if self.tree.is_none() {
+            self.tree = Some(CompactRange::default());
+        }
+        self
+    }
+
+    /// Notes the root (and the head) when the tree reaches `size` entries.
+    pub fn watch(mut self, size: u64) -> Chain {
+        self.watch = Some(size);
+        if size == 0 {
+            self.watched = Some((crate::merkle::empty_root(), None));
+        }
+        self.with_tree()
+    }
+
+    /// Accepts withheld items and hashes the disclosure map.
+    pub fn partial(mut self) -> Chain {
+        self.map = Some(DisclosureMap::new());
+        self.with_tree()
     }
 
     fn fail(&self, seq: u64, reason: Reason, detail: impl Into<String>) -> Error {
@@ -176,18 +279,21 @@ impl Chain {
         mut self,
         source: I,
         mut sink: impl FnMut(VerifiedEntry) -> Result<(), Error>,
-    ) -> Result<VerifiedLedger, Error>
+    ) -> Result<Verified, Error>
     where
         I: Iterator<Item = Result<Frame, Error>>,
     {
         let mut source = source.peekable();
-        if source.peek().is_none() {
+        if source.peek().is_none() && !self.resumed {
             return Err(self.fail(0, Reason::Empty, "the ledger has no entries"));
         }
         let mut reader = ChunkReader {
-            next_seq: 0,
-            prev: None,
-            id: None,
+            next_seq: self.count,
+            prev: self.head,
+            id: self.id,
+            partial: self.map.is_some(),
+            roles: self.state.roles(),
+            last_disclosed: None,
         };
         std::thread::scope(|s| -> Result<(), Error> {
             let mut pending = None;
@@ -203,21 +309,19 @@ impl Chain {
                         return Err(e);
                     }
                 };
-                let jobs: Option<Vec<Job>> = match self.signatures {
-                    Signatures::Check => Some(
-                        chunk
-                            .entries
-                            .iter()
-                            .map(|p| Job {
-                                key: self.keys.get(&p.signer),
-                                message: p.signed_message(),
-                                signature: p.signature,
-                            })
-                            .collect(),
-                    ),
-                    Signatures::Skip => None,
-                };
-                let handle = jobs.map(|jobs| s.spawn(move || verify_jobs(&jobs)));
+                let jobs: Vec<Job> = chunk
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        Item::Entry(p) => Some(Job {
+                            key: self.keys.get(&p.signer),
+                            message: p.signed_message(),
+                            signature: p.signature,
+                        }),
+                        Item::Withheld(_) => None,
+                    })
+                    .collect();
+                let handle = s.spawn(move || verify_jobs(&jobs));
                 if let Some((prev, prev_handle)) = pending.take() {
                     self.finish(prev, prev_handle, &mut sink)?;
                 }
@@ -235,15 +339,22 @@ impl Chain {
         let (Some(head), Some(id), Some(owner)) = (self.head, self.id, self.owner) else {
             return Err(self.fail(0, Reason::Empty, "the ledger has no entries"));
         };
-        Ok(VerifiedLedger {
-            name: self.state.name.clone(),
-            id,
-            owner,
-            entries: self.count,
-            head,
-            pinned: self.opts.owner.is_some(),
-            state: self.state,
-            withheld: 0,
+        Ok(Verified {
+            ledger: VerifiedLedger {
+                name: self.state.name.clone(),
+                id,
+                owner,
+                entries: self.count,
+                head,
+                pinned: self.opts.owner.is_some(),
+                state: self.state,
+                withheld: self.withheld,
+                disclosure: None,
+            },
+            tree: self.tree,
+            watched: self.watched,
+            map: self.map.map(DisclosureMap::finish),
+            last_disclosed: reader.last_disclosed,
         })
     }
 
@@ -252,18 +363,31 @@ impl Chain {
     fn finish(
         &mut self,
         chunk: Chunk,
-        verdicts: Option<std::thread::ScopedJoinHandle<'_, Vec<bool>>>,
+        verdicts: std::thread::ScopedJoinHandle<'_, Vec<bool>>,
         sink: &mut impl FnMut(VerifiedEntry) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let n = chunk.entries.len();
-        let sig_ok = match verdicts {
-            // A worker that panicked fails its signatures, never passes them.
-            Some(h) => h.join().unwrap_or_else(|_| vec![false; n]),
-            None => vec![true; n],
-        };
-        for (p, ok) in chunk.entries.into_iter().zip(sig_ok) {
+        let n = chunk
+            .items
+            .iter()
+            .filter(|i| matches!(i, Item::Entry(_)))
+            .count();
+        // A worker that panicked fails its signatures, never passes them.
+        let mut sig_ok = verdicts
+            .join()
+            .unwrap_or_else(|_| vec![false; n])
+            .into_iter();
+        for item in chunk.items {
+            let p = match item {
+                Item::Withheld(leaf) => {
+                    self.count += 1;
+                    self.withheld += 1;
+                    self.note_leaf(leaf, false);
+                    continue;
+                }
+                Item::Entry(p) => p,
+            };
             let seq = p.seq;
-            if !ok {
+            if !sig_ok.next().unwrap_or(false) {
                 return Err(self.fail(seq, Reason::BadSignature, "the signature does not verify"));
             }
             if seq == 0 {
@@ -290,6 +414,9 @@ impl Chain {
             }
             self.count += 1;
             self.head = Some(p.hash);
+            if self.tree.is_some() {
+                self.note_leaf(crate::merkle::leaf_hash(&p.bytes), true);
+            }
             sink(VerifiedEntry {
                 seq,
                 hash: p.hash,
@@ -305,12 +432,46 @@ impl Chain {
         }
         Ok(())
     }
+
+    fn note_leaf(&mut self, leaf: TreeHash, disclosed: bool) {
+        if let Some(map) = &mut self.map {
+            map.push(disclosed);
+        }
+        if let Some(t) = &mut self.tree {
+            t.push(leaf);
+            if Some(t.size()) == self.watch {
+                self.watched = Some((t.root(), self.head));
+            }
+        }
+    }
+}
+
+/// What a verification run established: the ledger, and what the caller
+/// asked to be kept on the way.
+pub(crate) struct Verified {
+    pub ledger: VerifiedLedger,
+    /// The tree's right border after the last entry, when kept.
+    pub tree: Option<CompactRange>,
+    /// Root and head at the watched size, once reached.
+    pub watched: Option<(TreeHash, Option<Hash>)>,
+    /// The disclosure map digest of a partial export.
+    pub map: Option<[u8; 32]>,
+    /// Position of the last entry read whole (not withheld).
+    pub last_disclosed: Option<u64>,
+}
+
+/// One item of a chunk: an entry to check, or a withheld position.
+// Entries are the common case; boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    Entry(ParsedEntry),
+    Withheld(TreeHash),
 }
 
 /// A run of parsed, linked entries, and the framing or linking failure
 /// that ended it, if any.
 struct Chunk {
-    entries: Vec<ParsedEntry>,
+    items: Vec<Item>,
     stop: Option<(u64, Reason, String)>,
     done: bool,
 }
@@ -318,8 +479,13 @@ struct Chunk {
 /// Parses entries and checks their place in the chain, ahead of the rules.
 struct ChunkReader {
     next_seq: u64,
+    /// Hash of the entry before, unless it was withheld.
     prev: Option<Hash>,
     id: Option<Hash>,
+    partial: bool,
+    /// Genesis, grant and revoke entries among those read so far.
+    roles: u64,
+    last_disclosed: Option<u64>,
 }
 
 impl ChunkReader {
@@ -327,54 +493,90 @@ impl ChunkReader {
         &mut self,
         source: &mut I,
     ) -> Result<Chunk, Error> {
-        let mut entries: Vec<ParsedEntry> = Vec::new();
+        let mut items: Vec<Item> = Vec::new();
         let mut bytes = 0usize;
-        while entries.len() < CHUNK_ENTRIES && bytes < CHUNK_BYTES {
+        let stop = |items, seq, r, d| {
+            Ok(Chunk {
+                items,
+                stop: Some((seq, r, d)),
+                done: true,
+            })
+        };
+        while items.len() < CHUNK_ENTRIES && bytes < CHUNK_BYTES {
             let seq = self.next_seq;
             let raw = match source.next() {
                 None => {
                     return Ok(Chunk {
-                        entries,
+                        items,
                         stop: None,
                         done: true,
                     })
                 }
                 Some(frame) => match frame? {
                     Frame::Bytes(b) => b,
-                    Frame::Bad(r, d) => {
-                        return Ok(Chunk {
-                            entries,
-                            stop: Some((seq, r, d)),
-                            done: true,
-                        })
+                    Frame::Withheld(leaf) if self.partial => {
+                        if seq == 0 {
+                            return stop(
+                                items,
+                                0,
+                                Reason::BadGenesis,
+                                "the genesis entry is withheld; a partial export always discloses it"
+                                    .into(),
+                            );
+                        }
+                        self.prev = None;
+                        self.next_seq += 1;
+                        items.push(Item::Withheld(leaf));
+                        continue;
                     }
+                    Frame::Withheld(_) => {
+                        return stop(
+                            items,
+                            seq,
+                            Reason::Malformed,
+                            "a withheld entry in a whole ledger".into(),
+                        )
+                    }
+                    Frame::Bad(r, d) => return stop(items, seq, r, d),
                 },
             };
             bytes += raw.len();
             let parsed = match ParsedEntry::parse(raw) {
                 Ok(p) => p,
-                Err((r, d)) => {
-                    return Ok(Chunk {
-                        entries,
-                        stop: Some((seq, r, d)),
-                        done: true,
-                    })
-                }
+                Err((r, d)) => return stop(items, seq, r, d),
             };
-            if let Err((r, d)) = link(&parsed, seq, self.prev, self.id) {
-                return Ok(Chunk {
-                    entries,
-                    stop: Some((seq, r, d)),
-                    done: true,
-                });
+            // After a withheld entry the chain link cannot be checked; the
+            // Merkle tree binds every position instead.
+            let prev_known = seq == 0 || self.prev.is_some() || !self.partial;
+            if let Err((r, d)) = link(&parsed, seq, self.prev, self.id, prev_known) {
+                return stop(items, seq, r, d);
             }
+            let roles = self.roles
+                + u64::from(matches!(
+                    parsed.event.kind,
+                    EventKind::Genesis { .. } | EventKind::Grant { .. } | EventKind::Revoke { .. }
+                ));
+            if parsed.roles != roles {
+                let detail = format!(
+                    "`roles` says {} genesis, grant and revoke entries up to this one, but there are {roles}{}",
+                    parsed.roles,
+                    if self.partial {
+                        " disclosed: one was withheld, or is missing"
+                    } else {
+                        ": one is missing, or was added"
+                    }
+                );
+                return stop(items, seq, Reason::BadRoles, detail);
+            }
+            self.roles = roles;
+            self.last_disclosed = Some(seq);
             self.prev = Some(parsed.hash);
             self.id = self.id.or(Some(parsed.hash));
             self.next_seq += 1;
-            entries.push(parsed);
+            items.push(Item::Entry(parsed));
         }
         Ok(Chunk {
-            entries,
+            items,
             stop: None,
             done: false,
         })
@@ -387,6 +589,7 @@ fn link(
     seq: u64,
     prev: Option<Hash>,
     id: Option<Hash>,
+    prev_known: bool,
 ) -> Result<(), (Reason, String)> {
     if p.seq != seq {
         return Err((
@@ -420,7 +623,7 @@ fn link(
                 .into(),
         ));
     }
-    if p.prev != prev {
+    if prev_known && p.prev != prev {
         return Err((
             Reason::BadPrev,
             "`prev` is not the hash of the entry before".into(),

@@ -200,7 +200,7 @@ fn cases(f: &Fixture) -> Vec<(&'static str, Vec<String>, String, String)> {
             s(
                 r#"{"type":"transformation","operation":"filter","inputs":["base"],"outputs":["base"]}"#,
             ),
-            s("lineage cycle"),
+            s("derived from itself"),
         ),
         (
             "output produced twice",
@@ -216,7 +216,82 @@ fn cases(f: &Fixture) -> Vec<(&'static str, Vec<String>, String, String)> {
             s(
                 r#"{"type":"transformation","operation":"filter","inputs":["mid"],"outputs":["base"]}"#,
             ),
-            s("lineage cycle"),
+            s("declare an artifact's sources before it"),
+        ),
+        (
+            "a control character in an id",
+            vec![],
+            s(r#"{"type":"artifact","id":"a\u001b[31mb","kind":"data"}"#),
+            s("field `id`: holds the control or invisible character U+001B"),
+        ),
+        (
+            "a right-to-left override in a holder",
+            vec![],
+            s(r#"{"type":"custody","artifact":"base","from":"a","to":"b\u202ec"}"#),
+            s("field `to`: holds the control or invisible character U+202E"),
+        ),
+        (
+            "a newline in an input id",
+            vec![],
+            s(
+                r#"{"type":"transformation","operation":"x","inputs":["base\n"],"outputs":["out"]}"#,
+            ),
+            s("field `inputs[0]`: holds the control"),
+        ),
+        (
+            "an inline license named like a registry license",
+            vec![],
+            s(
+                r#"{"type":"license","artifact":"base","license":{"name":"CC BY-NC 4.0","terms":{"research":true,"commercial":true,"modify":true,"copyright_derivative":true,"other_license_derivative":true}}}"#,
+            ),
+            s("field `license.name`: `CC BY-NC 4.0` is named like the registry license `CC-BY-NC-4.0`"),
+        ),
+        (
+            "an inline license named as a registry id",
+            vec![],
+            s(
+                r#"{"type":"license","artifact":"base","license":{"name":"LicenseRef-OPT-Data","terms":{"research":true,"commercial":true,"modify":true,"copyright_derivative":true,"other_license_derivative":true}}}"#,
+            ),
+            s("is named like the registry license `LicenseRef-OPT-Data`"),
+        ),
+        (
+            "an inline license named with look-alike letters",
+            vec![],
+            s(
+                "{\"type\":\"license\",\"artifact\":\"base\",\"license\":{\"name\":\"\u{421}\u{421} BY-NC 4.0\",\"terms\":{\"research\":true,\"commercial\":true,\"modify\":true,\"copyright_derivative\":true,\"other_license_derivative\":true}}}",
+            ),
+            s("is named like the registry license `CC-BY-NC-4.0`"),
+        ),
+        (
+            "an integer beyond 64 bits",
+            vec![],
+            s(
+                r#"{"type":"transformation","operation":"x","inputs":["base"],"outputs":["out"],"parameters":{"n":18446744073709551616}}"#,
+            ),
+            s("beyond 64 bits"),
+        ),
+        (
+            "a negative zero integer",
+            vec![],
+            s(
+                r#"{"type":"transformation","operation":"x","inputs":["base"],"outputs":["out"],"parameters":{"n":-0}}"#,
+            ),
+            s("`-0` cannot be stored exactly"),
+        ),
+        (
+            "a hand-over to a key with no role",
+            vec![],
+            format!(
+                r#"{{"type":"custody","artifact":"base","from":"a","to":"b","key":"{}"}}"#,
+                f.stranger
+            ),
+            s("field `key`: the new holder's key holds no role"),
+        ),
+        (
+            "replace without artifacts",
+            vec![],
+            s(r#"{"type":"component","component":"weights","applicable":false,"replace":true}"#),
+            s("field `replace`"),
         ),
         (
             "generator not a model",
@@ -311,18 +386,6 @@ fn cases(f: &Fixture) -> Vec<(&'static str, Vec<String>, String, String)> {
             vec![],
             s(r#"{"type":"component","component":"sft-data","applicable":true}"#),
             s("field `applicable`"),
-        ),
-        (
-            "not applicable after artifacts",
-            vec![],
-            s(r#"{"type":"component","component":"pretraining-data","applicable":false}"#),
-            s("already has artifacts"),
-        ),
-        (
-            "artifacts after not applicable",
-            vec![],
-            s(r#"{"type":"component","component":"alignment-data","artifacts":["base"]}"#),
-            s("declared not applicable"),
         ),
         (
             "grant with bad key",

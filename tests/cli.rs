@@ -42,11 +42,30 @@ fn keygen_writes_a_private_pem_and_a_public_hex_file() {
 
 #[test]
 fn an_openssl_key_signs() {
+    use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
-    let key = concat!(
+    let src = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/openssl-ed25519.TEST-KEY-PUBLIC.pem"
     );
+    // As `openssl genpkey` leaves it under a usual umask: readable by all.
+    let key = tmp.path().join("openssl.pem");
+    std::fs::copy(src, &key).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let key = key.to_str().unwrap();
+    let r = custody(
+        tmp.path(),
+        &["init", "L", "--key", key, "--name", "from openssl"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("permissions 0644 are too open")
+            && r.stderr.contains(&format!("run `chmod 600 {key}`")),
+        "{}",
+        r.stderr
+    );
+    assert!(!tmp.path().join("L").exists());
+    std::fs::set_permissions(key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let r = custody(
         tmp.path(),
         &["init", "L", "--key", key, "--name", "from openssl"],
@@ -77,6 +96,11 @@ fn init_refuses_an_existing_path_and_bad_keys() {
         2
     );
     std::fs::write(f.path("bad.key"), "not a key").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(f.path("bad.key"), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
+    }
     let r = custody(f.dir(), &["init", "M", "--key", "bad.key", "--name", "x"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("PKCS#8"), "{}", r.stderr);

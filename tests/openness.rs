@@ -48,12 +48,17 @@ fn the_strictest_source_sets_the_level() {
     ]);
     let c = &v["components"]["pretraining-data"];
     assert_eq!(c["level"], "D3");
-    assert_eq!(c["license"], "OPT Data");
+    assert_eq!(c["license"]["id"], "LicenseRef-OPT-Data");
+    assert_eq!(c["license"]["name"], "OPT Data");
+    assert_eq!(c["license"]["self_declared"], false);
     assert_eq!(c["artifacts"][0]["level"], "D5");
     assert_eq!(c["artifacts"][1]["level"], "D3");
     assert_eq!(c["artifacts"][1]["effective_points"], 1);
-    // Evidence: the component, release and license entries.
-    assert_eq!(c["artifacts"][1]["evidence"], serde_json::json!([6, 7, 8]));
+    // An artifact's own evidence: its declaration, license and release.
+    assert_eq!(c["artifacts"][1]["evidence"], serde_json::json!([3, 6, 7]));
+    // The component's: everything its level rests on.
+    assert_eq!(c["evidence"], serde_json::json!([2, 3, 4, 5, 6, 7, 8]));
+    assert_eq!(c["unknown_artifacts"], serde_json::json!([]));
 }
 
 #[test]
@@ -140,7 +145,16 @@ fn inline_terms_are_scored() {
         r#"{"type":"component","component":"weights","artifacts":["w"]}"#,
     ]);
     assert_eq!(level(&v, "weights"), "D4");
-    assert_eq!(v["components"]["weights"]["license"], "Acme Model License");
+    let l = &v["components"]["weights"]["license"];
+    assert_eq!(l["name"], "Acme Model License");
+    assert_eq!(l["id"], serde_json::Value::Null);
+    assert_eq!(l["self_declared"], true);
+    let r = custody(_f.dir(), &["openness", "L"]);
+    assert!(
+        r.stdout.contains("D4 (Acme Model License, self-declared)"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -155,8 +169,9 @@ fn the_latest_license_and_release_count() {
     ]);
     let c = &v["components"]["sft-data"];
     assert_eq!(c["level"], "D3");
-    assert_eq!(c["artifacts"][0]["license"], "CC-BY-NC-4.0");
-    assert_eq!(c["artifacts"][0]["evidence"], serde_json::json!([5, 6, 7]));
+    assert_eq!(c["artifacts"][0]["license"]["id"], "CC-BY-NC-4.0");
+    assert_eq!(c["artifacts"][0]["license"]["entry"], 6);
+    assert_eq!(c["artifacts"][0]["evidence"], serde_json::json!([2, 6, 7]));
 }
 
 #[test]
@@ -203,11 +218,29 @@ fn restrictions_propagate_through_two_transformations() {
     assert_eq!(a["declared_points"], 5);
     assert_eq!(a["effective_points"], 1);
     assert_eq!(c["level"], "D3");
-    // The license of raw (3), both transformations (5, 7), and final's own entries.
-    assert_eq!(a["evidence"], serde_json::json!([3, 5, 7, 8, 9, 10]));
+    // final's own entries: declaration, production, license, release.
+    assert_eq!(a["evidence"], serde_json::json!([6, 7, 8, 9]));
+    // The component's: also raw's license and both transformations.
+    assert_eq!(
+        c["evidence"],
+        serde_json::json!([2, 3, 4, 5, 6, 7, 8, 9, 10])
+    );
+    // The restriction is traced to the license that causes it, not to `mid`.
+    assert_eq!(a["restricted_by"][0]["artifact"], "raw");
+    assert_eq!(a["restricted_by"][0]["license"]["entry"], 3);
+    assert_eq!(
+        a["restricted_by"][0]["withholds"],
+        serde_json::json!([
+            "commercial",
+            "modify",
+            "copyright_derivative",
+            "other_license_derivative"
+        ])
+    );
     let w = c["warnings"][0].as_str().unwrap();
     assert!(
-        w.starts_with("license-conflict: final") && w.contains("restricted by mid"),
+        w.starts_with("license-conflict: final")
+            && w.contains("`raw` (OPT Data: no commercial use"),
         "{w}"
     );
 }
@@ -230,7 +263,7 @@ fn restrictions_propagate_from_an_augmentation_generator() {
     assert_eq!(c["level"], "D3");
     let w = c["warnings"][0].as_str().unwrap();
     assert!(
-        w.contains("restricted by teacher") && !w.contains("seed"),
+        w.contains("`teacher` (LLaMA-2") && !w.contains("seed"),
         "{w}"
     );
 }
@@ -250,8 +283,12 @@ fn a_parent_that_allows_relicensing_imposes_nothing() {
     assert_eq!(c["level"], "D4");
     assert_eq!(c["artifacts"][0]["effective_points"], 4);
     assert_eq!(c["warnings"], serde_json::json!([]));
-    // Its own license, release and component entries only: raw imposes nothing.
-    assert_eq!(c["artifacts"][0]["evidence"], serde_json::json!([6, 7, 8]));
+    // raw imposes nothing: no restriction is named.
+    assert_eq!(c["artifacts"][0]["restricted_by"], serde_json::json!([]));
+    assert_eq!(
+        c["artifacts"][0]["evidence"],
+        serde_json::json!([4, 5, 6, 7])
+    );
 }
 
 #[test]

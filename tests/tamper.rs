@@ -24,10 +24,11 @@ fn exported_ledger() -> (tempfile::TempDir, Vec<u8>) {
         r#"{"type":"license","artifact":"merged","license":"ODC-By-1.0 AND CC-BY-4.0"}"#.into(),
     );
     lines.push(r#"{"type":"release","artifact":"merged","access":"public"}"#.into());
-    lines.push(
-        r#"{"type":"component","component":"pretraining-data","artifacts":["merged"]}"#.into(),
-    );
     f.append_ok("appender.key", &lines.join("\n"));
+    f.append_ok(
+        "owner.key",
+        r#"{"type":"component","component":"pretraining-data","artifacts":["merged"]}"#,
+    );
     assert_eq!(
         common::custody(f.dir(), &["export", "L", "--out", "x.cbor"]).code,
         0

@@ -37,12 +37,15 @@ fn chain(events: &[(u8, Value)]) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     let mut prev: Option<Hash> = None;
     let mut id: Option<Hash> = None;
+    let mut roles = 0;
     for (seq, (signer, event)) in events.iter().enumerate() {
+        roles += u64::from(is_role(event));
         let header = EntryHeader {
             seq: seq as u64,
             prev,
             ledger: id,
             time: T0 + seq as u64,
+            roles,
         };
         let bytes = sign_entry(&key(*signer), &header, event).expect("vector entry");
         let h = entry_hash(&bytes);
@@ -104,11 +107,11 @@ fn pipeline() -> Vec<(u8, Value)> {
             json!({"type": "release", "artifact": "clean", "access": "public", "note": "mirrored"}),
         ),
         (
-            2,
+            1,
             json!({"type": "component", "component": "pretraining-data", "artifacts": ["clean", "synthetic"]}),
         ),
         (
-            2,
+            1,
             json!({"type": "component", "component": "alignment-data", "applicable": false}),
         ),
         (1, json!({"type": "revoke", "key": pubhex(&key(2))})),
@@ -119,8 +122,162 @@ fn pipeline() -> Vec<(u8, Value)> {
     ]
 }
 
+/// Whether an event counts in `roles`.
+fn is_role(event: &Value) -> bool {
+    matches!(event["type"].as_str(), Some("genesis" | "grant" | "revoke"))
+}
+
 fn cat(entries: &[Vec<u8>]) -> Vec<u8> {
     entries.concat()
+}
+
+/// A CBOR head (major type, argument), shortest form.
+fn head(major: u8, n: u64, out: &mut Vec<u8>) {
+    let m = major << 5;
+    match n {
+        0..=23 => out.push(m | n as u8),
+        24..=0xff => out.extend_from_slice(&[m | 24, n as u8]),
+        0x100..=0xffff => {
+            out.push(m | 25);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(m | 26);
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(m | 27);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+}
+
+fn text(s: &str, out: &mut Vec<u8>) {
+    head(3, s.len() as u64, out);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn bytes_item(b: &[u8], out: &mut Vec<u8>) {
+    head(2, b.len() as u64, out);
+    out.extend_from_slice(b);
+}
+
+/// A deterministic CBOR map of text keys to encoded values: keys sorted by
+/// their encoding (shorter first, then bytewise).
+fn map(mut pairs: Vec<(&str, Vec<u8>)>) -> Vec<u8> {
+    pairs.sort_by(|a, b| (a.0.len(), a.0).cmp(&(b.0.len(), b.0)));
+    let mut out = Vec::new();
+    head(5, pairs.len() as u64, &mut out);
+    for (k, v) in pairs {
+        text(k, &mut out);
+        out.extend_from_slice(&v);
+    }
+    out
+}
+
+fn base_clone<'a>(p: &Partial<'a>) -> Partial<'a> {
+    Partial {
+        entries: p.entries,
+        disclosed: p.disclosed.clone(),
+        selectors: p.selectors.clone(),
+        publisher: p.publisher.clone(),
+        origin: p.origin,
+    }
+}
+
+/// How a partial-export vector is made.
+struct Partial<'a> {
+    entries: &'a [Vec<u8>],
+    /// Whether each entry is disclosed.
+    disclosed: Vec<bool>,
+    selectors: Vec<&'a str>,
+    publisher: SigningKey,
+    /// Another origin than the ledger's, to sign the checkpoint under.
+    origin: Option<&'a str>,
+}
+
+/// Builds a partial export as TRANSPARENCY.md §7 describes it, written here
+/// from the document rather than with the library's exporter.
+fn partial(p: &Partial<'_>) -> (Vec<u8>, Vec<Vec<u8>>) {
+    use sha2::{Digest, Sha256};
+    let genesis = &p.entries[0];
+    let decoded = custody::decode_entry(genesis).expect("genesis");
+    let custody::EventKind::Genesis { name } = &decoded.event().kind else {
+        panic!("entry 0 is not a genesis entry")
+    };
+    let origin = p.origin.map_or_else(
+        || custody::default_origin(name, &entry_hash(genesis)),
+        str::to_string,
+    );
+    let mut range = custody::CompactRange::default();
+    let mut bits = vec![0u8; p.entries.len().div_ceil(8)];
+    let mut items = Vec::new();
+    for (i, e) in p.entries.iter().enumerate() {
+        let leaf = custody::leaf_hash(e);
+        range.push(leaf);
+        if p.disclosed[i] {
+            bits[i / 8] |= 1 << (i % 8);
+            items.push(e.clone());
+        } else {
+            let mut w = vec![0x58, 0x20];
+            w.extend_from_slice(&leaf);
+            items.push(w);
+        }
+    }
+    let mut h = Sha256::new();
+    h.update(b"custody/v2/disclosure-map\0");
+    h.update(&bits);
+    let map_digest: [u8; 32] = h.finalize().into();
+    let cp = custody::Checkpoint {
+        origin: origin.clone(),
+        size: p.entries.len() as u64,
+        root: range.root(),
+    };
+    let note = custody::sign_note(&cp.text(), &origin, &p.publisher).expect("note");
+    let enc = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut v = Vec::new();
+        f(&mut v);
+        v
+    };
+    let mut sels = Vec::new();
+    head(4, p.selectors.len() as u64, &mut sels);
+    for s in &p.selectors {
+        text(s, &mut sels);
+    }
+    let statement = map(vec![
+        ("origin", enc(&|o| text(&origin, o))),
+        ("size", enc(&|o| head(0, p.entries.len() as u64, o))),
+        ("root", enc(&|o| bytes_item(&cp.root, o))),
+        ("map", enc(&|o| bytes_item(&map_digest, o))),
+        ("selectors", sels),
+    ]);
+    let mut signed = b"custody/v2/partial-export\0".to_vec();
+    signed.extend_from_slice(&statement);
+    let signature = p.publisher.sign(&signed).to_bytes();
+    let header = map(vec![
+        ("format", enc(&|o| text("custody-partial/v2", o))),
+        ("checkpoint", enc(&|o| text(&note, o))),
+        ("statement", enc(&|o| bytes_item(&statement, o))),
+        (
+            "publisher",
+            enc(&|o| bytes_item(p.publisher.verifying_key().as_bytes(), o)),
+        ),
+        ("signature", enc(&|o| bytes_item(&signature, o))),
+    ]);
+    (header, items)
+}
+
+fn partial_valid(entries: &[Vec<u8>], disclosed: &[bool]) -> Value {
+    let last = (0..entries.len())
+        .rev()
+        .find(|&i| disclosed[i])
+        .expect("one disclosed");
+    json!({
+        "valid": true,
+        "entries": entries.len(),
+        "head": hex::encode(entry_hash(&entries[last])),
+        "withheld": disclosed.iter().filter(|d| !**d).count(),
+    })
 }
 
 /// Wraps already-encoded body bytes into a signed entry, bypassing the
@@ -176,6 +333,7 @@ fn valid(entries: &[Vec<u8>]) -> Value {
         "valid": true,
         "entries": entries.len(),
         "head": hex::encode(entry_hash(entries.last().expect("entries"))),
+        "withheld": 0,
     })
 }
 
@@ -283,9 +441,9 @@ pub fn cases() -> Vec<Case> {
     );
 
     let mut e = good.clone();
-    // "v": 1 written as a two-byte integer, and signed that way.
+    // "v": 2 written as a two-byte integer, and signed that way.
     let body = body_of(&e[3]);
-    let nc = replace_once(&body, &[0x61, b'v', 0x01], &[0x61, b'v', 0x18, 0x01]);
+    let nc = replace_once(&body, &[0x61, b'v', 0x02], &[0x61, b'v', 0x18, 0x02]);
     e[3] = raw_entry(&key(2), &nc);
     add(
         "non-canonical",
@@ -296,11 +454,11 @@ pub fn cases() -> Vec<Case> {
 
     let mut e = good.clone();
     let body = body_of(&e[3]);
-    // Body map of 7 pairs (0xa7) grows to 8 with an extra "x": 0 pair right
-    // after "v": 1, so the keys stay in deterministic order.
-    assert_eq!(&body[..4], &[0xa7, 0x61, b'v', 0x01]);
+    // Body map of 8 pairs (0xa8) grows to 9 with an extra "x": 0 pair right
+    // after "v": 2, so the keys stay in deterministic order.
+    assert_eq!(&body[..4], &[0xa8, 0x61, b'v', 0x02]);
     let extra = [
-        &[0xa8u8, 0x61, b'v', 0x01, 0x61, b'x', 0x00][..],
+        &[0xa9u8, 0x61, b'v', 0x02, 0x61, b'x', 0x00][..],
         &body[4..],
     ]
     .concat();
@@ -314,13 +472,50 @@ pub fn cases() -> Vec<Case> {
 
     let mut e = good.clone();
     let body = body_of(&e[3]);
-    let v2 = replace_once(&body, &[0x61, b'v', 0x01], &[0x61, b'v', 0x02]);
-    e[3] = raw_entry(&key(2), &v2);
+    let v3 = replace_once(&body, &[0x61, b'v', 0x02], &[0x61, b'v', 0x03]);
+    e[3] = raw_entry(&key(2), &v3);
     add(
         "unsupported-version",
-        "entry 3 claims format version 2",
+        "entry 3 claims format version 3",
         cat(&e),
         invalid(3, "unsupported-version"),
+    );
+
+    // A whole ledger of format 1: every entry says v = 1.
+    let v1: Vec<Vec<u8>> = {
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        let mut prev: Option<Hash> = None;
+        let mut id: Option<Hash> = None;
+        let mut roles = 0;
+        for (seq, (signer, event)) in pipeline()[..3].iter().enumerate() {
+            roles += u64::from(is_role(event));
+            let header = EntryHeader {
+                seq: seq as u64,
+                prev,
+                ledger: id,
+                time: T0 + seq as u64,
+                roles,
+            };
+            let made = sign_entry(&key(*signer), &header, event).expect("vector entry");
+            // Format 1 had no `roles`: seven keys.
+            let mut roles_pair = vec![0x65];
+            roles_pair.extend_from_slice(b"roles");
+            roles_pair.push(roles as u8);
+            let body = replace_once(&body_of(&made), &roles_pair, &[]);
+            let body = replace_once(&body, &[0xa8, 0x61, b'v', 0x02], &[0xa7, 0x61, b'v', 0x01]);
+            let bytes = raw_entry(&key(*signer), &body);
+            let h = entry_hash(&bytes);
+            prev = Some(h);
+            id = id.or(Some(h));
+            out.push(bytes);
+        }
+        out
+    };
+    add(
+        "format-1",
+        "a ledger of format 1, whose rules let any appender license any artifact: refused",
+        cat(&v1),
+        invalid(0, "unsupported-version"),
     );
 
     let mut ev = pipeline();
@@ -397,9 +592,202 @@ pub fn cases() -> Vec<Case> {
     ev.insert(7, (2, json!({"type": "transformation", "operation": "filter", "inputs": ["clean"], "outputs": ["raw"]})));
     add(
         "lineage-cycle",
-        "entry 7 derives `raw` from its own descendant",
+        "entry 7 derives `raw` from its own descendant `clean`, declared after it",
         cat(&chain(&ev)),
         invalid(7, "rule-violation"),
+    );
+
+    let mut ev = pipeline();
+    ev.insert(
+        7,
+        (
+            2,
+            json!({"type": "artifact", "id": "late-source", "kind": "data"}),
+        ),
+    );
+    ev.insert(8, (2, json!({"type": "transformation", "operation": "merge", "inputs": ["late-source"], "outputs": ["teacher"]})));
+    add(
+        "source-declared-later",
+        "entry 8 derives `teacher` (declared at 6) from `late-source`, declared later at 7",
+        cat(&chain(&ev)),
+        invalid(8, "rule-violation"),
+    );
+
+    // Authority over artifacts: key 3 is an appender too, but holds none
+    // of key 2's artifacts.
+    let with_third = |extra: Vec<(u8, Value)>| {
+        let mut ev = pipeline();
+        ev.truncate(14);
+        ev.push((
+            1,
+            json!({"type": "grant", "key": pubhex(&key(3)), "role": "appender"}),
+        ));
+        ev.extend(extra);
+        ev
+    };
+    for (name, description, event) in [
+        (
+            "no-authority-license",
+            "an appender licenses an artifact another appender declared",
+            json!({"type": "license", "artifact": "raw", "license": "CC0-1.0"}),
+        ),
+        (
+            "no-authority-release",
+            "an appender releases an artifact another appender declared",
+            json!({"type": "release", "artifact": "synthetic", "access": "public"}),
+        ),
+        (
+            "no-authority-custody",
+            "an appender hands over an artifact it does not hold",
+            json!({"type": "custody", "artifact": "raw", "from": "them", "to": "me", "key": pubhex(&key(3))}),
+        ),
+        (
+            "no-authority-produce",
+            "an appender claims to have produced an artifact another appender declared",
+            json!({"type": "transformation", "operation": "copy", "inputs": ["raw"], "outputs": ["teacher"]}),
+        ),
+    ] {
+        let ev = with_third(vec![(3, event)]);
+        let n = ev.len() as u64 - 1;
+        add(
+            name,
+            description,
+            cat(&chain(&ev)),
+            invalid(n, "no-authority"),
+        );
+    }
+    let ev = with_third(vec![(
+        3,
+        json!({"type": "component", "component": "weights", "applicable": false}),
+    )]);
+    let n = ev.len() as u64 - 1;
+    add(
+        "appender-assigns-component",
+        "an appender says a component is not applicable: only owners assign components",
+        cat(&chain(&ev)),
+        invalid(n, "unauthorized"),
+    );
+
+    let handed = with_third(vec![
+        (
+            2,
+            json!({"type": "custody", "artifact": "raw", "from": "data team", "to": "legal", "key": pubhex(&key(3))}),
+        ),
+        (
+            3,
+            json!({"type": "license", "artifact": "raw", "license": "CC-BY-4.0"}),
+        ),
+        (
+            1,
+            json!({"type": "component", "component": "pretraining-data", "artifacts": ["clean"], "replace": true}),
+        ),
+        (
+            1,
+            json!({"type": "component", "component": "alignment-data", "artifacts": ["synthetic"]}),
+        ),
+    ]);
+    let handed_entries = chain(&handed);
+    add(
+        "custody-hands-over-authority",
+        "key 2 hands `raw` to key 3, which then licenses it; an owner replaces one component's artifacts and assigns one declared not applicable",
+        cat(&handed_entries),
+        valid(&handed_entries),
+    );
+    let mut ev = handed.clone();
+    ev.truncate(17);
+    ev.push((
+        2,
+        json!({"type": "license", "artifact": "raw", "license": "CC0-1.0"}),
+    ));
+    let n = ev.len() as u64 - 1;
+    add(
+        "no-authority-after-handover",
+        "key 2 licenses `raw` after handing it to key 3",
+        cat(&chain(&ev)),
+        invalid(n, "no-authority"),
+    );
+    let ev = with_third(vec![(
+        2,
+        json!({"type": "custody", "artifact": "raw", "from": "a", "to": "b", "key": pubhex(&key(4))}),
+    )]);
+    let n = ev.len() as u64 - 1;
+    add(
+        "custody-to-key-without-role",
+        "an artifact handed to a key that holds no role",
+        cat(&chain(&ev)),
+        invalid(n, "rule-violation"),
+    );
+
+    for (name, description, id) in [
+        (
+            "control-character-in-id",
+            "an artifact id holding an escape character",
+            "raw\u{1b}[2Jfake",
+        ),
+        (
+            "bidi-override-in-id",
+            "an artifact id holding a right-to-left override",
+            "raw\u{202e}txt.exe",
+        ),
+    ] {
+        let mut ev = pipeline();
+        ev.insert(
+            3,
+            (2, json!({"type": "artifact", "id": id, "kind": "data"})),
+        );
+        add(name, description, cat(&chain(&ev)), invalid(3, "bad-event"));
+    }
+    let mut ev = pipeline();
+    ev.insert(
+        3,
+        (
+            2,
+            json!({"type": "artifact", "id": "notes", "kind": "data", "description": "line one\nline two\ttabbed"}),
+        ),
+    );
+    let e = chain(&ev);
+    add(
+        "control-character-in-description",
+        "free text (a description) may hold newlines and tabs",
+        cat(&e),
+        valid(&e),
+    );
+
+    // Key identity is by bytes: y = p + 3 and y = 3 encode the same point.
+    let mut noncanonical = [0xffu8; 32];
+    noncanonical[0] = 0xf0; // p + 3 = 2^255 - 16, little endian
+    noncanonical[31] = 0x7f;
+    let mut canonical = [0u8; 32];
+    canonical[0] = 3;
+    let mut ev = pipeline();
+    ev.truncate(14);
+    ev.push((
+        1,
+        json!({"type": "grant", "key": hex::encode(noncanonical), "role": "appender"}),
+    ));
+    ev.push((1, json!({"type": "revoke", "key": hex::encode(canonical)})));
+    let n = ev.len() as u64 - 1;
+    add(
+        "key-identity-is-by-bytes",
+        "a key granted in its non-canonical encoding (y = p + 3) is not the key y = 3: revoking the latter revokes nothing",
+        cat(&chain(&ev)),
+        invalid(n, "rule-violation"),
+    );
+
+    let mut e = good.clone();
+    let body = body_of(&e[15]);
+    let mut from = vec![0x65];
+    from.extend_from_slice(b"roles");
+    let mut to = from.clone();
+    from.push(0x03);
+    to.push(0x02);
+    let changed = replace_once(&body, &from, &to);
+    e[15] = raw_entry(&key(1), &changed);
+    add(
+        "bad-roles",
+        "entry 15 counts 2 genesis, grant and revoke entries up to it, not 3",
+        cat(&e),
+        invalid(15, "bad-roles"),
     );
 
     let mut ev = pipeline();
@@ -409,6 +797,206 @@ pub fn cases() -> Vec<Case> {
         "entry 3's event has an unknown type",
         cat(&chain(&ev)),
         invalid(3, "bad-event"),
+    );
+
+    // Partial exports (TRANSPARENCY.md §7).
+    let n = good.len();
+    let mut disclosed = vec![true; n];
+    disclosed[3] = false; // the custody hand-over of `raw`
+    disclosed[13] = false; // a component declared not applicable
+    let base = Partial {
+        entries: &good,
+        disclosed: disclosed.clone(),
+        selectors: vec!["openness"],
+        publisher: key(1),
+        origin: None,
+    };
+    let (header, items) = partial(&base);
+    let whole = |h: &[u8], it: &[Vec<u8>]| [h.to_vec(), it.concat()].concat();
+    add(
+        "partial-valid",
+        "a partial export withholding entries 3 and 13, signed by the owner",
+        whole(&header, &items),
+        partial_valid(&good, &disclosed),
+    );
+    let mut it = items.clone();
+    let mut w = vec![0x58, 0x20];
+    w.extend_from_slice(&custody::leaf_hash(&good[9]));
+    it[9] = w;
+    add(
+        "partial-re-redacted",
+        "entry 9 (a license) replaced by its leaf hash: the tree is unchanged, the signed disclosure map is not",
+        whole(&header, &it),
+        invalid(n as u64, "bad-disclosure"),
+    );
+    let mut it = items.clone();
+    it[3] = [&[0x58u8, 0x20][..], &[0x5a; 32][..]].concat();
+    add(
+        "partial-forged-leaf",
+        "the withheld hash of entry 3 replaced by made-up bytes",
+        whole(&header, &it),
+        invalid(n as u64, "bad-disclosure"),
+    );
+    let mut it = items.clone();
+    it[3] = [&[0x58u8, 0x1f][..], &[0x5a; 31][..]].concat();
+    add(
+        "partial-bad-item",
+        "item 3 is a 31-byte string: neither an entry nor a withheld hash",
+        whole(&header, &it),
+        invalid(3, "malformed"),
+    );
+    let mut it = items.clone();
+    it.push(it[3].clone());
+    add(
+        "partial-extra-item",
+        "one item more than the checkpoint's size",
+        whole(&header, &it),
+        invalid(n as u64, "bad-disclosure"),
+    );
+    let mut it = items.clone();
+    it.pop();
+    add(
+        "partial-missing-item",
+        "one item fewer than the checkpoint's size",
+        whole(&header, &it),
+        invalid(n as u64 - 1, "bad-disclosure"),
+    );
+    let mut d = disclosed.clone();
+    d[0] = false;
+    let (h, it) = partial(&Partial {
+        disclosed: d,
+        ..base_clone(&base)
+    });
+    add(
+        "partial-withheld-genesis",
+        "the genesis entry withheld",
+        whole(&h, &it),
+        invalid(0, "bad-genesis"),
+    );
+    let mut d = disclosed.clone();
+    d[2] = false;
+    let (h, it) = partial(&Partial {
+        disclosed: d,
+        ..base_clone(&base)
+    });
+    add(
+        "partial-undeclared-artifact",
+        "the declaration of `raw` withheld while entries naming it are disclosed",
+        whole(&h, &it),
+        invalid(5, "rule-violation"),
+    );
+    let mut it = items.clone();
+    let b = body_of(&it[7]);
+    let changed = replace_once(&b, b"synthetic", b"synthetiq");
+    it[7] = replace_once(&it[7], &b, &changed);
+    add(
+        "partial-tampered-entry",
+        "one byte of disclosed entry 7 changed",
+        whole(&header, &it),
+        invalid(7, "bad-signature"),
+    );
+    let mut hb = header.clone();
+    let last = hb.len() - 1;
+    hb[last] ^= 0x01;
+    add(
+        "partial-bad-statement-signature",
+        "the last byte of the publisher's signature changed",
+        whole(&hb, &items),
+        invalid(0, "bad-disclosure"),
+    );
+    let mut d = disclosed.clone();
+    d[14] = false;
+    let (h, it) = partial(&Partial {
+        disclosed: d,
+        ..base_clone(&base)
+    });
+    add(
+        "partial-withheld-revoke",
+        "the revocation of the appender withheld: the last entry's `roles` counts it",
+        whole(&h, &it),
+        invalid(15, "bad-roles"),
+    );
+    let mut d = disclosed.clone();
+    d[15] = false;
+    let (h, it) = partial(&Partial {
+        disclosed: d,
+        ..base_clone(&base)
+    });
+    add(
+        "partial-last-withheld",
+        "the last entry withheld",
+        whole(&h, &it),
+        invalid(15, "bad-disclosure"),
+    );
+    let (h, it) = partial(&Partial {
+        publisher: key(2),
+        ..base_clone(&base)
+    });
+    add(
+        "partial-appender-publisher",
+        "a partial export signed by a key that is not an owner",
+        whole(&h, &it),
+        invalid(n as u64, "bad-disclosure"),
+    );
+    let (h, it) = partial(&Partial {
+        origin: Some("example.com/another-log"),
+        ..base_clone(&base)
+    });
+    add(
+        "partial-foreign-origin",
+        "the checkpoint signed under another log's origin",
+        whole(&h, &it),
+        invalid(n as u64, "foreign-checkpoint"),
+    );
+    let mut fork_events = pipeline();
+    fork_events[4].1 = json!({"type": "artifact", "id": "clean", "kind": "data", "note": "fork"});
+    let fork = chain(&fork_events);
+    let mut d = disclosed.clone();
+    d[9] = false;
+    d[11] = false;
+    let (h, mut it) = partial(&Partial {
+        disclosed: d,
+        ..base_clone(&base)
+    });
+    it[10] = fork[10].clone();
+    add(
+        "partial-mixed-forks",
+        "entry 10 taken from a fork of the same genesis, with entries 9 and 11 withheld so that no link is checked",
+        whole(&h, &it),
+        invalid(n as u64, "bad-disclosure"),
+    );
+    // A later owner publishes; the genesis owner, revoked, cannot.
+    let mut ev = pipeline();
+    ev.push((
+        1,
+        json!({"type": "grant", "key": pubhex(&key(3)), "role": "owner"}),
+    ));
+    ev.push((3, json!({"type": "revoke", "key": pubhex(&key(1))})));
+    let handed = chain(&ev);
+    let mut d = vec![true; handed.len()];
+    d[3] = false;
+    let by = |k: u8| {
+        partial(&Partial {
+            entries: &handed,
+            disclosed: d.clone(),
+            selectors: vec!["type:license", "component:weights"],
+            publisher: key(k),
+            origin: None,
+        })
+    };
+    let (h, it) = by(3);
+    add(
+        "partial-later-owner",
+        "a partial export signed by an owner granted after genesis, who revoked the first owner",
+        whole(&h, &it),
+        partial_valid(&handed, &d),
+    );
+    let (h, it) = by(1);
+    add(
+        "partial-revoked-owner",
+        "the same export signed by the revoked first owner",
+        whole(&h, &it),
+        invalid(handed.len() as u64, "bad-disclosure"),
     );
 
     add(

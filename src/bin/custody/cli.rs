@@ -78,9 +78,9 @@ pub enum Command {
         /// JSON Lines file of events; standard input when `-` or absent.
         file: Option<PathBuf>,
     },
-    /// Verify a ledger directory or exported file end to end.
+    /// Verify a ledger directory, exported file or partial export end to end.
     Verify {
-        /// A ledger directory or an exported file.
+        /// A ledger directory, an exported file or a partial export.
         source: PathBuf,
         /// The owner key you expect: 64 hex digits or a .pub file.
         #[arg(long)]
@@ -156,17 +156,16 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Write a partial export disclosing only these entries (repeatable):
-        /// type:NAME, artifact:ID, component:NAME (what its openness rests
-        /// on), or openness (all components). Genesis, grants and
-        /// revocations are always disclosed.
+        /// type:NAME, artifact:ID, component:NAME (everything its openness
+        /// rests on), or openness (all twelve components). Genesis, grants,
+        /// revocations, and the declaration and hand-overs of every artifact
+        /// a disclosed entry names are always disclosed.
         #[arg(long, requires = "key")]
         disclose: Vec<String>,
-        /// For a partial export: the key that signs its checkpoint (the owner's).
+        /// For a partial export: an owner's key, which signs the checkpoint
+        /// and the statement of what is disclosed.
         #[arg(long)]
         key: Option<PathBuf>,
-        /// For a partial export: the checkpoint origin (default: the ledger's).
-        #[arg(long, requires = "key")]
-        origin: Option<String>,
     },
     /// Verify an exported file and create a ledger directory from it.
     Import {
@@ -180,6 +179,9 @@ pub enum Command {
         /// Ledger directories or exported files.
         #[arg(required = true)]
         sources: Vec<PathBuf>,
+        /// The owner key you expect: 64 hex digits or a .pub file.
+        #[arg(long)]
+        owner: Option<String>,
         /// Print JSON: one object, or an array for several ledgers.
         #[arg(long, conflicts_with = "markdown")]
         json: bool,

@@ -10,6 +10,7 @@ mod output;
 use clap::Parser;
 use cli::{Cli, Command, Prove};
 use custody::Error;
+use output::safe;
 use std::io::{self, BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
         // A closed pipe (`custody log | head`) is not an error.
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Failure::Io(e)) => {
-            eprintln!("custody: {e}");
+            eprintln!("custody: {}", safe(&e.to_string()));
             ExitCode::from(EXIT_ERROR)
         }
         Err(Failure::Lib(e)) => {
@@ -81,15 +82,19 @@ fn read_vkey(arg: &str) -> Result<custody::VerifierKey, Error> {
     custody::VerifierKey::parse(&text).map_err(|m| Error::Usage(format!("{arg}: {m}")))
 }
 
-/// Prints an error with what to do next.
+/// Prints an error with what to do next. Ledger text in messages is
+/// escaped: it could hold anything.
 fn report(e: &Error) {
     match e {
         Error::Input(i) => {
-            eprintln!("custody: {i}");
+            eprintln!("custody: {}", safe(&i.to_string()));
             eprintln!("nothing was appended; fix the line and run the whole batch again");
         }
         Error::Invalid(inv) => {
-            eprintln!("custody: ledger invalid at {}", inv.error);
+            eprintln!(
+                "custody: ledger invalid at {}",
+                safe(&inv.error.to_string())
+            );
             eprintln!(
                 "{} entr{} verified before it; do not rely on anything after entry {}",
                 inv.entries,
@@ -98,10 +103,10 @@ fn report(e: &Error) {
             );
         }
         Error::Locked(_) => {
-            eprintln!("custody: {e}");
+            eprintln!("custody: {}", safe(&e.to_string()));
             eprintln!("wait for it to finish, then run this command again");
         }
-        _ => eprintln!("custody: {e}"),
+        _ => eprintln!("custody: {}", safe(&e.to_string())),
     }
 }
 
@@ -117,7 +122,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Init { ledger, key, name } => {
             let key = custody::read_signing_key(&key)?;
             let id = custody::init(&ledger, &key, &name)?;
-            writeln!(out, "created ledger \"{name}\" in {}", ledger.display())?;
+            writeln!(
+                out,
+                "created ledger \"{}\" in {}",
+                safe(&name),
+                safe(&ledger.display().to_string())
+            )?;
             writeln!(out, "ledger id: {}", hex::encode(id))?;
             writeln!(
                 out,
@@ -195,21 +205,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
             out: Some(file),
             ..
         } => {
-            let mut found = false;
+            custody::check_output(&file)?;
+            let mut found = None;
             custody::verify(&source, &Default::default(), |e| {
                 if e.seq() == seq {
-                    found = true;
-                    std::fs::write(&file, e.bytes()).map_err(|err| Error::Io {
-                        path: file.clone(),
-                        source: err,
-                    })?;
+                    found = Some(e.bytes().to_vec());
                 }
                 Ok(())
             })?;
-            if !found {
-                return Err(Error::Usage(format!("the ledger has no entry {seq}")).into());
-            }
-            writeln!(out, "wrote entry {seq} to {}", file.display())?;
+            let Some(bytes) = found else {
+                return Err(Error::Usage(format!("the ledger has no entry {seq} to show")).into());
+            };
+            custody::write_atomic(&file, &bytes)?;
+            writeln!(
+                out,
+                "wrote entry {seq} to {}",
+                safe(&file.display().to_string())
+            )?;
         }
         Command::Log { source, json, .. } => {
             let result = custody::verify(&source, &Default::default(), |e| {
@@ -231,26 +243,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
             out: file,
             disclose,
             key,
-            origin,
         } if !disclose.is_empty() => {
-            let mut selectors = Vec::new();
-            for s in &disclose {
-                selectors.extend(custody::Selector::parse_all(s).map_err(Error::Usage)?);
-            }
+            let selectors = disclose
+                .iter()
+                .map(|s| custody::Selector::parse(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(Error::Usage)?;
             let key = match key {
                 Some(k) => custody::read_signing_key(&k)?,
                 None => {
                     return Err(Error::Usage(
-                        "a partial export needs --key to sign its checkpoint".into(),
+                        "a partial export needs --key: an owner's key signs what it discloses"
+                            .into(),
                     )
                     .into())
                 }
             };
-            let r = custody::export_partial(&ledger, &file, &selectors, &key, origin.as_deref())?;
+            let r = custody::export_partial(&ledger, &file, &selectors, &key)?;
             writeln!(
                 out,
                 "exported a partial ledger to {}: {} of {} entries disclosed, {} withheld as hashes",
-                file.display(),
+                safe(&file.display().to_string()),
                 r.disclosed,
                 r.entries,
                 r.entries - r.disclosed
@@ -264,8 +277,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 out,
                 "exported {} verified entries of \"{}\" to {}; head {}",
                 v.entries(),
-                v.name(),
-                file.display(),
+                safe(v.name()),
+                safe(&file.display().to_string()),
                 hex::encode(v.head())
             )?;
         }
@@ -275,16 +288,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 out,
                 "imported {} verified entries of \"{}\" into {}; head {}",
                 v.entries(),
-                v.name(),
-                ledger.display(),
+                safe(v.name()),
+                safe(&ledger.display().to_string()),
                 hex::encode(v.head())
             )?;
         }
         Command::Openness {
             sources,
+            owner,
             json,
             markdown,
         } => {
+            let owner = owner.map(|o| custody::read_public_key(&o)).transpose()?;
             let format = if json {
                 openness::Format::Json
             } else if markdown {
@@ -292,7 +307,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 openness::Format::Text
             };
-            openness::run(&mut out, &sources, format)?;
+            openness::run(&mut out, &sources, format, owner)?;
         }
         Command::Checkpoint {
             ledger,
@@ -335,15 +350,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .into())
                 }
             };
-            std::fs::write(&file, proof.encode()).map_err(|e| Error::Io {
-                path: file.clone(),
-                source: e,
-            })?;
+            custody::write_atomic(&file, proof.encode().as_bytes())?;
             writeln!(
                 out,
                 "wrote the inclusion proof of entry {seq} ({} hashes) to {}",
                 proof.hashes.len(),
-                file.display()
+                safe(&file.display().to_string())
             )?;
         }
         Command::Prove {
@@ -368,13 +380,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         "entry {} ({}) is in the log `{}` at tree size {}, checkpoint signed by {}",
                         p.entry.seq(),
                         p.entry.event().type_name(),
-                        p.checkpoint.origin,
+                        safe(&p.checkpoint.origin),
                         p.checkpoint.size,
-                        vkey.name()
+                        safe(vkey.name())
+                    )?;
+                    writeln!(
+                        out,
+                        "its signature by {} verifies; whether that key held the role and authority \
+                         the event needed is not something a proof can show: the checkpoint's signer \
+                         vouches for it, and `custody verify` of the ledger checks it",
+                        hex::encode(p.entry.signer())
                     )?;
                 }
                 Err(m) => {
-                    eprintln!("custody: the proof does not hold: {m}");
+                    eprintln!("custody: the proof does not hold: {}", safe(&m));
                     return Err(Failure::Reported);
                 }
             }

@@ -1,7 +1,8 @@
 //! `custody openness`: the openness table of one or more ledgers.
 
+use crate::output::{md, safe};
 use crate::Failure;
-use custody::{ComponentLevel, Error, Level, Openness, VerifyOptions, COMPONENTS};
+use custody::{ComponentLevel, Error, Level, LicenseInfo, Openness, VerifyOptions, COMPONENTS};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -26,9 +27,11 @@ const TITLES: [&str; 12] = [
 const LEGEND: &str = "C1/D1: not released; D2: paid API only; C2: public, highly restrictive license (0-1 points); \
 C3: public, moderately restrictive (2-3); D3: public, highly or moderately restrictive (0-3); \
 C4/D4: public, slightly restrictive (4); C5/D5: public, restriction-free (5); N/A: no such stage; \
-?: exists, but the ledger does not say how it is released. Points: one per right granted (research, \
-commercial use, modification, copyright of derivatives, another license for derivatives). \
-Levels after Eiras et al., \"Near to Mid-term Risks and Opportunities of Open Source Generative AI\" (2024).";
+?: exists, but the ledger does not say how it is released, or a license on its lineage is unknown. \
+Points: one per right granted (research, commercial use, modification, copyright of derivatives, \
+another license for derivatives). A self-declared license states its own terms in the ledger; its \
+name is no registry license's. Levels after Eiras et al., \"Near to Mid-term Risks and Opportunities \
+of Open Source Generative AI\" (2024).";
 
 /// Output format.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,12 +41,28 @@ pub enum Format {
     Markdown,
 }
 
-/// The cell of a component: level, with the license in brackets when public.
+/// The cell of a component: level, with the license in brackets when
+/// public, and `*` when it may rest on withheld entries. Not escaped.
 pub fn cell(c: &ComponentLevel) -> String {
-    match (&c.level, &c.license_name) {
-        (Level::Graded { .. }, Some(l)) => format!("{} ({l})", c.level),
+    let mut s = match (&c.level, &c.license) {
+        (Level::Graded { .. }, Some(l)) => format!("{} ({})", c.level, l.label()),
         (level, _) => level.to_string(),
+    };
+    if c.may_depend_on_withheld {
+        s.push('*');
     }
+    s
+}
+
+fn license_json(l: &LicenseInfo) -> Value {
+    json!({
+        "id": l.id,
+        "name": l.name,
+        "self_declared": l.self_declared,
+        "resembles": l.resembles,
+        "points": l.points,
+        "entry": l.entry,
+    })
 }
 
 fn to_json(source: &str, o: &Openness) -> Value {
@@ -55,52 +74,79 @@ fn to_json(source: &str, o: &Openness) -> Value {
                 .artifacts
                 .iter()
                 .map(|a| {
+                    let restricted: Vec<Value> = a
+                        .restricted_by
+                        .iter()
+                        .map(|r| {
+                            json!({
+                                "artifact": r.artifact,
+                                "license": license_json(&r.license),
+                                "withholds": r.withholds,
+                                "reasons": r.reasons,
+                            })
+                        })
+                        .collect();
                     json!({
                         "id": a.id,
                         "level": a.level.to_string(),
                         "access": a.access.map(|x| x.as_str()),
-                        "license": a.license,
+                        "license": a.license.as_ref().map(license_json),
                         "declared_points": a.declared_points,
                         "effective_points": a.effective_points,
+                        "restricted_by": restricted,
                         "evidence": a.evidence,
                     })
                 })
                 .collect();
-            let mut obj = json!({
+            let obj = json!({
                 "level": c.level.to_string(),
-                "license": c.license_name,
+                "license": c.license.as_ref().map(license_json),
                 "artifacts": artifacts,
+                "unknown_artifacts": c.unknown_artifacts,
                 "evidence": c.evidence,
+                "may_depend_on_withheld": c.may_depend_on_withheld,
                 "warnings": c.warnings,
             });
-            if c.level == Level::Unknown {
-                let unknown: Vec<&str> = c
-                    .artifacts
-                    .iter()
-                    .filter(|a| a.level == Level::Unknown)
-                    .map(|a| a.id.as_str())
-                    .collect();
-                obj["unknown_artifacts"] = json!(unknown);
-            }
             (c.name.to_string(), obj)
         })
         .collect();
+    let partial = o.disclosure.as_ref().map(|d| {
+        json!({
+            "checkpoint": {
+                "origin": d.checkpoint.origin,
+                "size": d.checkpoint.size,
+                "root": hex::encode(d.checkpoint.root),
+            },
+            "selectors": d.selectors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "publisher": hex::encode(d.publisher),
+        })
+    });
     json!({
         "source": source,
         "valid": true,
-        "ledger": o.ledger,
+        "name": o.name,
+        "ledger": hex::encode(o.ledger),
+        "owner": hex::encode(o.owner),
+        "pinned": o.pinned,
         "head": hex::encode(o.head),
         "entries": o.entries,
-        "registry": o.registry,
         "withheld": o.withheld,
+        "partial": partial,
+        "registry": o.registry,
         "components": components,
     })
 }
 
-pub fn run(out: &mut impl Write, sources: &[PathBuf], format: Format) -> Result<(), Failure> {
+pub fn run(
+    out: &mut impl Write,
+    sources: &[PathBuf],
+    format: Format,
+    owner: Option<[u8; 32]>,
+) -> Result<(), Failure> {
     let mut results: Vec<(String, Result<Openness, Error>)> = Vec::new();
+    let opts = VerifyOptions { owner };
     for s in sources {
-        let r = custody::verify_any(s, &VerifyOptions::default()).map(|v| custody::openness(&v));
+        let r = custody::verify_any(s, &opts).map(|v| custody::openness(&v));
         // Usage and I/O errors stop everything; an invalid ledger is reported and skipped.
         match r {
             Err(Error::Invalid(inv)) => {
@@ -147,8 +193,9 @@ pub fn run(out: &mut impl Write, sources: &[PathBuf], format: Format) -> Result<
     for (src, r) in &results {
         if let Err(Error::Invalid(inv)) = r {
             eprintln!(
-                "custody: {src}: ledger invalid at {}; no levels for it",
-                inv.error
+                "custody: {}: ledger invalid at {}; no levels for it",
+                safe(src),
+                safe(&inv.error.to_string())
             );
         }
     }
@@ -156,6 +203,40 @@ pub fn run(out: &mut impl Write, sources: &[PathBuf], format: Format) -> Result<
         return Err(Failure::Reported);
     }
     Ok(())
+}
+
+/// Who signed the ledger, and whether the reader pinned that key.
+fn identity(o: &Openness) -> String {
+    format!(
+        "ledger id {}, owner key {} ({})",
+        hex::encode(o.ledger),
+        hex::encode(o.owner),
+        if o.pinned {
+            "pinned: it matches the key given with --owner"
+        } else {
+            "NOT pinned: compare it with the key the owner published, or pass --owner KEY"
+        }
+    )
+}
+
+/// What a partial export withholds, and under what it was disclosed.
+fn partial_note(o: &Openness) -> Option<String> {
+    let d = o.disclosure.as_ref()?;
+    Some(format!(
+        "a partial export: {} of {} entries withheld; disclosed under {} by owner {}; checkpoint `{}` \
+         of {} entries, root {}",
+        o.withheld,
+        o.entries,
+        d.selectors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        hex::encode(d.publisher),
+        d.checkpoint.origin,
+        d.checkpoint.size,
+        hex::encode(d.checkpoint.root)
+    ))
 }
 
 pub fn text(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> {
@@ -167,8 +248,8 @@ pub fn text(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
         .collect()];
     for o in ledgers {
         rows.push(
-            std::iter::once(o.ledger.clone())
-                .chain(o.components.iter().map(cell))
+            std::iter::once(safe(&o.name).into_owned())
+                .chain(o.components.iter().map(|c| safe(&cell(c)).into_owned()))
                 .collect(),
         );
     }
@@ -183,6 +264,18 @@ pub fn text(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
             .collect();
         writeln!(out, "{}", line.join("  ").trim_end())?;
     }
+    writeln!(out)?;
+    for o in ledgers {
+        writeln!(out, "{}: {}", safe(&o.name), identity(o))?;
+        if let Some(p) = partial_note(o) {
+            writeln!(
+                out,
+                "{}: {}; * marks levels that may rest on withheld entries",
+                safe(&o.name),
+                safe(&p)
+            )?;
+        }
+    }
     let mut first = true;
     for o in ledgers {
         for c in &o.components {
@@ -191,7 +284,7 @@ pub fn text(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
                     writeln!(out, "\nwarnings:")?;
                     first = false;
                 }
-                writeln!(out, "  {}: {}: {w}", o.ledger, c.name)?;
+                writeln!(out, "  {}: {}: {}", safe(&o.name), c.name, safe(w))?;
             }
         }
     }
@@ -201,23 +294,19 @@ pub fn text(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
             writeln!(out, "  {name:<17} {}", distribution(ledgers, i))?;
         }
     }
-    for o in ledgers.iter().filter(|o| o.withheld > 0) {
-        writeln!(
-            out,
-            "\n{}: a partial export, {} of {} entries withheld: these levels rest on the disclosed entries only",
-            o.ledger, o.withheld, o.entries
-        )?;
-    }
-    if let Some(o) = ledgers.first() {
-        writeln!(out, "\nlicense registry: {}", o.registry)?;
-    }
+    writeln!(out, "\nlicense registry: {}", ledgers[0].registry)?;
     Ok(())
 }
 
 fn distribution(ledgers: &[&Openness], i: usize) -> String {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for o in ledgers {
-        *counts.entry(o.components[i].level.to_string()).or_default() += 1;
+        let c = &o.components[i];
+        let mut l = c.level.to_string();
+        if c.may_depend_on_withheld {
+            l.push('*');
+        }
+        *counts.entry(l).or_default() += 1;
     }
     counts
         .iter()
@@ -233,21 +322,28 @@ fn markdown(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
     writeln!(out, "| Model | {} |", TITLES.join(" | "))?;
     writeln!(out, "|---|{}", "---|".repeat(TITLES.len()))?;
     for o in ledgers {
-        let cells: Vec<String> = o.components.iter().map(cell).collect();
-        writeln!(
-            out,
-            "| {} | {} |",
-            o.ledger.replace('|', "\\|"),
-            cells.join(" | ")
-        )?;
+        let cells: Vec<String> = o.components.iter().map(|c| md(&cell(c))).collect();
+        writeln!(out, "| {} | {} |", md(&o.name), cells.join(" | "))?;
     }
     if ledgers.len() > 1 {
         writeln!(out, "\n| Level | {} |", TITLES.join(" | "))?;
         writeln!(out, "|---|{}", "---|".repeat(TITLES.len()))?;
         let cells: Vec<String> = (0..COMPONENTS.len())
-            .map(|i| distribution(ledgers, i))
+            .map(|i| md(&distribution(ledgers, i)))
             .collect();
         writeln!(out, "| Ledgers per level | {} |", cells.join(" | "))?;
+    }
+    writeln!(out)?;
+    for o in ledgers {
+        writeln!(out, "- {}: {}", md(&o.name), md(&identity(o)))?;
+        if let Some(p) = partial_note(o) {
+            writeln!(
+                out,
+                "- {}: {}; \\* marks levels that may rest on withheld entries",
+                md(&o.name),
+                md(&p)
+            )?;
+        }
     }
     let warnings: Vec<String> = ledgers
         .iter()
@@ -255,7 +351,7 @@ fn markdown(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
             o.components.iter().flat_map(move |c| {
                 c.warnings
                     .iter()
-                    .map(move |w| format!("- {}, {}: {w}", o.ledger, c.name))
+                    .map(move |w| format!("- {}, {}: {}", md(&o.name), c.name, md(w)))
             })
         })
         .collect();
@@ -263,13 +359,15 @@ fn markdown(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
         writeln!(out, "\nWarnings:\n\n{}", warnings.join("\n"))?;
     }
     writeln!(out, "\n{LEGEND}")?;
-    if let Some(o) = ledgers.first() {
-        writeln!(
-            out,
-            "Derived by custody from the verified ledger (head `{}`), license registry {}.",
-            hex::encode(o.head),
-            o.registry
-        )?;
-    }
+    writeln!(
+        out,
+        "Derived by custody from the verified ledger{}, license registry {}.",
+        if ledgers.len() == 1 {
+            format!(" (head `{}`)", hex::encode(ledgers[0].head))
+        } else {
+            "s".to_string()
+        },
+        ledgers[0].registry
+    )?;
     Ok(())
 }

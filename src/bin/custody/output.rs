@@ -3,8 +3,47 @@
 use crate::Failure;
 use custody::{Assignment, Error, EventKind, License, VerifiedEntry, VerifiedLedger};
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::Path;
+
+/// Text for a terminal: control, bidirectional and invisible characters
+/// (which could move the cursor, recolour, or forge a line) shown as
+/// `\u{..}` escapes instead of being sent raw.
+pub fn safe(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(custody::is_hidden_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if custody::is_hidden_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Text for one Markdown table cell or list item: every character Markdown
+/// or HTML could read as syntax is escaped, hidden characters shown as
+/// escapes, so ledger text can neither shift a table's columns nor add
+/// links, markup or lines.
+pub fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in safe(s).chars() {
+        match c {
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '~' | '(' | ')'
+            | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// Prints a verification result; invalid ledgers end in `Failure::Reported`.
 pub fn verify(
@@ -26,21 +65,50 @@ pub fn verify(
                     "owner": hex::encode(v.owner()),
                     "pinned": v.pinned(),
                     "withheld": v.withheld(),
+                    "partial": v.disclosure().map(|d| json!({
+                        "checkpoint": {
+                            "origin": d.checkpoint.origin,
+                            "size": d.checkpoint.size,
+                            "root": hex::encode(d.checkpoint.root),
+                        },
+                        "selectors": d.selectors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        "publisher": hex::encode(d.publisher),
+                    })),
                 });
                 writeln!(out, "{obj}")?;
             } else {
-                if v.withheld() > 0 {
+                let src = source.display().to_string();
+                if let Some(d) = v.disclosure() {
                     writeln!(
                         out,
                         "{}: valid partial export of \"{}\": {} of {} entries disclosed, {} withheld",
-                        source.display(),
-                        v.name(),
+                        safe(&src),
+                        safe(v.name()),
                         v.entries() - v.withheld(),
                         v.entries(),
                         v.withheld()
                     )?;
+                    writeln!(
+                        out,
+                        "  disclosed under: {}",
+                        safe(
+                            &d.selectors
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    )?;
+                    writeln!(out, "  publisher: {} (an owner)", hex::encode(d.publisher))?;
+                    writeln!(
+                        out,
+                        "  checkpoint: `{}`, {} entries, root {}",
+                        safe(&d.checkpoint.origin),
+                        d.checkpoint.size,
+                        hex::encode(d.checkpoint.root)
+                    )?;
                 } else {
-                    writeln!(out, "{}: valid ledger \"{}\"", source.display(), v.name())?;
+                    writeln!(out, "{}: valid ledger \"{}\"", safe(&src), safe(v.name()))?;
                 }
                 writeln!(out, "  entries:   {}", v.entries())?;
                 writeln!(out, "  head:      {}", hex::encode(v.head()))?;
@@ -97,7 +165,7 @@ pub fn log_entry(out: &mut impl Write, e: &VerifiedEntry, as_json: bool) -> io::
         custody::rfc3339(e.time()),
         &hex::encode(e.signer())[..12],
         e.event().type_name(),
-        summary(&e.event().kind)
+        safe(&summary(&e.event().kind))
     )
 }
 
@@ -105,7 +173,16 @@ fn summary(k: &EventKind) -> String {
     match k {
         EventKind::Genesis { name } => format!("ledger \"{name}\""),
         EventKind::Artifact { id, kind, .. } => format!("{id} ({})", kind.as_str()),
-        EventKind::Custody { artifact, from, to } => format!("{artifact}: {from} -> {to}"),
+        EventKind::Custody {
+            artifact,
+            from,
+            to,
+            key,
+        } => format!(
+            "{artifact}: {from} -> {to}{}",
+            key.map(|k| format!(" (authority to {})", &hex::encode(k)[..12]))
+                .unwrap_or_default()
+        ),
         EventKind::Transformation {
             operation,
             inputs,
@@ -133,7 +210,7 @@ fn summary(k: &EventKind) -> String {
         ),
         EventKind::License { artifact, license } => match license {
             License::Spdx(s) => format!("{artifact}: {s}"),
-            License::Inline { name, .. } => format!("{artifact}: {name} (inline terms)"),
+            License::Inline { name, .. } => format!("{artifact}: {name} (self-declared terms)"),
         },
         EventKind::Release { artifact, access } => format!("{artifact}: {}", access.as_str()),
         EventKind::Component {
@@ -141,6 +218,7 @@ fn summary(k: &EventKind) -> String {
             assignment,
         } => match assignment {
             Assignment::Artifacts(ids) => format!("{component}: {}", ids.join(", ")),
+            Assignment::Replace(ids) => format!("{component}: now only {}", ids.join(", ")),
             Assignment::NotApplicable => format!("{component}: not applicable"),
         },
         EventKind::Grant { key, role } => format!("{} as {}", hex::encode(key), role.as_str()),
