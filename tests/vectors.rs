@@ -118,3 +118,58 @@ fn the_files_are_exactly_what_the_generator_makes() {
         assert_eq!(&expect, want, "{}", c.name);
     }
 }
+
+#[test]
+fn tlog_vectors_give_their_stated_outcome() {
+    let text = std::fs::read_to_string(dir().join("tlog.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        v,
+        generate::tlog_vectors(),
+        "regenerate with `cargo run --example make-vectors`"
+    );
+    for o in v["origins"].as_array().unwrap() {
+        let mut id = [0u8; 32];
+        hex::decode_to_slice(o["ledger"].as_str().unwrap(), &mut id).unwrap();
+        assert_eq!(
+            custody::default_origin(o["name"].as_str().unwrap(), &id),
+            o["origin"].as_str().unwrap()
+        );
+    }
+    // ASCII lowercasing only: the Kelvin sign is not a letter here.
+    assert!(v["origins"][3]["origin"]
+        .as_str()
+        .unwrap()
+        .starts_with("custody/elvin/"));
+    for n in v["notes"].as_array().unwrap() {
+        let vkey = custody::VerifierKey::parse(n["vkey"].as_str().unwrap()).unwrap();
+        let got = custody::Checkpoint::open(n["note"].as_str().unwrap(), &vkey);
+        assert_eq!(
+            got.is_ok(),
+            n["valid"].as_bool().unwrap(),
+            "{}: {got:?}",
+            n["description"]
+        );
+    }
+    for c in v["checkpoints"].as_array().unwrap() {
+        let vkey = custody::VerifierKey::parse(c["vkey"].as_str().unwrap()).unwrap();
+        let path = dir().join(c["ledger"].as_str().unwrap());
+        let got = custody::verify_with_checkpoint(
+            &path,
+            &VerifyOptions::default(),
+            c["note"].as_str().unwrap(),
+            &vkey,
+            None,
+        );
+        let want = &c["expect"];
+        match (want["valid"].as_bool().unwrap(), got) {
+            (true, Ok(_)) => {}
+            (false, Err(Error::Invalid(inv))) => {
+                assert_eq!(inv.error.seq, want["seq"].as_u64().unwrap(), "{}", c["description"]);
+                assert_eq!(inv.error.reason.code(), want["reason"], "{}", c["description"]);
+                assert_eq!(inv.entries, want["entries"].as_u64().unwrap());
+            }
+            (valid, got) => panic!("{}: expected valid={valid}, got {got:?}", c["description"]),
+        }
+    }
+}

@@ -7,6 +7,8 @@
 //! THE KEYS BELOW ARE FIXED ON PURPOSE AND PUBLIC: test keys, never to be
 //! used for anything else.
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use custody::{entry_hash, sign_entry, EntryHeader, Hash, SigningKey, SIGNATURE_DOMAIN};
 use ed25519_dalek::Signer;
 use serde_json::{json, Value};
@@ -1036,6 +1038,112 @@ pub fn cases() -> Vec<Case> {
     cases
 }
 
+/// Vectors of TRANSPARENCY.md §2 and §3: default origins, signed notes,
+/// and checkpoints checked against the ledger vectors.
+pub fn tlog_vectors() -> Value {
+    let id_of = |bytes: &[u8]| entry_hash(&bytes[..]);
+    let genesis = chain(&pipeline()[..1]);
+    let id = id_of(&genesis[0]);
+    let origins: Vec<Value> = [
+        "vector ledger",
+        "Tiny-LM 1.0 release",
+        "--Mixed  CASE__name--",
+        "\u{212a}elvin",
+        "\u{130}stanbul data",
+        "caf\u{e9} \u{e9}t\u{e9}",
+        "\u{4e2d}\u{6587}",
+        "!!!",
+    ]
+    .iter()
+    .map(|name| {
+        json!({
+            "name": name,
+            "ledger": hex::encode(id),
+            "origin": custody::default_origin(name, &id),
+        })
+    })
+    .collect();
+
+    let good = chain(&pipeline());
+    let leaves: Vec<[u8; 32]> = good.iter().map(|e| custody::leaf_hash(e)).collect();
+    let root = |n: usize| {
+        let mut r = custody::CompactRange::default();
+        for l in &leaves[..n] {
+            r.push(*l);
+        }
+        r.root()
+    };
+    let origin = custody::default_origin("vector ledger", &id);
+    let vkey = |name: &str, k: u8| {
+        custody::VerifierKey::new(name, &key(k))
+            .expect("vkey")
+            .to_string()
+    };
+    let note = |name: &str, size: usize, root: [u8; 32], k: u8| {
+        let cp = custody::Checkpoint {
+            origin: name.to_string(),
+            size: size as u64,
+            root,
+        };
+        custody::sign_note(&cp.text(), name, &key(k)).expect("note")
+    };
+    let full = note(&origin, good.len(), root(good.len()), 1);
+    // The signature line's base64, its last data character given a
+    // non-zero padding bit (68 bytes: two padding bits before `=`).
+    let sig_line = full.lines().last().expect("signature line").to_string();
+    let b64 = sig_line.rsplit(' ').next().expect("base64").to_string();
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let last = b64.len() - 2;
+    let v = alphabet
+        .iter()
+        .position(|&c| c == b64.as_bytes()[last])
+        .expect("base64 character");
+    let mut odd = b64.clone().into_bytes();
+    odd[last] = alphabet[v | 1];
+    let odd = String::from_utf8(odd).expect("ascii");
+    let cosigned = {
+        let other = custody::sign_note(
+            &full[..full.find("\n\n").expect("blank line") + 1],
+            "witness.example/w1",
+            &key(2),
+        )
+        .expect("cosignature");
+        format!("{full}{}\n", other.lines().last().expect("line"))
+    };
+    let notes = vec![
+        json!({"description": "a checkpoint signed by the log's key", "note": full, "vkey": vkey(&origin, 1), "valid": true}),
+        json!({"description": "the same with a non-zero padding bit in the signature's base64", "note": full.replace(&b64, &odd), "vkey": vkey(&origin, 1), "valid": false}),
+        json!({"description": "the same without the base64 padding", "note": full.replace(&b64, b64.trim_end_matches('=')), "vkey": vkey(&origin, 1), "valid": false}),
+        json!({"description": "cosigned by a witness the verifier does not know: still valid", "note": cosigned, "vkey": vkey(&origin, 1), "valid": true}),
+        json!({"description": "signed only by another key", "note": note(&origin, good.len(), root(good.len()), 2), "vkey": vkey(&origin, 1), "valid": false}),
+        json!({"description": "a changed root under the log's signature", "note": full.replace(&B64.encode(root(good.len())), &B64.encode(root(3))), "vkey": vkey(&origin, 1), "valid": false}),
+    ];
+    let n = good.len();
+    let check = |description: &str, file: &str, note: String, vk: String, expect: Value| {
+        json!({"description": description, "ledger": file, "note": note, "vkey": vk, "expect": expect})
+    };
+    let bad = |seq: usize, reason: &str| json!({"valid": false, "seq": seq, "reason": reason, "entries": seq});
+    let ok = json!({"valid": true});
+    let other = "example.com/another-log";
+    let checkpoints = vec![
+        check("the whole ledger's checkpoint", "valid-pipeline.ledger", full.clone(), vkey(&origin, 1), ok.clone()),
+        check("a checkpoint of size 0 is consistent with every ledger", "valid-pipeline.ledger", note(&origin, 0, custody::empty_root(), 1), vkey(&origin, 1), ok.clone()),
+        check("an earlier checkpoint, of 5 entries", "valid-pipeline.ledger", note(&origin, 5, root(5), 1), vkey(&origin, 1), ok.clone()),
+        check("a checkpoint of more entries than the ledger has", "valid-pipeline.ledger", note(&origin, n + 1, root(n), 1), vkey(&origin, 1), bad(n, "truncated")),
+        check("another root at size 5: history rewritten", "valid-pipeline.ledger", note(&origin, 5, root(4), 1), vkey(&origin, 1), bad(5, "fork")),
+        check("a checkpoint of another log", "valid-pipeline.ledger", note(other, 5, root(5), 1), vkey(other, 1), bad(5, "foreign-checkpoint")),
+        check("a partial export against the whole ledger's checkpoint", "partial-valid.ledger", full.clone(), vkey(&origin, 1), ok.clone()),
+        check("a partial export against an earlier checkpoint", "partial-valid.ledger", note(&origin, 10, root(10), 1), vkey(&origin, 1), ok),
+        check("a partial export against a forked checkpoint", "partial-valid.ledger", note(&origin, 10, root(9), 1), vkey(&origin, 1), bad(10, "fork")),
+    ];
+    json!({
+        "description": "TRANSPARENCY.md vectors: default origins (section 2), signed notes (section 2), checkpoints checked against the ledger vectors beside this file (section 3)",
+        "origins": origins,
+        "notes": notes,
+        "checkpoints": checkpoints,
+    })
+}
+
 #[allow(dead_code)]
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
@@ -1048,4 +1156,7 @@ fn main() {
             .expect("write expectation");
         println!("{}", c.name);
     }
+    let text = serde_json::to_string_pretty(&tlog_vectors()).expect("json") + "\n";
+    std::fs::write(dir.join("tlog.json"), text).expect("write tlog vectors");
+    println!("tlog.json");
 }
