@@ -165,8 +165,18 @@ fn tlog_vectors_give_their_stated_outcome() {
         match (want["valid"].as_bool().unwrap(), got) {
             (true, Ok(_)) => {}
             (false, Err(Error::Invalid(inv))) => {
-                assert_eq!(inv.error.seq, want["seq"].as_u64().unwrap(), "{}", c["description"]);
-                assert_eq!(inv.error.reason.code(), want["reason"], "{}", c["description"]);
+                assert_eq!(
+                    inv.error.seq,
+                    want["seq"].as_u64().unwrap(),
+                    "{}",
+                    c["description"]
+                );
+                assert_eq!(
+                    inv.error.reason.code(),
+                    want["reason"],
+                    "{}",
+                    c["description"]
+                );
                 assert_eq!(inv.entries, want["entries"].as_u64().unwrap());
             }
             (valid, got) => panic!("{}: expected valid={valid}, got {got:?}", c["description"]),

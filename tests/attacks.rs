@@ -1,0 +1,743 @@
+//! The attacks of SECURITY.md, each performed against the built binary and
+//! shown to fail (refused, or the level not raised, or a warning saying
+//! why), each beside the honest counterpart that still works. Partial
+//! export attacks are in `disclosure.rs`; ledger vectors for every new
+//! reason code are in `vectors.rs`.
+
+mod common;
+
+use common::{custody, custody_in, snapshot, Fixture};
+use custody::{entry_hash, sign_entry, EntryHeader, SigningKey};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Fixed test keys, public on purpose (seed bytes all `n`).
+fn key(n: u8) -> SigningKey {
+    SigningKey::from_bytes(&[n; 32])
+}
+
+fn pubhex(n: u8) -> String {
+    hex::encode(key(n).verifying_key().as_bytes())
+}
+
+/// Signs a chain of events (signer, event) as a whole export, bypassing
+/// `append`'s checks: what an attacker with its own tools writes.
+fn crafted(events: &[(u8, Value)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut prev, mut id, mut roles) = (None, None, 0u64);
+    for (seq, (signer, event)) in events.iter().enumerate() {
+        roles += u64::from(matches!(
+            event["type"].as_str(),
+            Some("genesis" | "grant" | "revoke")
+        ));
+        let bytes = sign_entry(
+            &key(*signer),
+            &EntryHeader {
+                seq: seq as u64,
+                prev,
+                ledger: id,
+                time: 1_767_225_600,
+                roles,
+            },
+            event,
+        )
+        .unwrap();
+        let h = entry_hash(&bytes);
+        prev = Some(h);
+        id = id.or(Some(h));
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+fn genesis() -> Vec<(u8, Value)> {
+    vec![
+        (1, json!({"type": "genesis", "name": "crafted"})),
+        (
+            1,
+            json!({"type": "grant", "key": pubhex(2), "role": "appender"}),
+        ),
+        (
+            1,
+            json!({"type": "grant", "key": pubhex(3), "role": "appender"}),
+        ),
+    ]
+}
+
+fn openness_json(dir: &Path, file: &str) -> (i32, Value) {
+    let r = custody(dir, &["openness", file, "--json"]);
+    (
+        r.code,
+        serde_json::from_str(&r.stdout).unwrap_or(Value::Null),
+    )
+}
+
+/// A second appender, with its own key, beside the fixture's.
+fn two_appenders() -> Fixture {
+    let f = Fixture::new();
+    let r = custody(f.dir(), &["keygen", "--out", "other.key"]);
+    f.append_ok(
+        "owner.key",
+        &format!(
+            r#"{{"type":"grant","key":"{}","role":"appender"}}"#,
+            r.stdout.trim()
+        ),
+    );
+    f.append_ok(
+        "appender.key",
+        &[
+            r#"{"type":"artifact","id":"upstream","kind":"data"}"#,
+            r#"{"type":"license","artifact":"upstream","license":"CC-BY-NC-4.0"}"#,
+            r#"{"type":"artifact","id":"derived","kind":"data"}"#,
+            r#"{"type":"transformation","operation":"filter","inputs":["upstream"],"outputs":["derived"]}"#,
+            r#"{"type":"license","artifact":"derived","license":"CC-BY-4.0"}"#,
+            r#"{"type":"release","artifact":"derived","access":"public"}"#,
+            r#"{"type":"artifact","id":"planned","kind":"data"}"#,
+        ]
+        .join("\n"),
+    );
+    f.append_ok(
+        "owner.key",
+        &[
+            r#"{"type":"artifact","id":"w","kind":"weights"}"#,
+            r#"{"type":"license","artifact":"w","license":"LicenseRef-Llama-2"}"#,
+            r#"{"type":"release","artifact":"w","access":"public"}"#,
+            r#"{"type":"component","component":"sft-data","artifacts":["derived"]}"#,
+            r#"{"type":"component","component":"weights","artifacts":["w"]}"#,
+        ]
+        .join("\n"),
+    );
+    f
+}
+
+/// Attack 3: an appender re-licenses, re-releases or hands over what is
+/// not its own, claims another party's production, or bends the component
+/// map. Each is refused with nothing written; the level stays.
+#[test]
+fn an_appender_cannot_make_claims_about_artifacts_it_does_not_hold() {
+    let f = two_appenders();
+    let (_, before_levels) = openness_json(f.dir(), "L");
+    assert_eq!(before_levels["components"]["sft-data"]["level"], "D3");
+    assert_eq!(before_levels["components"]["weights"]["level"], "D3");
+    for (line, field, needle) in [
+        // The upstream source's restriction removed by one line.
+        (
+            r#"{"type":"license","artifact":"upstream","license":"CC0-1.0"}"#,
+            "artifact",
+            "only the holder of `upstream`",
+        ),
+        // The owner's weights re-licensed.
+        (
+            r#"{"type":"license","artifact":"w","license":"Apache-2.0"}"#,
+            "artifact",
+            "only the holder of `w`",
+        ),
+        (
+            r#"{"type":"release","artifact":"w","access":"none"}"#,
+            "artifact",
+            "only the holder of `w`",
+        ),
+        (
+            r#"{"type":"custody","artifact":"derived","from":"them","to":"us"}"#,
+            "artifact",
+            "only the holder of `derived`",
+        ),
+        // Front-running the production of an artifact another party declared.
+        (
+            r#"{"type":"transformation","operation":"copy","inputs":["upstream"],"outputs":["planned"]}"#,
+            "outputs[0]",
+            "only the holder of `planned`",
+        ),
+        // Locking a component as not applicable, or assigning one.
+        (
+            r#"{"type":"component","component":"alignment-data","applicable":false}"#,
+            "type",
+            "only an owner may say which artifacts make up a pipeline component",
+        ),
+        (
+            r#"{"type":"component","component":"weights","artifacts":["w"],"replace":true}"#,
+            "type",
+            "only an owner may",
+        ),
+    ] {
+        let before = snapshot(&f.path("L"));
+        let r = f.append("other.key", line);
+        assert_eq!(r.code, 2, "{line}: {}", r.stdout);
+        assert!(
+            r.stderr.contains(&format!("line 1: field `{field}`: ")) && r.stderr.contains(needle),
+            "{line}: {}",
+            r.stderr
+        );
+        assert!(
+            before == snapshot(&f.path("L")),
+            "{line}: the ledger changed"
+        );
+    }
+    let (_, after) = openness_json(f.dir(), "L");
+    assert_eq!(after["components"], before_levels["components"]);
+}
+
+/// Attack 3, honest counterpart: the holder and owners may; a hand-over
+/// moves authority; an owner corrects a component, even one declared not
+/// applicable; a holder's relicensing shows as a warning with its entries.
+#[test]
+fn holders_and_owners_may_and_relicensing_is_visible() {
+    let f = two_appenders();
+    let other = std::fs::read_to_string(f.path("other.key.pub")).unwrap();
+    let other = other.trim();
+    // The holder hands `planned` to the other appender, which then produces it.
+    f.append_ok(
+        "appender.key",
+        &format!(
+            r#"{{"type":"custody","artifact":"planned","from":"team a","to":"team b","key":"{other}"}}"#
+        ),
+    );
+    f.append_ok(
+        "other.key",
+        r#"{"type":"transformation","operation":"copy","inputs":["upstream"],"outputs":["planned"]}"#,
+    );
+    // ...and the old holder may no longer license it.
+    let r = f.append(
+        "appender.key",
+        r#"{"type":"license","artifact":"planned","license":"CC0-1.0"}"#,
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("handed it over"), "{}", r.stderr);
+    // An owner declares a component not applicable, then corrects it.
+    f.append_ok(
+        "owner.key",
+        r#"{"type":"component","component":"alignment-data","applicable":false}"#,
+    );
+    f.append_ok(
+        "owner.key",
+        r#"{"type":"component","component":"alignment-data","artifacts":["planned"]}"#,
+    );
+    // The holder of `upstream` relicenses it permissively: allowed, and shown.
+    f.append_ok(
+        "appender.key",
+        r#"{"type":"license","artifact":"upstream","license":"CC0-1.0"}"#,
+    );
+    let (code, v) = openness_json(f.dir(), "L");
+    assert_eq!(code, 0);
+    assert_eq!(v["components"]["sft-data"]["level"], "D5");
+    let ad = &v["components"]["alignment-data"];
+    assert_eq!(ad["level"], "?");
+    assert_eq!(ad["unknown_artifacts"], json!(["planned"]));
+    let warnings: Vec<&str> = v["components"]["sft-data"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.iter().any(
+            |w| w.contains("upstream: relicensed from CC BY-NC 4.0 (3 points, entry 4) to CC0")
+        ),
+        "{warnings:?}"
+    );
+    // Evidence names every entry the level rests on: the upstream's
+    // declaration and license in force, the production, derived's own
+    // entries and the component's.
+    let ev = &v["components"]["sft-data"]["evidence"];
+    let last = v["entries"].as_u64().unwrap() - 1;
+    assert_eq!(ev, &json!([3, 5, 6, 7, 8, 13, last]));
+}
+
+/// Attack 4: an inline license wearing a registry license's name.
+#[test]
+fn a_look_alike_inline_license_is_refused_and_flagged() {
+    // At append: refused (tests/bad_events.rs has the variants).
+    let f = Fixture::new();
+    f.append_ok("owner.key", r#"{"type":"artifact","id":"a","kind":"data"}"#);
+    let r = f.append(
+        "owner.key",
+        r#"{"type":"license","artifact":"a","license":{"name":"CC BY-NC 4.0","terms":{"research":true,"commercial":true,"modify":true,"copyright_derivative":true,"other_license_derivative":true}}}"#,
+    );
+    assert_eq!(r.code, 2);
+    // Written by another tool: verifies (names are no part of the format),
+    // but openness says self-declared and what it resembles, in every form.
+    let all = json!({"research": true, "commercial": true, "modify": true, "copyright_derivative": true, "other_license_derivative": true});
+    let mut ev = genesis();
+    ev.extend([
+        (1, json!({"type": "artifact", "id": "a", "kind": "data"})),
+        (1, json!({"type": "license", "artifact": "a", "license": {"name": "CC BY-NC 4.0", "terms": all}})),
+        (1, json!({"type": "release", "artifact": "a", "access": "public"})),
+        (1, json!({"type": "component", "component": "sft-data", "artifacts": ["a"]})),
+    ]);
+    std::fs::write(f.path("x.custody"), crafted(&ev)).unwrap();
+    let (code, v) = openness_json(f.dir(), "x.custody");
+    assert_eq!(code, 0);
+    let c = &v["components"]["sft-data"];
+    assert_eq!(c["level"], "D5");
+    assert_eq!(c["license"]["id"], Value::Null);
+    assert_eq!(c["license"]["self_declared"], true);
+    assert_eq!(c["license"]["resembles"], "CC-BY-NC-4.0");
+    assert!(c["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("named like the registry license `CC-BY-NC-4.0` but is not it"));
+    let text = custody(f.dir(), &["openness", "x.custody"]).stdout;
+    assert!(text.contains("D5 (CC BY-NC 4.0, self-declared)"), "{text}");
+    let md = custody(f.dir(), &["openness", "x.custody", "--markdown"]).stdout;
+    assert!(md.contains("D5 \\(CC BY-NC 4.0, self-declared\\)"), "{md}");
+}
+
+/// Attack 5: an unknown license id upstream makes the levels below it
+/// unknown, never unrestricted.
+#[test]
+fn an_unknown_license_upstream_makes_the_level_unknown() {
+    let mut ev = genesis();
+    ev.extend([
+        (2, json!({"type": "artifact", "id": "src", "kind": "data"})),
+        (2, json!({"type": "license", "artifact": "src", "license": "LicenseRef-Secret-Terms"})),
+        (2, json!({"type": "artifact", "id": "mid", "kind": "data"})),
+        (2, json!({"type": "transformation", "operation": "a", "inputs": ["src"], "outputs": ["mid"]})),
+        (2, json!({"type": "artifact", "id": "out", "kind": "data"})),
+        (2, json!({"type": "transformation", "operation": "b", "inputs": ["mid"], "outputs": ["out"]})),
+        (2, json!({"type": "license", "artifact": "out", "license": "CC0-1.0"})),
+        (2, json!({"type": "release", "artifact": "out", "access": "public"})),
+        (1, json!({"type": "component", "component": "pretraining-data", "artifacts": ["out"]})),
+    ]);
+    let f = Fixture::new();
+    std::fs::write(f.path("x.custody"), crafted(&ev)).unwrap();
+    let (code, v) = openness_json(f.dir(), "x.custody");
+    assert_eq!(code, 0);
+    let c = &v["components"]["pretraining-data"];
+    assert_eq!(c["level"], "?");
+    assert_eq!(c["unknown_artifacts"], json!(["out"]));
+    let w = c["warnings"][0].as_str().unwrap();
+    assert!(
+        w.contains("out: its source `src` has license `LicenseRef-Secret-Terms`, which is not in the license registry"),
+        "{w}"
+    );
+    // Its honest counterpart: a known restrictive license upstream gives D3.
+    ev[4].1 = json!({"type": "license", "artifact": "src", "license": "CC-BY-NC-4.0"});
+    std::fs::write(f.path("y.custody"), crafted(&ev)).unwrap();
+    assert_eq!(
+        openness_json(f.dir(), "y.custody").1["components"]["pretraining-data"]["level"],
+        "D3"
+    );
+}
+
+/// Attack 6: ledger text that would shift a markdown table's columns or
+/// reach the terminal raw.
+#[test]
+fn ledger_text_cannot_inject_output() {
+    let f = Fixture::new();
+    let terms = json!({"research": true, "commercial": false, "modify": true, "copyright_derivative": true, "other_license_derivative": true});
+    let mut ev = genesis();
+    ev[0].1 = json!({"type": "genesis", "name": "model | with <b>pipes</b>"});
+    ev.extend([
+        (1, json!({"type": "artifact", "id": "a|b", "kind": "data", "description": "line\u{1b}[2J\ninjected"})),
+        (1, json!({"type": "license", "artifact": "a|b", "license": {"name": "Acme | D5 | D5 [x](http://e)", "terms": terms}})),
+        (1, json!({"type": "release", "artifact": "a|b", "access": "public"})),
+        (1, json!({"type": "component", "component": "sft-data", "artifacts": ["a|b"]})),
+    ]);
+    std::fs::write(f.path("x.custody"), crafted(&ev)).unwrap();
+    let md = custody(f.dir(), &["openness", "x.custody", "--markdown"]);
+    assert_eq!(md.code, 0, "{}", md.stderr);
+    let row = md.stdout.lines().nth(2).unwrap();
+    // 13 columns: 14 unescaped pipes, whatever the ledger holds.
+    let unescaped = row
+        .char_indices()
+        .filter(|&(i, c)| c == '|' && (i == 0 || row.as_bytes()[i - 1] != b'\\'))
+        .count();
+    assert_eq!(unescaped, 14, "{row}");
+    assert!(
+        !md.stdout.contains("<b>") && !md.stdout.contains("](http"),
+        "{}",
+        md.stdout
+    );
+    // Free text may hold an escape sequence; no text output sends it raw.
+    for args in [
+        &["log", "x.custody"][..],
+        &["verify", "x.custody"],
+        &["openness", "x.custody"],
+    ] {
+        let r = custody(f.dir(), args);
+        assert_eq!(r.code, 0, "{args:?}");
+        assert!(
+            !r.stdout.contains('\u{1b}') && !r.stderr.contains('\u{1b}'),
+            "{args:?}"
+        );
+    }
+    // An id holding an escape sequence is refused by the verifier itself,
+    // and the message about it is escaped too.
+    let mut ev = genesis();
+    ev.push((
+        1,
+        json!({"type": "artifact", "id": "x\u{1b}[2J", "kind": "data", "\u{1b}]0;title\u{7}": 1}),
+    ));
+    std::fs::write(f.path("y.custody"), crafted(&ev)).unwrap();
+    let r = custody(f.dir(), &["verify", "y.custody"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("entry 3: bad-event"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{7}'),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Attack 7: a same-named ledger signed by a stranger; pinning the owner.
+#[test]
+fn openness_pins_the_owner_and_says_who_signed() {
+    let f = Fixture::new();
+    // The same name, another owner.
+    custody(
+        f.dir(),
+        &["init", "S", "--key", "stranger.key", "--name", "fixture"],
+    );
+    for ledger in ["L", "S"] {
+        let r = custody(f.dir(), &["openness", ledger]);
+        assert_eq!(r.code, 0);
+        assert!(r.stdout.contains("NOT pinned"), "{}", r.stdout);
+    }
+    let text = custody(f.dir(), &["openness", "S"]).stdout;
+    assert!(
+        text.contains(&f.stranger) && !text.contains(&f.owner),
+        "{text}"
+    );
+    let r = custody(
+        f.dir(),
+        &["openness", "S", "--owner", "owner.key.pub", "--json"],
+    );
+    assert_eq!(r.code, 1);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["error"]["reason"], "owner-mismatch");
+    let r = custody(
+        f.dir(),
+        &["openness", "L", "--owner", "owner.key.pub", "--json"],
+    );
+    assert_eq!(r.code, 0);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["pinned"], true);
+    assert_eq!(v["owner"], f.owner.as_str());
+    assert_eq!(v["ledger"].as_str().unwrap().len(), 64);
+    assert_eq!(v["name"], "fixture");
+    let md = custody(
+        f.dir(),
+        &["openness", "L", "--owner", &f.owner, "--markdown"],
+    )
+    .stdout;
+    assert!(md.contains(&f.owner) && md.contains("pinned"), "{md}");
+}
+
+/// Opens a ledger directory's database as an attacker with write access
+/// to the directory would, with sled itself.
+fn raw_db(dir: &Path) -> sled::Db {
+    sled::Config::new().path(dir).open().unwrap()
+}
+
+fn entry_key(seq: u64) -> Vec<u8> {
+    let mut k = vec![b'e'];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Attack 8: a forged entry (a made-up signature) put into a ledger
+/// directory by someone who can write it but holds no key.
+#[test]
+fn nothing_signs_proves_or_builds_on_a_forged_entry() {
+    let f = Fixture::new();
+    f.append_ok("owner.key", r#"{"type":"artifact","id":"a","kind":"data"}"#);
+    // Honest use first, so the owner has a verification record.
+    let cp = custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]);
+    assert_eq!(cp.code, 0, "{}", cp.stderr);
+    std::fs::write(f.path("cp.txt"), &cp.stdout).unwrap();
+    // The forgery: entry 3, well linked, with a random signature, and the
+    // head record moved to it.
+    let e2 = {
+        let db = raw_db(&f.path("L"));
+        let v = db.get(entry_key(2)).unwrap().unwrap().to_vec();
+        drop(db);
+        v
+    };
+    let good = sign_entry(
+        &key(9),
+        &EntryHeader {
+            seq: 3,
+            prev: Some(entry_hash(&e2)),
+            ledger: custody::decode_entry(&e2).unwrap().ledger().copied(),
+            time: 1,
+            roles: 2,
+        },
+        &json!({"type": "component", "component": "weights", "applicable": false}),
+    )
+    .unwrap();
+    let mut forged = good.clone();
+    let n = forged.len();
+    for b in &mut forged[n - 64..] {
+        *b ^= 0x5a;
+    }
+    {
+        let db = raw_db(&f.path("L"));
+        db.insert(entry_key(3), forged.clone()).unwrap();
+        let mut head = 4u64.to_be_bytes().to_vec();
+        head.extend_from_slice(&entry_hash(&forged));
+        db.insert("head", head).unwrap();
+        db.insert("tree", &4u64.to_be_bytes()[..]).unwrap();
+        db.flush().unwrap();
+    }
+    // Verification finds it (and lets sled settle the files it reopens).
+    let r = custody(f.dir(), &["verify", "L"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("entry 3: bad-signature"), "{}", r.stderr);
+    let before = snapshot(&f.path("L"));
+    let r = custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]);
+    assert_eq!(
+        r.code, 1,
+        "checkpoint signed over a forged entry: {}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("entry 3: bad-signature"), "{}", r.stderr);
+    let r = custody(
+        f.dir(),
+        &[
+            "prove",
+            "inclusion",
+            "L",
+            "--seq",
+            "3",
+            "--key",
+            "owner.key",
+            "--out",
+            "p",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!f.path("p").exists());
+    let r = custody(
+        f.dir(),
+        &[
+            "prove",
+            "inclusion",
+            "L",
+            "--seq",
+            "3",
+            "--checkpoint",
+            "cp.txt",
+            "--out",
+            "p",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = f.append("owner.key", r#"{"type":"artifact","id":"b","kind":"data"}"#);
+    assert_eq!(r.code, 1, "append built on a forged entry: {}", r.stdout);
+    assert!(r.stderr.contains("entry 3: bad-signature"), "{}", r.stderr);
+    assert!(
+        before == snapshot(&f.path("L")),
+        "a refused command changed the directory"
+    );
+    // verify-proof checks the entry's own signature: a proof made for the
+    // forged entry (with a tree computed by the attacker) does not hold.
+    std::fs::write(f.path("forged.entry"), &forged).unwrap();
+    let origin = cp.stdout.lines().next().unwrap().to_string();
+    let owner = custody::read_signing_key(&f.path("owner.key")).unwrap();
+    let mut range = custody::CompactRange::default();
+    let mut leaves = Vec::new();
+    {
+        let db = raw_db(&f.path("L"));
+        for seq in 0..4 {
+            let e = db.get(entry_key(seq)).unwrap().unwrap().to_vec();
+            leaves.push(custody::leaf_hash(&e));
+        }
+    }
+    let mut tree = custody::MemoryTree::default();
+    for l in &leaves {
+        range.push(*l);
+        tree.push(*l);
+    }
+    let note = custody::sign_note(
+        &custody::Checkpoint {
+            origin: origin.clone(),
+            size: 4,
+            root: range.root(),
+        }
+        .text(),
+        &origin,
+        &owner,
+    )
+    .unwrap();
+    let proof = custody::TlogProof {
+        index: 3,
+        hashes: custody::inclusion_proof(&tree, 3, 4).unwrap(),
+        checkpoint: note,
+    };
+    std::fs::write(f.path("forged.proof"), proof.encode()).unwrap();
+    let vkey = custody(f.dir(), &["vkey", "--key", "owner.key", "--name", &origin]).stdout;
+    let r = custody(
+        f.dir(),
+        &[
+            "verify-proof",
+            "forged.proof",
+            "--entry",
+            "forged.entry",
+            "--vkey",
+            vkey.trim(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("signature does not verify"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Attack 8: the saved record edited to make a stranger an owner.
+#[test]
+fn an_edited_record_is_not_believed() {
+    let f = Fixture::new();
+    f.append_ok("owner.key", r#"{"type":"artifact","id":"a","kind":"data"}"#);
+    // The attacker copies the owner's record under the stranger's key, and
+    // flips bytes in the owner's: neither authenticates.
+    let owner_pub: Vec<u8> = hex::decode(&f.owner).unwrap();
+    let stranger_pub: Vec<u8> = hex::decode(&f.stranger).unwrap();
+    {
+        let db = raw_db(&f.path("L"));
+        let mut k = vec![b'r'];
+        k.extend_from_slice(&owner_pub);
+        let mut rec = db.get(&k).unwrap().expect("the owner's record").to_vec();
+        let mut k2 = vec![b'r'];
+        k2.extend_from_slice(&stranger_pub);
+        db.insert(k2, rec.clone()).unwrap();
+        let n = rec.len();
+        rec[n / 2] ^= 1;
+        db.insert(k, rec).unwrap();
+        db.flush().unwrap();
+    }
+    let r = f.append(
+        "stranger.key",
+        r#"{"type":"artifact","id":"b","kind":"data"}"#,
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("may not append"), "{}", r.stderr);
+    // The owner, its record damaged, verifies from the start and goes on.
+    f.append_ok("owner.key", r#"{"type":"artifact","id":"c","kind":"data"}"#);
+    assert_eq!(custody(f.dir(), &["verify", "L"]).code, 0);
+}
+
+/// Attack 9: an import killed part way leaves nothing that opens as a ledger.
+#[test]
+fn an_interrupted_import_leaves_no_ledger() {
+    let f = Fixture::new();
+    // A ledger large enough for an import to take a while.
+    let mut lines = String::new();
+    for i in 0..20_000 {
+        lines.push_str(&format!(
+            "{{\"type\":\"artifact\",\"id\":\"d{i}\",\"kind\":\"data\",\"description\":\"{}\"}}\n",
+            "x".repeat(200)
+        ));
+    }
+    f.append_ok("owner.key", &lines);
+    assert_eq!(
+        custody(f.dir(), &["export", "L", "--out", "big.custody"]).code,
+        0
+    );
+    let mut interrupted = 0;
+    for (i, delay_ms) in [20u64, 60, 120, 250, 400].into_iter().enumerate() {
+        let target = format!("copy{i}");
+        let mut child = std::process::Command::new(common::bin())
+            .args(["import", "big.custody", &target])
+            .current_dir(f.dir())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let killed = child.try_wait().unwrap().is_none();
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        let p = f.path(&target);
+        if killed && !status.success() {
+            interrupted += 1;
+            assert!(!p.exists(), "a killed import left {target}");
+        } else {
+            // It finished before the kill: a whole, valid ledger.
+            assert_eq!(custody(f.dir(), &["verify", &target]).code, 0);
+        }
+    }
+    assert!(
+        interrupted > 0,
+        "no import was interrupted; the ledger is too small"
+    );
+    // What a killed import leaves is a temporary directory that no command
+    // takes for a ledger.
+    for e in std::fs::read_dir(f.dir()).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with(".custody-new-") {
+            let inner = p.join("ledger");
+            if inner.exists() {
+                let r = custody(f.dir(), &["verify", inner.to_str().unwrap()]);
+                assert_eq!(r.code, 2, "{}", r.stdout);
+                assert!(r.stderr.contains("unfinished"), "{}", r.stderr);
+            }
+        }
+    }
+}
+
+/// Attack 11: files written where they would destroy a ledger, or through
+/// symbolic links.
+#[test]
+fn outputs_never_damage_a_ledger_or_follow_links() {
+    let f = Fixture::new();
+    let before = snapshot(&f.path("L"));
+    for args in [
+        &["export", "L", "--out", "L/db"][..],
+        &["export", "L", "--out", "L/new-file"],
+        &["export", "L", "--out", "L"],
+        &["log", "L", "--seq", "0", "--out", "L/conf"],
+        &["keygen", "--out", "L/k"],
+        &["init", "L/inner", "--key", "owner.key", "--name", "x"],
+    ] {
+        let r = custody(f.dir(), args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stdout);
+        assert!(
+            before == snapshot(&f.path("L")),
+            "{args:?} changed the ledger"
+        );
+    }
+    assert_eq!(custody(f.dir(), &["verify", "L"]).code, 0);
+    // A symbolic link at the output is replaced, its target untouched.
+    std::fs::write(f.path("precious"), "keep me").unwrap();
+    std::os::unix::fs::symlink(f.path("precious"), f.path("out.entry")).unwrap();
+    let r = custody(f.dir(), &["log", "L", "--seq", "0", "--out", "out.entry"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(f.path("precious")).unwrap(),
+        "keep me"
+    );
+    assert!(!std::fs::symlink_metadata(f.path("out.entry"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    std::os::unix::fs::symlink(f.path("precious"), f.path("out.proof")).unwrap();
+    let r = custody(
+        f.dir(),
+        &[
+            "prove",
+            "inclusion",
+            "L",
+            "--seq",
+            "0",
+            "--key",
+            "owner.key",
+            "--out",
+            "out.proof",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(f.path("precious")).unwrap(),
+        "keep me"
+    );
+    // keygen refuses a dangling link where the public key would go.
+    std::os::unix::fs::symlink(f.path("elsewhere.pub"), f.path("new.key.pub")).unwrap();
+    let r = custody(f.dir(), &["keygen", "--out", "new.key"]);
+    assert_eq!(r.code, 2);
+    assert!(!f.path("elsewhere.pub").exists());
+    assert!(!f.path("new.key").exists());
+    let _ = custody_in;
+}
