@@ -17,8 +17,11 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 /// Entries per chunk, and bytes per chunk, before signatures are checked.
+/// A parsed entry takes several times its bytes (each id is held as text
+/// in the event and in its JSON), so chunks of large entries are kept
+/// small: two chunks of 1 MiB are in flight at most.
 const CHUNK_ENTRIES: usize = 2048;
-const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+const CHUNK_BYTES: usize = 1024 * 1024;
 
 /// One item of a ledger source: entry bytes, a withheld entry's leaf hash
 /// (partial exports), or a framing failure at this position (after which

@@ -62,6 +62,253 @@ fn event(n: u64) -> String {
     }
 }
 
+/// Runs `custody ARGS FILE` in its own process: wall time and peak RSS
+/// (VmHWM from /proc, sampled until it exits). Fails unless it exits 0.
+fn measured(args: &[&str], file: &Path) -> Result<(Duration, f64), Failure> {
+    let exe = std::env::current_exe().map_err(io(Path::new("custody")))?;
+    let t = Instant::now();
+    let mut child = Command::new(exe)
+        .args(args)
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(io(file))?;
+    let status_path = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path) {
+            if let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if let Some(s) = child.try_wait().map_err(io(file))? {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let elapsed = t.elapsed();
+    if !status.success() {
+        return Err(Error::Usage(format!(
+            "`custody {} {}` failed on the benchmark ledger",
+            args.join(" "),
+            file.display()
+        ))
+        .into());
+    }
+    Ok((elapsed, peak_kb as f64 / 1024.0))
+}
+
+/// Signs `events` (JSON) as a whole export by one owner key, straight with
+/// the library: benchmark inputs shaped as an attacker would shape them.
+fn signed_file(
+    path: &Path,
+    name: &str,
+    events: impl Iterator<Item = String>,
+) -> Result<u64, Failure> {
+    let key = seed_key(1);
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(io(path))?);
+    let genesis = serde_json::json!({"type": "genesis", "name": name});
+    let mut header = custody::EntryHeader {
+        seq: 0,
+        prev: None,
+        ledger: None,
+        time: 1_767_225_600,
+        roles: 1,
+    };
+    let first = custody::sign_entry(&key, &header, &genesis)?;
+    let id = custody::entry_hash(&first);
+    w.write_all(&first).map_err(io(path))?;
+    header.prev = Some(id);
+    header.ledger = Some(id);
+    let mut n = 1;
+    for e in events {
+        header.seq = n;
+        let v: serde_json::Value = serde_json::from_str(&e)
+            .map_err(|err| Error::Usage(format!("benchmark event: {err}")))?;
+        let bytes = custody::sign_entry(&key, &header, &v)?;
+        header.prev = Some(custody::entry_hash(&bytes));
+        w.write_all(&bytes).map_err(io(path))?;
+        n += 1;
+    }
+    w.flush().map_err(io(path))?;
+    Ok(n)
+}
+
+/// `custody bench --shapes`: crafted ledgers that used to blow up, against
+/// ordinary ones of the same size, each command in its own process.
+pub fn shapes(out: &mut impl Write, dir: Option<PathBuf>) -> Result<(), Failure> {
+    let (_guard, root) = scratch(dir)?;
+    let steps: u64 = 20_000;
+    // A lineage chain: each artifact derived from the one before, the first
+    // restricted, the last released and assigned: two entries a step.
+    let chain = root.join("chain.custody");
+    let mut events = vec![
+        r#"{"type":"artifact","id":"a0","kind":"data"}"#.to_string(),
+        r#"{"type":"license","artifact":"a0","license":"CC-BY-NC-4.0"}"#.to_string(),
+    ];
+    for i in 1..=steps {
+        events.push(format!(
+            r#"{{"type":"artifact","id":"a{i}","kind":"data"}}"#
+        ));
+        events.push(format!(
+            r#"{{"type":"transformation","operation":"step","inputs":["a{}"],"outputs":["a{i}"]}}"#,
+            i - 1
+        ));
+    }
+    events.push(format!(
+        r#"{{"type":"license","artifact":"a{steps}","license":"CC-BY-4.0"}}"#
+    ));
+    events.push(format!(
+        r#"{{"type":"release","artifact":"a{steps}","access":"public"}}"#
+    ));
+    events.push(format!(
+        r#"{{"type":"component","component":"pretraining-data","artifacts":["a{steps}"]}}"#
+    ));
+    chain_row(out, &chain, "lineage chain", steps, events, true)?;
+    // The same chain with every step licensed, released and assigned to
+    // the component: 20,001 artifact levels and warnings in the output.
+    let wide = root.join("chain-all-assigned.custody");
+    let mut events = vec![
+        r#"{"type":"artifact","id":"a0","kind":"data"}"#.to_string(),
+        r#"{"type":"license","artifact":"a0","license":"CC-BY-NC-4.0"}"#.to_string(),
+        r#"{"type":"release","artifact":"a0","access":"public"}"#.to_string(),
+    ];
+    for i in 1..=steps {
+        events.push(format!(
+            r#"{{"type":"artifact","id":"a{i}","kind":"data"}}"#
+        ));
+        events.push(format!(
+            r#"{{"type":"transformation","operation":"step","inputs":["a{}"],"outputs":["a{i}"]}}"#,
+            i - 1
+        ));
+        events.push(format!(
+            r#"{{"type":"license","artifact":"a{i}","license":"CC-BY-4.0"}}"#
+        ));
+        events.push(format!(
+            r#"{{"type":"release","artifact":"a{i}","access":"public"}}"#
+        ));
+    }
+    let ids: Vec<String> = (0..=steps).map(|i| format!("\"a{i}\"")).collect();
+    for part in ids.chunks(5000) {
+        events.push(format!(
+            r#"{{"type":"component","component":"pretraining-data","artifacts":[{}]}}"#,
+            part.join(",")
+        ));
+    }
+    chain_row(
+        out,
+        &wide,
+        "lineage chain, every step assigned",
+        steps,
+        events,
+        false,
+    )?;
+
+    // Fan-in: every production consumes the same 2,000 sources.
+    let sources = 2000u64;
+    let fanin = root.join("fan-in.custody");
+    let mut events: Vec<String> = (0..sources)
+        .map(|i| format!(r#"{{"type":"artifact","id":"s{i:04}","kind":"data"}}"#))
+        .collect();
+    let inputs: Vec<String> = (0..sources).map(|i| format!("\"s{i:04}\"")).collect();
+    let inputs = inputs.join(",");
+    for j in 0..600 {
+        events.push(format!(
+            r#"{{"type":"artifact","id":"o{j}","kind":"data"}}"#
+        ));
+        events.push(format!(
+            r#"{{"type":"transformation","operation":"merge","inputs":[{inputs}],"outputs":["o{j}"]}}"#
+        ));
+    }
+    let fan_entries = signed_file(&fanin, "fan-in", events.into_iter())?;
+    let fan_bytes = std::fs::metadata(&fanin).map_err(io(&fanin))?.len();
+    // An ordinary ledger of the same size: the realistic events of `bench`.
+    let ordinary = root.join("ordinary.custody");
+    let mut k = 0u64;
+    let mut total = 0u64;
+    let mut ordinary_events =
+        vec![r#"{"type":"artifact","id":"teacher","kind":"weights"}"#.to_string()];
+    while total < fan_bytes {
+        let e = event(k);
+        total += e.len() as u64 + 200;
+        ordinary_events.push(e);
+        k += 1;
+    }
+    let ord_entries = signed_file(&ordinary, "ordinary", ordinary_events.into_iter())?;
+    let ord_bytes = std::fs::metadata(&ordinary).map_err(io(&ordinary))?.len();
+    let (t_fan, _) = measured(&["verify"], &fanin)?;
+    let (t_ord, _) = measured(&["verify"], &ordinary)?;
+    writeln!(
+        out,
+        "fan-in: {fan_entries} entries, {:.1} MB; ordinary: {ord_entries} entries, {:.1} MB",
+        fan_bytes as f64 / 1e6,
+        ord_bytes as f64 / 1e6
+    )?;
+    let per_mb = |t: Duration, b: u64| t.as_secs_f64() / (b as f64 / 1e6);
+    writeln!(
+        out,
+        "  verify: fan-in {:.2} s, ordinary {:.2} s; per MB {:.3} s vs {:.3} s: {:.2}x (target: within 2x)",
+        t_fan.as_secs_f64(),
+        t_ord.as_secs_f64(),
+        per_mb(t_fan, fan_bytes),
+        per_mb(t_ord, ord_bytes),
+        per_mb(t_fan, fan_bytes) / per_mb(t_ord, ord_bytes)
+    )?;
+    let (t_fo, mb_fo) = measured(&["openness", "--json"], &fanin)?;
+    writeln!(
+        out,
+        "  openness --json of the fan-in ledger: {:.2} s, peak RSS {mb_fo:.1} MB",
+        t_fo.as_secs_f64()
+    )?;
+    Ok(())
+}
+
+fn chain_row(
+    out: &mut impl Write,
+    file: &Path,
+    what: &str,
+    steps: u64,
+    events: Vec<String>,
+    targets: bool,
+) -> Result<(), Failure> {
+    let entries = signed_file(file, what, events.into_iter())?;
+    let mb = std::fs::metadata(file).map_err(io(file))?.len() as f64 / 1e6;
+    writeln!(out, "{what}: {steps} steps, {entries} entries, {mb:.1} MB")?;
+    let (t_open, mb_open) = measured(&["openness", "--json"], file)?;
+    let (t_ver, mb_ver) = measured(&["verify"], file)?;
+    writeln!(
+        out,
+        "  openness --json: {:.2} s, peak RSS {mb_open:.1} MB{}\n  verify alone:    {:.2} s, peak RSS {mb_ver:.1} MB",
+        t_open.as_secs_f64(),
+        if targets {
+            " (targets: under 2 s, under 100 MB)"
+        } else {
+            ""
+        },
+        t_ver.as_secs_f64()
+    )?;
+    Ok(())
+}
+
+fn scratch(dir: Option<PathBuf>) -> Result<(Option<tempfile::TempDir>, PathBuf), Failure> {
+    Ok(match dir {
+        Some(d) => {
+            std::fs::create_dir_all(&d).map_err(io(&d))?;
+            (None, d)
+        }
+        None => {
+            let t = tempfile::tempdir().map_err(io(Path::new("temporary directory")))?;
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        }
+    })
+}
+
 fn rate(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
@@ -87,17 +334,7 @@ struct Row {
 }
 
 pub fn run(out: &mut impl Write, sizes: &[u64], dir: Option<PathBuf>) -> Result<(), Failure> {
-    let (_guard, root) = match dir {
-        Some(d) => {
-            std::fs::create_dir_all(&d).map_err(io(&d))?;
-            (None, d)
-        }
-        None => {
-            let t = tempfile::tempdir().map_err(io(Path::new("temporary directory")))?;
-            let p = t.path().to_path_buf();
-            (Some(t), p)
-        }
-    };
+    let (_guard, root) = scratch(dir)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     writeln!(
         out,
@@ -171,8 +408,9 @@ fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
     let appender = seed_key(2);
     let ledger = dir.join("ledger");
     custody::init(&ledger, &owner, "bench")?;
+    // The pipeline's key also records the component map, an owner's claim.
     let setup = format!(
-        "{{\"type\":\"grant\",\"key\":\"{}\",\"role\":\"appender\"}}\n{{\"type\":\"artifact\",\"id\":\"teacher\",\"kind\":\"weights\"}}\n",
+        "{{\"type\":\"grant\",\"key\":\"{}\",\"role\":\"owner\"}}\n{{\"type\":\"artifact\",\"id\":\"teacher\",\"kind\":\"weights\"}}\n",
         hex::encode(appender.verifying_key().as_bytes())
     );
     custody::append(&ledger, &owner, setup.as_bytes())?;
@@ -300,38 +538,8 @@ fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
     )?;
 
     // Verify the file with the real command in its own process.
-    let exe = std::env::current_exe().map_err(io(Path::new("custody")))?;
-    let t = Instant::now();
-    let mut child = Command::new(exe)
-        .arg("verify")
-        .arg(&file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(io(&file))?;
-    let status_path = PathBuf::from(format!("/proc/{}/status", child.id()));
-    let mut peak_kb = 0u64;
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_path) {
-            if let Some(kb) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                peak_kb = peak_kb.max(kb);
-            }
-        }
-        if let Some(s) = child.try_wait().map_err(io(&file))? {
-            break s;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let elapsed = t.elapsed();
-    if !status.success() {
-        return Err(Error::Usage("the benchmark ledger failed verification".into()).into());
-    }
+    let (elapsed, verify_peak_mb) = measured(&["verify"], &file)?;
     let verify = rate(size, elapsed);
-    let verify_peak_mb = peak_kb as f64 / 1024.0;
     writeln!(out, "verify (file):     {verify:>10.0} entries/s ({:.1} s, peak RSS {verify_peak_mb:.1} MB, file {file_mb:.1} MB)", elapsed.as_secs_f64())?;
 
     // Bare bounds for verification, on the signatures made above.

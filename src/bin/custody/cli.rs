@@ -203,5 +203,9 @@ pub enum Command {
         /// Scratch directory (default: a temporary one, removed afterwards).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Instead: crafted ledger shapes (a 20,000-step lineage chain, a
+        /// 2,000-way fan-in) against an ordinary ledger of the same size.
+        #[arg(long, conflicts_with = "sizes")]
+        shapes: bool,
     },
 }

@@ -399,7 +399,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Demo { dir } => demo::run(&mut out, dir)?,
-        Command::Bench { sizes, dir } => bench::run(&mut out, &sizes, dir)?,
+        Command::Bench {
+            shapes: true, dir, ..
+        } => bench::shapes(&mut out, dir)?,
+        Command::Bench { sizes, dir, .. } => bench::run(&mut out, &sizes, dir)?,
     }
     out.flush()?;
     Ok(())

@@ -65,51 +65,34 @@ fn license_json(l: &LicenseInfo) -> Value {
     })
 }
 
-fn to_json(source: &str, o: &Openness) -> Value {
-    let components: serde_json::Map<String, Value> = o
-        .components
+fn artifact_json(a: &custody::ArtifactLevel) -> Value {
+    let restricted: Vec<Value> = a
+        .restricted_by
         .iter()
-        .map(|c| {
-            let artifacts: Vec<Value> = c
-                .artifacts
-                .iter()
-                .map(|a| {
-                    let restricted: Vec<Value> = a
-                        .restricted_by
-                        .iter()
-                        .map(|r| {
-                            json!({
-                                "artifact": r.artifact,
-                                "license": license_json(&r.license),
-                                "withholds": r.withholds,
-                                "reasons": r.reasons,
-                            })
-                        })
-                        .collect();
-                    json!({
-                        "id": a.id,
-                        "level": a.level.to_string(),
-                        "access": a.access.map(|x| x.as_str()),
-                        "license": a.license.as_ref().map(license_json),
-                        "declared_points": a.declared_points,
-                        "effective_points": a.effective_points,
-                        "restricted_by": restricted,
-                        "evidence": a.evidence,
-                    })
-                })
-                .collect();
-            let obj = json!({
-                "level": c.level.to_string(),
-                "license": c.license.as_ref().map(license_json),
-                "artifacts": artifacts,
-                "unknown_artifacts": c.unknown_artifacts,
-                "evidence": c.evidence,
-                "may_depend_on_withheld": c.may_depend_on_withheld,
-                "warnings": c.warnings,
-            });
-            (c.name.to_string(), obj)
+        .map(|r| {
+            json!({
+                "artifact": r.artifact,
+                "license": license_json(&r.license),
+                "withholds": r.withholds,
+                "reasons": r.reasons,
+            })
         })
         .collect();
+    json!({
+        "id": a.id,
+        "level": a.level.to_string(),
+        "access": a.access.map(|x| x.as_str()),
+        "license": a.license.as_ref().map(license_json),
+        "declared_points": a.declared_points,
+        "effective_points": a.effective_points,
+        "restricted_by": restricted,
+        "evidence": a.evidence,
+    })
+}
+
+/// Writes one ledger's openness as JSON, piece by piece: a ledger with
+/// tens of thousands of artifacts never becomes one tree in memory.
+fn write_json(out: &mut impl Write, source: &str, o: &Openness) -> std::io::Result<()> {
     let partial = o.disclosure.as_ref().map(|d| {
         json!({
             "checkpoint": {
@@ -121,7 +104,7 @@ fn to_json(source: &str, o: &Openness) -> Value {
             "publisher": hex::encode(d.publisher),
         })
     });
-    json!({
+    let head = json!({
         "source": source,
         "valid": true,
         "name": o.name,
@@ -133,8 +116,39 @@ fn to_json(source: &str, o: &Openness) -> Value {
         "withheld": o.withheld,
         "partial": partial,
         "registry": o.registry,
-        "components": components,
-    })
+    });
+    let text = head.to_string();
+    // The object above without its closing brace, then the components;
+    // serde_json's own errors here are I/O errors of `out`.
+    out.write_all(text[..text.len() - 1].as_bytes())?;
+    out.write_all(b",\"components\":{")?;
+    for (n, c) in o.components.iter().enumerate() {
+        if n > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, c.name)?;
+        out.write_all(b":{\"level\":")?;
+        serde_json::to_writer(&mut *out, &c.level.to_string())?;
+        out.write_all(b",\"license\":")?;
+        serde_json::to_writer(&mut *out, &c.license.as_ref().map(license_json))?;
+        out.write_all(b",\"artifacts\":[")?;
+        for (k, a) in c.artifacts.iter().enumerate() {
+            if k > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, &artifact_json(a))?;
+        }
+        out.write_all(b"],\"unknown_artifacts\":")?;
+        serde_json::to_writer(&mut *out, &c.unknown_artifacts)?;
+        out.write_all(b",\"evidence\":")?;
+        serde_json::to_writer(&mut *out, &c.evidence)?;
+        out.write_all(b",\"may_depend_on_withheld\":")?;
+        serde_json::to_writer(&mut *out, &c.may_depend_on_withheld)?;
+        out.write_all(b",\"warnings\":")?;
+        serde_json::to_writer(&mut *out, &c.warnings)?;
+        out.write_all(b"}")?;
+    }
+    out.write_all(b"}}")
 }
 
 pub fn run(
@@ -159,24 +173,31 @@ pub fn run(
     let any_invalid = results.iter().any(|(_, r)| r.is_err());
     match format {
         Format::Json => {
-            let items: Vec<Value> = results
-                .iter()
-                .map(|(src, r)| match r {
-                    Ok(o) => to_json(src, o),
-                    Err(Error::Invalid(inv)) => json!({
-                        "source": src,
-                        "valid": false,
-                        "error": {"seq": inv.error.seq, "reason": inv.error.reason.code(), "detail": inv.error.detail},
-                    }),
-                    Err(_) => Value::Null,
-                })
-                .collect();
-            let v = if items.len() == 1 {
-                items.into_iter().next().unwrap_or(Value::Null)
-            } else {
-                Value::Array(items)
-            };
-            writeln!(out, "{v}")?;
+            let several = results.len() > 1;
+            if several {
+                out.write_all(b"[")?;
+            }
+            for (n, (src, r)) in results.iter().enumerate() {
+                if n > 0 {
+                    out.write_all(b",")?;
+                }
+                match r {
+                    Ok(o) => write_json(out, src, o)?,
+                    Err(Error::Invalid(inv)) => {
+                        let v = json!({
+                            "source": src,
+                            "valid": false,
+                            "error": {"seq": inv.error.seq, "reason": inv.error.reason.code(), "detail": inv.error.detail},
+                        });
+                        write!(out, "{v}")?;
+                    }
+                    Err(_) => out.write_all(b"null")?,
+                }
+            }
+            if several {
+                out.write_all(b"]")?;
+            }
+            writeln!(out)?;
         }
         Format::Text | Format::Markdown => {
             let ok: Vec<&Openness> = results
