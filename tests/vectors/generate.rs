@@ -1041,7 +1041,7 @@ pub fn cases() -> Vec<Case> {
 /// Vectors of TRANSPARENCY.md §2 and §3: default origins, signed notes,
 /// and checkpoints checked against the ledger vectors.
 pub fn tlog_vectors() -> Value {
-    let id_of = |bytes: &[u8]| entry_hash(&bytes[..]);
+    let id_of = |bytes: &[u8]| entry_hash(bytes);
     let genesis = chain(&pipeline()[..1]);
     let id = id_of(&genesis[0]);
     let origins: Vec<Value> = [
@@ -1119,22 +1119,74 @@ pub fn tlog_vectors() -> Value {
         json!({"description": "a changed root under the log's signature", "note": full.replace(&B64.encode(root(good.len())), &B64.encode(root(3))), "vkey": vkey(&origin, 1), "valid": false}),
     ];
     let n = good.len();
-    let check = |description: &str, file: &str, note: String, vk: String, expect: Value| {
-        json!({"description": description, "ledger": file, "note": note, "vkey": vk, "expect": expect})
-    };
+    let check = |description: &str, file: &str, note: String, vk: String, expect: Value| json!({"description": description, "ledger": file, "note": note, "vkey": vk, "expect": expect});
     let bad = |seq: usize, reason: &str| json!({"valid": false, "seq": seq, "reason": reason, "entries": seq});
     let ok = json!({"valid": true});
     let other = "example.com/another-log";
     let checkpoints = vec![
-        check("the whole ledger's checkpoint", "valid-pipeline.ledger", full.clone(), vkey(&origin, 1), ok.clone()),
-        check("a checkpoint of size 0 is consistent with every ledger", "valid-pipeline.ledger", note(&origin, 0, custody::empty_root(), 1), vkey(&origin, 1), ok.clone()),
-        check("an earlier checkpoint, of 5 entries", "valid-pipeline.ledger", note(&origin, 5, root(5), 1), vkey(&origin, 1), ok.clone()),
-        check("a checkpoint of more entries than the ledger has", "valid-pipeline.ledger", note(&origin, n + 1, root(n), 1), vkey(&origin, 1), bad(n, "truncated")),
-        check("another root at size 5: history rewritten", "valid-pipeline.ledger", note(&origin, 5, root(4), 1), vkey(&origin, 1), bad(5, "fork")),
-        check("a checkpoint of another log", "valid-pipeline.ledger", note(other, 5, root(5), 1), vkey(other, 1), bad(5, "foreign-checkpoint")),
-        check("a partial export against the whole ledger's checkpoint", "partial-valid.ledger", full.clone(), vkey(&origin, 1), ok.clone()),
-        check("a partial export against an earlier checkpoint", "partial-valid.ledger", note(&origin, 10, root(10), 1), vkey(&origin, 1), ok),
-        check("a partial export against a forked checkpoint", "partial-valid.ledger", note(&origin, 10, root(9), 1), vkey(&origin, 1), bad(10, "fork")),
+        check(
+            "the whole ledger's checkpoint",
+            "valid-pipeline.ledger",
+            full.clone(),
+            vkey(&origin, 1),
+            ok.clone(),
+        ),
+        check(
+            "a checkpoint of size 0 is consistent with every ledger",
+            "valid-pipeline.ledger",
+            note(&origin, 0, custody::empty_root(), 1),
+            vkey(&origin, 1),
+            ok.clone(),
+        ),
+        check(
+            "an earlier checkpoint, of 5 entries",
+            "valid-pipeline.ledger",
+            note(&origin, 5, root(5), 1),
+            vkey(&origin, 1),
+            ok.clone(),
+        ),
+        check(
+            "a checkpoint of more entries than the ledger has",
+            "valid-pipeline.ledger",
+            note(&origin, n + 1, root(n), 1),
+            vkey(&origin, 1),
+            bad(n, "truncated"),
+        ),
+        check(
+            "another root at size 5: history rewritten",
+            "valid-pipeline.ledger",
+            note(&origin, 5, root(4), 1),
+            vkey(&origin, 1),
+            bad(5, "fork"),
+        ),
+        check(
+            "a checkpoint of another log",
+            "valid-pipeline.ledger",
+            note(other, 5, root(5), 1),
+            vkey(other, 1),
+            bad(5, "foreign-checkpoint"),
+        ),
+        check(
+            "a partial export against the whole ledger's checkpoint",
+            "partial-valid.ledger",
+            full.clone(),
+            vkey(&origin, 1),
+            ok.clone(),
+        ),
+        check(
+            "a partial export against an earlier checkpoint",
+            "partial-valid.ledger",
+            note(&origin, 10, root(10), 1),
+            vkey(&origin, 1),
+            ok,
+        ),
+        check(
+            "a partial export against a forked checkpoint",
+            "partial-valid.ledger",
+            note(&origin, 10, root(9), 1),
+            vkey(&origin, 1),
+            bad(10, "fork"),
+        ),
     ];
     json!({
         "description": "TRANSPARENCY.md vectors: default origins (section 2), signed notes (section 2), checkpoints checked against the ledger vectors beside this file (section 3)",

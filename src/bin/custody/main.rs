@@ -196,7 +196,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let ok = result.is_ok();
             output::verify(&mut out, &source, owner.is_some(), result, json)?;
             if let (true, false, Some(line)) = (ok, json, consistent) {
-                writeln!(out, "  {line}")?;
+                writeln!(out, "  {}", safe(&line))?;
             }
         }
         Command::Log {

@@ -120,7 +120,7 @@ fn write_json(out: &mut impl Write, source: &str, o: &Openness) -> std::io::Resu
     let text = head.to_string();
     // The object above without its closing brace, then the components;
     // serde_json's own errors here are I/O errors of `out`.
-    out.write_all(text[..text.len() - 1].as_bytes())?;
+    out.write_all(&text.as_bytes()[..text.len() - 1])?;
     out.write_all(b",\"components\":{")?;
     for (n, c) in o.components.iter().enumerate() {
         if n > 0 {
