@@ -61,7 +61,17 @@ impl std::fmt::Display for Selector {
 
 impl Selector {
     /// Parses `type:NAME`, `artifact:ID`, `component:NAME` or `openness`.
+    /// A selector holds no hidden character (`is_hidden_char`), nor `,`,
+    /// which would make a list of selectors read as another list.
     pub fn parse(s: &str) -> Result<Selector, String> {
+        if s.chars()
+            .any(|c| crate::event::is_hidden_char(c) || c == ',')
+        {
+            return Err(format!(
+                "`{}` is not a selector: it holds a comma or a control or invisible character",
+                s.escape_debug()
+            ));
+        }
         match s.split_once(':') {
             _ if s == "openness" => Ok(Selector::Openness),
             Some(("type", t)) if !t.is_empty() => Ok(Selector::Type(t.to_string())),
@@ -238,13 +248,17 @@ pub fn export_partial(
             stack.extend(&b.named);
         }
     }
+    // Each production's parents are pushed once, however many outputs.
+    let mut expanded: HashSet<usize> = HashSet::new();
     while let Some(a) = stack.pop() {
         if !lineage.insert(a) {
             continue;
         }
         if let Some(&p) = producer_of.get(&a) {
-            let outs: HashSet<u32> = briefs[p].outputs.iter().copied().collect();
-            stack.extend(briefs[p].named.iter().filter(|x| !outs.contains(x)));
+            if expanded.insert(p) {
+                let outs: HashSet<u32> = briefs[p].outputs.iter().copied().collect();
+                stack.extend(briefs[p].named.iter().filter(|x| !outs.contains(x)));
+            }
         }
     }
     let wanted: HashSet<u32> = selectors

@@ -668,18 +668,31 @@ impl<'a> Fields<'a> {
 const FREE_TEXT: [&str; 2] = ["note", "description"];
 
 /// Whether `c` is a control, bidirectional-formatting, invisible or
-/// line-separating character: C0 and C1 controls and DEL, U+061C,
-/// U+200B–U+200F, U+2028–U+202E, U+2060–U+2064, U+2066–U+206F, U+FEFF.
+/// line-separating character: the C0 and C1 controls and DEL, U+2028,
+/// U+2029, the interlinear annotation characters U+FFF9–U+FFFB, and every
+/// Default_Ignorable_Code_Point of Unicode 15.1 (soft hyphen, joiners,
+/// bidirectional controls, variation selectors, Hangul fillers, tags...).
 pub fn is_hidden_char(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}'
         | '\u{7f}'..='\u{9f}'
+        | '\u{ad}'
+        | '\u{34f}'
         | '\u{61c}'
+        | '\u{115f}'..='\u{1160}'
+        | '\u{17b4}'..='\u{17b5}'
+        | '\u{180b}'..='\u{180f}'
         | '\u{200b}'..='\u{200f}'
         | '\u{2028}'..='\u{202e}'
-        | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{206f}'
-        | '\u{feff}')
+        | '\u{2060}'..='\u{206f}'
+        | '\u{3164}'
+        | '\u{fe00}'..='\u{fe0f}'
+        | '\u{feff}'
+        | '\u{ffa0}'
+        | '\u{fff0}'..='\u{fffb}'
+        | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e0fff}')
 }
 
 fn checked_text(name: &str, s: &str) -> Result<String, FieldError> {

@@ -80,6 +80,7 @@ pub fn init(path: &Path, key: &SigningKey, name: &str) -> Result<Hash, Error> {
             rec.as_deref().map(|r| (&pubkey, r)),
         )
     })?;
+    crate::highwater::write(&key.verifying_key().to_bytes(), &hash, 1, &hash)?;
     Ok(hash)
 }
 
@@ -153,10 +154,43 @@ pub(crate) fn verified_for(
     let (n, head) = store
         .head()?
         .ok_or_else(|| Error::Store("the ledger has no head record".into()))?;
+    let genesis = store
+        .entry(0)?
+        .ok_or_else(|| Error::Store("entry 0 is missing".into()))?;
+    let id = entry_hash(&genesis);
+    // The key's mark, kept outside the directory: a record older than it
+    // came back with a rolled-back directory, and is not resumed from.
+    let mark = crate::highwater::read(&pubkey, &id)?;
     let resume = store
         .record(&pubkey)?
         .and_then(|b| crate::record::open(key, &b))
-        .filter(|r| r.entries <= n);
+        .filter(|r| match mark {
+            Some((m, hm)) => r.entries > m || (r.entries == m && r.head == hm),
+            None => true,
+        });
+    if let Some(r) = &resume {
+        // This key verified more entries than the directory now holds: the
+        // directory was rolled back or cut. Building on it would sign a
+        // fork of what this key already signed or vouched for.
+        if r.entries > n {
+            return Err(Error::Invalid(Box::new(Invalid {
+                error: VerifyError {
+                    seq: n,
+                    reason: Reason::Truncated,
+                    detail: format!(
+                        "this key verified {} entries of this ledger (head {}), the directory now \
+                         holds {n}: it was rolled back or cut; restore it from an export or a \
+                         backup with every entry",
+                        r.entries,
+                        hex::encode(r.head)
+                    ),
+                },
+                entries: n,
+                head: Some(head),
+                owner: Some(r.owner),
+            })));
+        }
+    }
     let from = resume.as_ref().map(|r| r.entries);
     let chain = match resume {
         Some(r) => Chain::resume(VerifyOptions::default(), r),
@@ -165,9 +199,55 @@ pub(crate) fn verified_for(
     let frames = store
         .entries_from(from.unwrap_or(0))
         .map(|r| r.map(crate::verify::Frame::Bytes));
-    let v = chain.run(frames, |_| Ok(()))?;
+    let mut at_mark = None;
+    let v = chain.run(frames, |e| {
+        if mark.is_some_and(|(m, _)| e.seq() + 1 == m) {
+            at_mark = Some(*e.hash());
+        }
+        Ok(())
+    })?;
     if n != v.ledger.entries || head != v.ledger.head {
         return Err(head_mismatch(&v.ledger, n, None));
+    }
+    if let Some((m, hm)) = mark {
+        let file = crate::highwater::path(&pubkey, &id)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let fail = |seq: u64, reason: Reason, what: String| {
+            Error::Invalid(Box::new(Invalid {
+                error: VerifyError {
+                    seq,
+                    reason,
+                    detail: format!(
+                        "{what}; this key already built on {m} entries of this ledger (head {}), \
+                         and building on this copy would sign a fork of that history. Restore the \
+                         directory from an export or backup holding them; to fork on purpose, \
+                         delete {file}",
+                        hex::encode(hm)
+                    ),
+                },
+                entries: seq,
+                head: None,
+                owner: Some(v.ledger.owner),
+            }))
+        };
+        if v.ledger.entries < m {
+            return Err(fail(
+                v.ledger.entries,
+                Reason::Truncated,
+                format!(
+                    "the directory holds {} entries: it was rolled back or cut",
+                    v.ledger.entries
+                ),
+            ));
+        }
+        if at_mark.is_some_and(|h| h != hm) {
+            return Err(fail(
+                m,
+                Reason::Fork,
+                format!("the directory's first {m} entries are another history"),
+            ));
+        }
     }
     Ok((v, from))
 }
@@ -267,6 +347,7 @@ pub fn append_with<R: BufRead>(
         rec.as_deref().map(|r| (&signer, r)),
     )?;
     store.close_after_write()?;
+    crate::highwater::write(&signer, &id, first + batch.len() as u64, &head)?;
     Ok(AppendReport {
         appended: batch.len() as u64,
         entries: first + batch.len() as u64,

@@ -18,6 +18,7 @@ mod entry;
 mod error;
 mod event;
 mod files;
+mod highwater;
 mod json;
 mod keys;
 mod ledger;

@@ -120,8 +120,8 @@ impl LicenseInfo {
 pub struct Restriction {
     /// The source artifact (an ancestor).
     pub artifact: String,
-    /// Its license.
-    pub license: LicenseInfo,
+    /// Its license; `None` for a source nobody licensed, which grants nothing.
+    pub license: Option<LicenseInfo>,
     /// The rights it withholds (of [`CRITERIA`]) that the artifact's own
     /// license would grant.
     pub withholds: Vec<&'static str>,
@@ -286,22 +286,36 @@ fn own(state: &State, i: u32) -> Own {
     }
 }
 
-/// Restrictions along lineage, one bounded summary per artifact.
+/// Restrictions along lineage: one bounded summary per artifact, and what
+/// each production's outputs inherit, computed once per production.
 struct Lineage {
-    passing: Vec<Pass>,
+    /// What the outputs of each parent list inherit.
+    inherited: Vec<Pass>,
 }
 
 impl Lineage {
     fn new(state: &State) -> Lineage {
         let mut passing: Vec<Pass> = Vec::with_capacity(state.artifacts.len());
+        let mut inherited: Vec<Option<Pass>> = vec![None; state.parent_lists.len()];
         // Declaration order is a topological order: every parent was
         // declared before what was derived from it.
-        for (i, _) in state.artifacts.iter().enumerate() {
+        for (i, a) in state.artifacts.iter().enumerate() {
             let i = i as u32;
-            let inherited = inherited(state, &passing, i);
+            let inh = match a.parents {
+                None => Pass::Free,
+                Some(l) => inherited[l as usize]
+                    .get_or_insert_with(|| inherit(&state.parent_lists[l as usize], &passing))
+                    .clone(),
+            };
             let p = match own(state, i) {
                 Own::Unknown(id) => Pass::Unknown(i, id),
-                Own::None => inherited,
+                // A source nobody licensed grants nothing: what is derived
+                // from it is restricted by it. A derived artifact without a
+                // license of its own passes on what it inherited.
+                Own::None if a.parents.is_none() => {
+                    Pass::Terms(NONE, Box::new(std::array::from_fn(|_| vec![i])))
+                }
+                Own::None => inh,
                 Own::Known(t) => {
                     let mut sources: Box<[Vec<u32>; 5]> = Box::default();
                     for (r, granted) in rights(&t).into_iter().enumerate() {
@@ -309,19 +323,33 @@ impl Lineage {
                             sources[r].push(i);
                         }
                     }
-                    pass_and(Pass::Terms(t, sources), &inherited)
+                    pass_and(Pass::Terms(t, sources), &inh)
                 }
             };
             passing.push(p);
         }
-        Lineage { passing }
+        // A list no artifact was reached through (cannot happen: every list
+        // has outputs) inherits nothing.
+        let inherited = inherited
+            .into_iter()
+            .map(|x| x.unwrap_or(Pass::Free))
+            .collect();
+        Lineage { inherited }
+    }
+
+    /// What artifact `i` inherits from its parents.
+    fn inherited(&self, state: &State, i: u32) -> Pass {
+        match state.artifacts[i as usize].parents {
+            None => Pass::Free,
+            Some(l) => self.inherited[l as usize].clone(),
+        }
     }
 }
 
-/// What artifact `i` inherits from its parents (whose summaries are known).
-fn inherited(state: &State, passing: &[Pass], i: u32) -> Pass {
+/// The AND of what `parents` pass on (whose summaries are known).
+fn inherit(parents: &[u32], passing: &[Pass]) -> Pass {
     let mut acc = Pass::Free;
-    for &p in state.artifacts[i as usize].parents.iter() {
+    for &p in parents {
         let Some(pass) = passing.get(p as usize) else {
             continue;
         };
@@ -341,7 +369,7 @@ fn inherited(state: &State, passing: &[Pass], i: u32) -> Pass {
 pub fn openness(ledger: &VerifiedLedger) -> Openness {
     let state = &ledger.state;
     let lineage = Lineage::new(state);
-    let mut seen = vec![false; state.artifacts.len()];
+    let mut seen = Seen::new(state);
     let components = COMPONENTS
         .iter()
         .map(|&name| {
@@ -379,7 +407,7 @@ pub fn openness(ledger: &VerifiedLedger) -> Openness {
 fn component(
     state: &State,
     lineage: &Lineage,
-    seen: &mut [bool],
+    seen: &mut Seen,
     name: &'static str,
 ) -> ComponentLevel {
     let mut out = ComponentLevel {
@@ -434,54 +462,99 @@ fn component(
     out
 }
 
-/// Every entry the component's level rests on: a walk of its lineage.
+/// Every entry the component's level rests on: a walk of its lineage,
+/// each artifact and each production's parent list expanded once.
 fn evidence(
     state: &State,
     ids: &[u32],
     component_seqs: &[u64],
-    seen: &mut [bool],
+    seen: &mut Seen,
     warnings: &mut Vec<String>,
 ) -> Vec<u64> {
     let mut ev: Vec<u64> = component_seqs.to_vec();
-    let mut visited = Vec::new();
     let mut stack: Vec<u32> = ids.to_vec();
     while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut seen[i as usize], true) {
+        if std::mem::replace(&mut seen.artifacts[i as usize], true) {
             continue;
         }
-        visited.push(i);
+        seen.touched.push(i);
         let a = &state.artifacts[i as usize];
         ev.push(a.declared);
         ev.push(a.holder.1);
         ev.extend(a.producer);
         ev.extend(a.license.map(|l| l.0));
         ev.extend(a.release.map(|r| r.0));
-        if let (Some((seq, l)), Some((pseq, pl))) = (a.license, a.previous_license) {
-            let now = own_terms(&state.licenses[l as usize])
-                .ok()
-                .map(|t| points(&t));
-            let before = own_terms(&state.licenses[pl as usize])
-                .ok()
-                .map(|t| points(&t));
-            if let (Some(now), Some(before)) = (now, before) {
-                if now > before {
+        if let Some((seq, l)) = a.license {
+            if let Some((pseq, pl, before)) = strictest_earlier(state, &a.earlier_licenses) {
+                let now = own_terms(&state.licenses[l as usize])
+                    .ok()
+                    .map(|t| points(&t));
+                if now.is_some_and(|now| now > before) {
+                    ev.push(pseq);
                     warnings.push(format!(
-                        "{}: relicensed from {} ({before} points, entry {pseq}) to {} ({now} points, entry {seq})",
+                        "{}: relicensed from {} ({before} points, entry {pseq}) to {} ({} points, entry {seq})",
                         a.id,
                         license_info(state, pseq, pl).label(),
-                        license_info(state, seq, l).label()
+                        license_info(state, seq, l).label(),
+                        now.unwrap_or(0)
                     ));
                 }
             }
         }
-        stack.extend(a.parents.iter().copied());
+        if let Some(l) = a.parents {
+            if !std::mem::replace(&mut seen.lists[l as usize], true) {
+                seen.touched_lists.push(l);
+                stack.extend(state.parent_lists[l as usize].iter().copied());
+            }
+        }
     }
-    for i in visited {
-        seen[i as usize] = false;
-    }
+    seen.reset();
     ev.sort_unstable();
     ev.dedup();
     ev
+}
+
+/// The earlier license granting the fewest points (the first of those),
+/// with its points: what a relicensing is measured against.
+fn strictest_earlier(state: &State, earlier: &[(u64, u32)]) -> Option<(u64, u32, u8)> {
+    let mut best: Option<(u64, u32, u8)> = None;
+    for &(seq, l) in earlier {
+        if let Ok(t) = own_terms(&state.licenses[l as usize]) {
+            let p = points(&t);
+            if best.is_none_or(|b| p < b.2) {
+                best = Some((seq, l, p));
+            }
+        }
+    }
+    best
+}
+
+/// Marks for the lineage walks, cleared after each component.
+struct Seen {
+    artifacts: Vec<bool>,
+    lists: Vec<bool>,
+    touched: Vec<u32>,
+    touched_lists: Vec<u32>,
+}
+
+impl Seen {
+    fn new(state: &State) -> Seen {
+        Seen {
+            artifacts: vec![false; state.artifacts.len()],
+            lists: vec![false; state.parent_lists.len()],
+            touched: Vec::new(),
+            touched_lists: Vec::new(),
+        }
+    }
+
+    fn reset(&mut self) {
+        for i in self.touched.drain(..) {
+            self.artifacts[i as usize] = false;
+        }
+        for l in self.touched_lists.drain(..) {
+            self.lists[l as usize] = false;
+        }
+    }
 }
 
 fn artifact(
@@ -540,7 +613,7 @@ fn artifact(
         Access::PaidApi if scale == Kind::Code => 1,
         Access::PaidApi => 2,
         Access::Public => {
-            let inherited = inherited(state, &lineage.passing, i);
+            let inherited = lineage.inherited(state, i);
             if let Pass::Unknown(src, id) = &inherited {
                 warnings.push(format!(
                     "{}: its source `{}` has license `{id}`, which is not in the license registry ({}), \
@@ -578,7 +651,9 @@ fn artifact(
                         format!(
                             "`{}` ({}: {})",
                             r.artifact,
-                            r.license.label(),
+                            r.license
+                                .as_ref()
+                                .map_or("no license recorded".to_string(), LicenseInfo::label),
                             r.withholds
                                 .iter()
                                 .map(|w| right_words(w))
@@ -638,19 +713,19 @@ fn restrictions(
         }
         for &src in &sources[r] {
             let a = &state.artifacts[src as usize];
-            let Some((seq, l)) = a.license else {
-                continue;
+            let info = a.license.map(|(seq, l)| license_info(state, seq, l));
+            let reason = match &info {
+                None => Some("No license was recorded for it: no rights were granted.".to_string()),
+                Some(info) => info
+                    .id
+                    .as_deref()
+                    .and_then(|id| registry().get(id.trim().trim_end_matches('+')))
+                    .and_then(|reg| reg.reasons.get(CRITERIA[r]).cloned()),
             };
-            let info = license_info(state, seq, l);
-            let reason = info
-                .id
-                .as_deref()
-                .and_then(|id| registry().get(id.trim().trim_end_matches('+')))
-                .and_then(|reg| reg.reasons.get(CRITERIA[r]).cloned());
             match out.iter_mut().find(|x| x.artifact == *a.id) {
                 Some(x) => {
                     x.withholds.push(CRITERIA[r]);
-                    x.reasons.extend(reason);
+                    x.reasons.extend(reason.filter(|r| !x.reasons.contains(r)));
                 }
                 None => out.push(Restriction {
                     artifact: a.id.to_string(),

@@ -15,6 +15,10 @@ pub struct RegistryLicense {
     pub id: String,
     /// Short display name.
     pub name: String,
+    /// Other names it is known by (its full SPDX name...): what a
+    /// self-declared license may not be named like either.
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// Where the scoring comes from.
     pub source: String,
     research: bool,
@@ -46,6 +50,8 @@ struct File {
     version: u32,
     #[allow(dead_code)]
     criteria: Vec<String>,
+    /// SPDX exception ids known to add permissions only.
+    exceptions: Vec<String>,
     licenses: Vec<RegistryLicense>,
 }
 
@@ -56,6 +62,8 @@ pub struct Registry {
     version: u32,
     licenses: Vec<RegistryLicense>,
     by_id: HashMap<String, usize>,
+    /// Known exception ids, lower-cased.
+    exceptions: std::collections::HashSet<String>,
     /// Reduced ids and names, for `confusable`.
     reduced: OnceLock<Vec<(String, usize)>>,
 }
@@ -75,6 +83,7 @@ impl Registry {
             registry: "custody-licenses (unreadable)".into(),
             version: 0,
             criteria: Vec::new(),
+            exceptions: Vec::new(),
             licenses: Vec::new(),
         });
         let by_id = file
@@ -88,6 +97,11 @@ impl Registry {
             version: file.version,
             licenses: file.licenses,
             by_id,
+            exceptions: file
+                .exceptions
+                .iter()
+                .map(|e| e.to_ascii_lowercase())
+                .collect(),
             reduced: OnceLock::new(),
         }
     }
@@ -132,6 +146,12 @@ impl Registry {
     /// scored as the license itself. Errs with the first unknown id.
     pub fn terms(&self, expr: &Expr) -> Result<Terms, String> {
         match expr {
+            // A known exception only adds permissions, which are not
+            // credited: the license's own terms. An unknown one could take
+            // rights away: the expression cannot be scored.
+            Expr::Id {
+                exception: Some(e), ..
+            } if !self.exceptions.contains(&e.to_ascii_lowercase()) => Err(e.clone()),
             Expr::Id { id, .. } => self
                 .get(id)
                 .map(RegistryLicense::terms)
@@ -147,8 +167,18 @@ impl Registry {
     /// The unknown ids of an expression.
     pub fn unknown_ids<'e>(&self, expr: &'e Expr) -> Vec<&'e str> {
         match expr {
-            Expr::Id { id, .. } if self.get(id).is_none() => vec![id.as_str()],
-            Expr::Id { .. } => Vec::new(),
+            Expr::Id { id, exception } => {
+                let mut v = Vec::new();
+                if self.get(id).is_none() {
+                    v.push(id.as_str());
+                }
+                if let Some(e) = exception {
+                    if !self.exceptions.contains(&e.to_ascii_lowercase()) {
+                        v.push(e.as_str());
+                    }
+                }
+                v
+            }
             Expr::And(a, b) | Expr::Or(a, b) => {
                 let mut v = self.unknown_ids(a);
                 v.extend(self.unknown_ids(b));
@@ -183,12 +213,40 @@ pub fn points(t: &Terms) -> u8 {
     .sum()
 }
 
-/// A name reduced for comparison: lower case, Unicode confusables mapped
-/// to their prototypes (UTS #39 skeleton), then letters and digits only;
-/// `CC BY-NC 4.0`, `cc-by-nc-4.0` and `СС BY NC 4.0` (Cyrillic С) all
-/// reduce alike.
+/// Words that do not tell licenses apart (`MIT License` is MIT).
+const FILLER: [&str; 5] = ["LICENSE", "LICENCE", "VERSION", "THE", "INTERNATIONAL"];
+
+/// Latin small capitals, which no case mapping or confusable table turns
+/// into the capitals they look like.
+fn small_capital(c: char) -> Option<char> {
+    const FROM: &str = "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ";
+    const TO: &str = "ABCDEFGHIJKLMNOPQRSTUVWYZ";
+    FROM.chars()
+        .position(|x| x == c)
+        .and_then(|i| TO.chars().nth(i))
+}
+
+/// A name reduced for comparison: compatibility-normalised (NFKC: math
+/// bold, full-width...), small capitals and upper case taken to capitals,
+/// filler words dropped, mapped to the UTS #39 confusable skeleton, lower
+/// case, letters and digits only. `CC BY-NC 4.0`, `cc-by-nc-4.0`,
+/// `СС BY-NC 4.0` (Cyrillic), `ΜIT` (Greek), `𝐌𝐈𝐓` and `MIT License`
+/// reduce like their registry license.
 fn reduce(s: &str) -> String {
-    let lower = s.to_lowercase();
+    use unicode_normalization::UnicodeNormalization;
+    let upper: String = s
+        .nfkc()
+        .map(|c| small_capital(c).unwrap_or(c))
+        .collect::<String>()
+        .to_uppercase();
+    let words: Vec<&str> = upper
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !FILLER.contains(w))
+        .collect();
+    let joined = words.join(" ");
+    let lower = unicode_security::confusable_detection::skeleton(&joined)
+        .collect::<String>()
+        .to_lowercase();
     unicode_security::confusable_detection::skeleton(&lower)
         .flat_map(char::to_lowercase)
         .filter(|c| c.is_alphanumeric())
@@ -208,7 +266,12 @@ impl Registry {
             self.licenses
                 .iter()
                 .enumerate()
-                .flat_map(|(i, l)| [(reduce(&l.id), i), (reduce(&l.name), i)])
+                .flat_map(|(i, l)| {
+                    [&l.id, &l.name]
+                        .into_iter()
+                        .chain(&l.aliases)
+                        .map(move |n| (reduce(n), i))
+                })
                 .collect()
         });
         // How close: 0 for equal, the edit distance when small, 3 when it
@@ -227,7 +290,11 @@ impl Registry {
                     return Some(d);
                 }
             }
-            (len >= 6 && n.contains(c)).then_some(3)
+            if len >= 6 && n.contains(c) {
+                return Some(3);
+            }
+            // A part of a registry name (`Apache` of `Apache 2.0`).
+            (n.chars().count() >= 5 && c.contains(n.as_str())).then_some(4)
         };
         reduced
             .iter()
@@ -255,6 +322,14 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// Whether `id` appears as the exception of a `WITH` term of `expr`.
+fn is_exception_of(expr: &Expr, id: &str) -> bool {
+    match expr {
+        Expr::Id { exception, .. } => exception.as_deref() == Some(id),
+        Expr::And(a, b) | Expr::Or(a, b) => is_exception_of(a, id) || is_exception_of(b, id),
+    }
+}
+
 /// Checks at append time that every id of a license expression is known,
 /// and says what to do when one is not.
 pub(crate) fn check_known(expression: &str) -> Result<(), String> {
@@ -266,6 +341,15 @@ pub(crate) fn check_known(expression: &str) -> Result<(), String> {
     let Some(first) = unknown.first() else {
         return Ok(());
     };
+    if reg.get(first).is_some() || is_exception_of(&expr, first) {
+        return Err(format!(
+            "exception `{first}` after WITH is not one the license registry ({}) knows; known \
+             exceptions only add permissions, an unknown one could take rights away, so it \
+             cannot be scored; for other terms give them inline: {{\"name\": \"...\", \"terms\": \
+             {{...}}}}",
+            reg.label()
+        ));
+    }
     let close = reg.close_matches(first);
     let hint = if close.is_empty() {
         String::new()
@@ -284,6 +368,50 @@ pub(crate) fn check_known(expression: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn look_alike_names_resemble_their_registry_license() {
+        let r = registry();
+        for (name, id) in [
+            ("CC BY-NC 4.0", "CC-BY-NC-4.0"),
+            ("cc-by-nc-4.0", "CC-BY-NC-4.0"),
+            ("\u{421}\u{421} BY-NC 4.0", "CC-BY-NC-4.0"),
+            ("LicenseRef-OPT-Data", "LicenseRef-OPT-Data"),
+            ("MIT License", "MIT"),
+            ("The MIT License", "MIT"),
+            ("\u{39c}IT", "MIT"),
+            ("\u{41c}IT", "MIT"),
+            ("\u{1d0d}\u{26a}\u{1d1b}", "MIT"),
+            ("\u{1d40c}\u{1d408}\u{1d413}", "MIT"),
+            ("Apache License, Version 2.0", "Apache-2.0"),
+            ("GNU General Public License v3.0", "GPL-3.0"),
+            (
+                "Creative Commons Attribution 4.0 International",
+                "CC-BY-4.0",
+            ),
+            ("CC \u{392}\u{3a5} 4.0", "CC-BY-4.0"),
+            ("LLa\u{39c}\u{391}-2", "LicenseRef-Llama-2"),
+            ("I\u{405}C", "ISC"),
+        ] {
+            assert_eq!(
+                r.confusable(name).map(|l| l.id.as_str()),
+                Some(id),
+                "{name}"
+            );
+        }
+        for name in [
+            "Acme Model License",
+            "Teacher terms",
+            "Internal research terms",
+            "Lab data terms v2",
+        ] {
+            assert!(
+                r.confusable(name).is_none(),
+                "{name}: {:?}",
+                r.confusable(name).map(|l| &l.id)
+            );
+        }
+    }
 
     #[test]
     fn the_built_in_registry_is_well_formed() {

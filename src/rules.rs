@@ -37,12 +37,14 @@ pub(crate) struct ArtifactState {
     pub holder: (u32, u64),
     /// Entry (transformation or augmentation) that produced it.
     pub producer: Option<u64>,
-    /// Artifacts it was derived from (inputs and generator of its producer).
-    pub parents: Box<[u32]>,
+    /// Artifacts it was derived from (inputs and generator of its
+    /// producer): an index into `State::parent_lists`, shared by all the
+    /// outputs of one production, so a production costs its own size once.
+    pub parents: Option<u32>,
     /// Latest license (an index into `State::licenses`) and the entry that set it.
     pub license: Option<(u64, u32)>,
-    /// The license in force before the latest one, if any.
-    pub previous_license: Option<(u64, u32)>,
+    /// Every license it had before the latest one, in order.
+    pub earlier_licenses: Vec<(u64, u32)>,
     /// Latest release and the entry that set it.
     pub release: Option<(u64, Access)>,
 }
@@ -81,6 +83,8 @@ pub(crate) struct State {
     pub licenses: Vec<License>,
     license_ids: HashMap<License, u32>,
     pub artifacts: Vec<ArtifactState>,
+    /// The parents of each production, stored once.
+    pub parent_lists: Vec<Box<[u32]>>,
     pub components: HashMap<String, ComponentState>,
 }
 
@@ -293,9 +297,9 @@ impl State {
                     declared: seq,
                     holder: (holder, seq),
                     producer: None,
-                    parents: Box::new([]),
+                    parents: None,
                     license: None,
-                    previous_license: None,
+                    earlier_licenses: Vec::new(),
                     release: None,
                 });
             }
@@ -335,7 +339,9 @@ impl State {
                     self.licenses.push(license.clone());
                 }
                 let a = &mut self.artifacts[i as usize];
-                a.previous_license = a.license;
+                if let Some(before) = a.license {
+                    a.earlier_licenses.push(before);
+                }
                 a.license = Some((seq, l));
             }
             EventKind::Release { artifact, access } => {
@@ -393,6 +399,15 @@ impl State {
                 parents.push(gi);
             }
         }
+        // Lineage runs from earlier declarations to later ones, so it can
+        // never close a cycle. One pass over the parents finds the latest
+        // declared; each output is then checked against it, so a
+        // production costs its size, not outputs times parents.
+        let parent_set: HashSet<u32> = parents.iter().copied().collect();
+        let latest = parents
+            .iter()
+            .map(|&p| (self.artifacts[p as usize].declared, p))
+            .max();
         let mut outs = Vec::with_capacity(outputs.len());
         for (n, id) in outputs.iter().enumerate() {
             let field = format!("outputs[{n}]");
@@ -404,35 +419,39 @@ impl State {
                     format!("`{id}` was already produced by entry {p}"),
                 ));
             }
-            // Lineage runs from earlier declarations to later ones, so it can
-            // never close a cycle; checking it costs one comparison per parent.
             let declared = self.artifacts[o as usize].declared;
-            for &p in &parents {
-                let pa = &self.artifacts[p as usize];
-                if p == o {
-                    return Err(rule(
-                        &field,
-                        format!("`{id}` cannot be derived from itself"),
-                    ));
-                }
-                if pa.declared >= declared {
-                    return Err(rule(
-                        &field,
-                        format!(
-                            "`{id}` (declared by entry {declared}) cannot be derived from `{}` \
-                             (declared later, by entry {}): declare an artifact's sources before it",
-                            pa.id, pa.declared
-                        ),
-                    ));
-                }
+            if parent_set.contains(&o) {
+                return Err(rule(
+                    &field,
+                    format!("`{id}` cannot be derived from itself"),
+                ));
+            }
+            if let Some((latest, p)) = latest.filter(|(d, _)| *d >= declared) {
+                // The first parent, in order, declared after the output.
+                let (pd, pid) = parents
+                    .iter()
+                    .map(|&q| &self.artifacts[q as usize])
+                    .find(|a| a.declared >= declared)
+                    .map_or((latest, &self.artifacts[p as usize].id), |a| {
+                        (a.declared, &a.id)
+                    });
+                return Err(rule(
+                    &field,
+                    format!(
+                        "`{id}` (declared by entry {declared}) cannot be derived from `{pid}` \
+                         (declared later, by entry {pd}): declare an artifact's sources before it"
+                    ),
+                ));
             }
             outs.push(o);
         }
-        let parents = parents.into_boxed_slice();
+        let list = u32::try_from(self.parent_lists.len())
+            .map_err(|_| rule("outputs", "too many productions"))?;
+        self.parent_lists.push(parents.into_boxed_slice());
         for &o in &outs {
             let a = &mut self.artifacts[o as usize];
             a.producer = Some(seq);
-            a.parents = parents.clone();
+            a.parents = Some(list);
         }
         Ok(())
     }

@@ -159,6 +159,13 @@ fn verified_tree(path: &Path, key: Option<&SigningKey>) -> Result<VerifiedTree, 
                     let _ = store.put_record(&key.verifying_key().to_bytes(), &rec);
                 }
             }
+            // What this key signs now, it must never sign a fork of.
+            crate::highwater::write(
+                &key.verifying_key().to_bytes(),
+                &v.ledger.id,
+                v.ledger.entries,
+                &v.ledger.head,
+            )?;
             let tree = stored_tree(path, store)?;
             return Ok(VerifiedTree {
                 size: v.ledger.entries,
@@ -313,10 +320,11 @@ pub fn prove_consistency(path: &Path, from: &str, to: Option<&str>) -> Result<St
             }
             (c.size, c.root)
         }
-        None => (
-            tree.size,
-            merkle::root(tree.nodes.as_ref(), tree.size).map_err(tree_err)?,
-        ),
+        // The current tree's root as verification gives it, not as stored.
+        None => {
+            let t = verified_tree(path, None)?;
+            (t.size, t.root)
+        }
     };
     if old.size > new_size {
         return Err(Error::Usage(format!(

@@ -236,11 +236,26 @@ fn holders_and_owners_may_and_relicensing_is_visible() {
         "{warnings:?}"
     );
     // Evidence names every entry the level rests on: the upstream's
-    // declaration and license in force, the production, derived's own
-    // entries and the component's.
+    // declaration, its license in force and the stricter one it replaced,
+    // the production, derived's own entries and the component's.
     let ev = &v["components"]["sft-data"]["evidence"];
     let last = v["entries"].as_u64().unwrap() - 1;
-    assert_eq!(ev, &json!([3, 5, 6, 7, 8, 13, last]));
+    assert_eq!(ev, &json!([3, 4, 5, 6, 7, 8, 13, last]));
+    // Licensing it again does not erase the trace of the stricter license.
+    f.append_ok(
+        "appender.key",
+        r#"{"type":"license","artifact":"upstream","license":"CC0-1.0"}"#,
+    );
+    let (_, v) = openness_json(f.dir(), "L");
+    let c = &v["components"]["sft-data"];
+    assert!(
+        c["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("upstream: relicensed from CC BY-NC 4.0 (3 points, entry 4)")),
+        "{c}"
+    );
+    assert!(c["evidence"].as_array().unwrap().contains(&json!(4)));
 }
 
 /// Attack 4: an inline license wearing a registry license's name.
@@ -618,6 +633,67 @@ fn an_edited_record_is_not_believed() {
     assert_eq!(custody(f.dir(), &["verify", "L"]).code, 0);
 }
 
+/// Attack 8: the directory restored from an older copy, its records with
+/// it, to undo a revocation: the keys that built on the newer history
+/// refuse to build on the older one.
+#[test]
+fn a_rolled_back_directory_is_not_built_on() {
+    let f = Fixture::new();
+    copy_dir(&f.path("L"), &f.path("snapshot"));
+    f.append_ok(
+        "owner.key",
+        &format!(r#"{{"type":"revoke","key":"{}"}}"#, f.appender),
+    );
+    let cp = custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]);
+    assert_eq!(cp.code, 0);
+    std::fs::remove_dir_all(f.path("L")).unwrap();
+    copy_dir(&f.path("snapshot"), &f.path("L"));
+    // The revoked appender's own mark is older: it may append to this copy.
+    f.append_ok(
+        "appender.key",
+        r#"{"type":"artifact","id":"backdoor","kind":"data"}"#,
+    );
+    // The owner built on three entries: it refuses the fork, for each command.
+    let r = f.append(
+        "owner.key",
+        r#"{"type":"artifact","id":"next","kind":"data"}"#,
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("fork: the directory's first 3 entries are another history"),
+        "{}",
+        r.stderr
+    );
+    let r = custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("would sign a fork"), "{}", r.stderr);
+    // Cut back to fewer entries than the owner saw: refused as truncated.
+    std::fs::remove_dir_all(f.path("L")).unwrap();
+    copy_dir(&f.path("snapshot"), &f.path("L"));
+    let r = custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("truncated: the directory holds 2 entries"),
+        "{}",
+        r.stderr
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
 /// Attack 9: an import killed part way leaves nothing that opens as a ledger.
 #[test]
 fn an_interrupted_import_leaves_no_ledger() {
@@ -740,4 +816,184 @@ fn outputs_never_damage_a_ledger_or_follow_links() {
     assert!(!f.path("elsewhere.pub").exists());
     assert!(!f.path("new.key").exists());
     let _ = custody_in;
+}
+
+/// An exception after `WITH` that the registry does not know could take
+/// rights away: refused at append, and unknown (`?`) when a crafted ledger
+/// holds it, never scored as the license alone.
+#[test]
+fn an_unknown_with_exception_is_not_scored_as_its_license() {
+    let f = Fixture::new();
+    f.append_ok(
+        "owner.key",
+        r#"{"type":"artifact","id":"m","kind":"weights"}"#,
+    );
+    let r = f.append(
+        "owner.key",
+        r#"{"type":"license","artifact":"m","license":"Apache-2.0 WITH LicenseRef-No-Commercial-Use"}"#,
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(
+            "exception `LicenseRef-No-Commercial-Use` after WITH is not one the license registry"
+        ),
+        "{}",
+        r.stderr
+    );
+    // A known exception only adds permissions: scored as the license.
+    f.append_ok(
+        "owner.key",
+        r#"{"type":"license","artifact":"m","license":"GPL-3.0-or-later WITH GCC-exception-3.1"}"#,
+    );
+    let mut ev = genesis();
+    ev.extend([
+        (1, json!({"type": "artifact", "id": "up", "kind": "weights"})),
+        (1, json!({"type": "license", "artifact": "up", "license": "Apache-2.0 WITH LicenseRef-No-Commercial-Use"})),
+        (1, json!({"type": "artifact", "id": "ft", "kind": "weights"})),
+        (1, json!({"type": "transformation", "operation": "finetune", "inputs": ["up"], "outputs": ["ft"]})),
+        (1, json!({"type": "license", "artifact": "ft", "license": "MIT"})),
+        (1, json!({"type": "release", "artifact": "ft", "access": "public"})),
+        (1, json!({"type": "component", "component": "weights", "artifacts": ["ft"]})),
+    ]);
+    std::fs::write(f.path("x.custody"), crafted(&ev)).unwrap();
+    let (code, v) = openness_json(f.dir(), "x.custody");
+    assert_eq!(code, 0);
+    assert_eq!(v["components"]["weights"]["level"], "?");
+    assert!(v["components"]["weights"]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("`LicenseRef-No-Commercial-Use`"));
+}
+
+/// A source nobody licensed grants nothing, and so restricts what is
+/// derived from it, like any restrictive license would.
+#[test]
+fn an_unlicensed_source_restricts_what_derives_from_it() {
+    let mut ev = genesis();
+    ev.extend([
+        (2, json!({"type": "artifact", "id": "scraped", "kind": "data"})),
+        (2, json!({"type": "artifact", "id": "mix", "kind": "data"})),
+        (2, json!({"type": "transformation", "operation": "filter", "inputs": ["scraped"], "outputs": ["mix"]})),
+        (2, json!({"type": "license", "artifact": "mix", "license": "CC0-1.0"})),
+        (2, json!({"type": "release", "artifact": "mix", "access": "public"})),
+        (1, json!({"type": "component", "component": "sft-data", "artifacts": ["mix"]})),
+    ]);
+    let f = Fixture::new();
+    std::fs::write(f.path("x.custody"), crafted(&ev)).unwrap();
+    let (_, v) = openness_json(f.dir(), "x.custody");
+    let c = &v["components"]["sft-data"];
+    assert_eq!(c["level"], "D3");
+    assert_eq!(c["artifacts"][0]["effective_points"], 0);
+    let r = &c["artifacts"][0]["restricted_by"][0];
+    assert_eq!(r["artifact"], "scraped");
+    assert_eq!(r["license"], Value::Null);
+    assert!(c["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("`scraped` (no license recorded"));
+}
+
+/// Wide characters in ledger text cannot shift a level under another
+/// heading of the text table: columns are padded by display width.
+#[test]
+fn wide_characters_cannot_shift_the_text_table() {
+    let terms = json!({"research": true, "commercial": true, "modify": true, "copyright_derivative": true, "other_license_derivative": true});
+    let mut ev = genesis();
+    ev.extend([
+        (1, json!({"type": "artifact", "id": "e", "kind": "code"})),
+        (1, json!({"type": "license", "artifact": "e", "license": {"name": "H\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{4e2d}\u{6587}", "terms": terms}})),
+        (1, json!({"type": "release", "artifact": "e", "access": "public"})),
+        (1, json!({"type": "component", "component": "eval-code", "artifacts": ["e"]})),
+        (1, json!({"type": "artifact", "id": "w", "kind": "weights"})),
+        (1, json!({"type": "release", "artifact": "w", "access": "none"})),
+        (1, json!({"type": "component", "component": "weights", "artifacts": ["w"]})),
+    ]);
+    let f = Fixture::new();
+    std::fs::write(f.path("x.custody"), crafted(&ev)).unwrap();
+    let r = custody(f.dir(), &["openness", "x.custody"]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let col = |line: &str, needle: &str| {
+        let i = line.find(needle).unwrap();
+        unicode_width::UnicodeWidthStr::width(&line[..i])
+    };
+    // `D1` starts in the terminal column where the `weights` heading does.
+    assert_eq!(
+        col(lines[0], "weights"),
+        col(lines[1], "D1"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Ledger text cannot become a link or a mention in markdown output.
+#[test]
+fn markdown_output_has_no_links() {
+    let terms = json!({"research": true, "commercial": true, "modify": true, "copyright_derivative": true, "other_license_derivative": true});
+    let mut ev = genesis();
+    ev[0].1 = json!({"type": "genesis", "name": "model, see www.evil.example or mail admin@evil.example"});
+    ev.extend([
+        (1, json!({"type": "artifact", "id": "w", "kind": "weights"})),
+        (1, json!({"type": "license", "artifact": "w", "license": {"name": "terms at https://evil.example/x", "terms": terms}})),
+        (1, json!({"type": "release", "artifact": "w", "access": "public"})),
+        (1, json!({"type": "component", "component": "weights", "artifacts": ["w"]})),
+    ]);
+    let f = Fixture::new();
+    std::fs::write(f.path("x.custody"), crafted(&ev)).unwrap();
+    let md = custody(f.dir(), &["openness", "x.custody", "--markdown"]).stdout;
+    for trigger in ["www.", "https:", "admin@"] {
+        assert!(!md.contains(trigger), "`{trigger}` left unescaped: {md}");
+    }
+    assert!(md.contains("www\\.evil") && md.contains("https\\:"), "{md}");
+}
+
+/// Hidden characters never reach JSON output raw, selectors cannot hold
+/// them (or commas), and ids invisible-padded are refused.
+#[test]
+fn json_output_escapes_hidden_characters_and_ids_hold_none() {
+    let f = Fixture::new();
+    // An unknown field name (echoed in the error detail) holding U+202E.
+    let mut ev = genesis();
+    ev.push((
+        1,
+        json!({"type": "artifact", "id": "a", "kind": "data", "x\u{202e}\u{9b}y": 1}),
+    ));
+    std::fs::write(f.path("x.custody"), crafted(&ev)).unwrap();
+    let r = custody(f.dir(), &["verify", "x.custody", "--json"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        !r.stdout.contains('\u{202e}') && !r.stdout.contains('\u{9b}'),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\\u202e"), "{}", r.stdout);
+    // Ids padded with invisible characters.
+    for pad in ['\u{3164}', '\u{ad}', '\u{fe0f}', '\u{e0020}', '\u{34f}'] {
+        let mut ev = genesis();
+        ev.push((
+            1,
+            json!({"type": "artifact", "id": format!("cc-data{pad}"), "kind": "data"}),
+        ));
+        std::fs::write(f.path("y.custody"), crafted(&ev)).unwrap();
+        let r = custody(f.dir(), &["verify", "y.custody", "--json"]);
+        assert_eq!(r.code, 1, "U+{:04X}", pad as u32);
+        assert!(r.stdout.contains("bad-event"));
+    }
+    // Selectors with a comma or a hidden character are refused.
+    for sel in ["artifact:x, openness", "artifact:x\u{202e}"] {
+        let r = custody(
+            f.dir(),
+            &[
+                "export",
+                "L",
+                "--out",
+                "p.custody",
+                "--disclose",
+                sel,
+                "--key",
+                "owner.key",
+            ],
+        );
+        assert_eq!(r.code, 2, "{sel}");
+        assert!(r.stderr.contains("is not a selector"), "{}", r.stderr);
+    }
 }

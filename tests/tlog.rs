@@ -220,11 +220,21 @@ fn truncation_fork_and_foreign_checkpoints_are_detected() {
     assert_eq!(code, 1);
     assert_eq!(v["error"]["reason"], "truncated");
 
-    // Fork: the same start, another history after it.
+    // Fork: the same start, another history after it. The owner's key
+    // refuses to build it (it built on the longer history)...
     assert_eq!(custody(f.dir(), &["import", "early.cbor", "F"]).code, 0);
     let lines: Vec<String> = (0..5)
         .map(|i| format!(r#"{{"type":"artifact","id":"other{i}","kind":"code"}}"#))
         .collect();
+    let r = common::custody_in(
+        f.dir(),
+        &["append", "F", "--key", "owner.key"],
+        &lines.join("\n"),
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("would sign a fork"), "{}", r.stderr);
+    // ...unless told to, by deleting its high-water marks.
+    std::fs::remove_dir_all(f.path(".custody-state")).unwrap();
     let r = common::custody_in(
         f.dir(),
         &["append", "F", "--key", "owner.key"],
@@ -398,6 +408,8 @@ fn inclusion_proofs_verify_offline_and_catch_tampering() {
 #[test]
 fn a_lagging_tree_is_refused_then_caught_up() {
     let f = Fixture::new();
+    // This test's own high-water marks for the appends made in-process.
+    std::env::set_var("CUSTODY_STATE_DIR", f.path(".custody-state"));
     let key = custody::read_signing_key(&f.path("owner.key")).unwrap();
     let lines: String = (0..40)
         .map(|i| format!("{{\"type\":\"artifact\",\"id\":\"t{i}\",\"kind\":\"data\"}}\n"))

@@ -29,6 +29,8 @@ pub fn custody_in(dir: &Path, args: &[&str], stdin: &str) -> Run {
     let mut child = Command::new(bin())
         .args(args)
         .current_dir(dir)
+        // Each test's own high-water marks, not the user's.
+        .env("CUSTODY_STATE_DIR", dir.join(".custody-state"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -112,6 +112,12 @@ pub fn run(out: &mut impl Write, dir: Option<PathBuf>) -> Result<(), Failure> {
         "custody demo: the provenance of an example model release, \"tinylm-1.0\""
     )?;
     writeln!(out, "working in {}\n", dir.display())?;
+    // The demo's keys are throwaway: their high-water marks (which stop a
+    // key from signing a fork of what it built on) stay in the demo's
+    // directory, not the user's state directory. Set before any thread.
+    if std::env::var_os("CUSTODY_STATE_DIR").is_none() {
+        std::env::set_var("CUSTODY_STATE_DIR", dir.join("state"));
+    }
 
     let keys_dir = dir.join("keys");
     let events_dir = dir.join("events");

@@ -1,6 +1,6 @@
 //! `custody openness`: the openness table of one or more ledgers.
 
-use crate::output::{md, safe};
+use crate::output::{json_safe, md, safe};
 use crate::Failure;
 use custody::{ComponentLevel, Error, Level, LicenseInfo, Openness, VerifyOptions, COMPONENTS};
 use serde_json::{json, Value};
@@ -72,7 +72,7 @@ fn artifact_json(a: &custody::ArtifactLevel) -> Value {
         .map(|r| {
             json!({
                 "artifact": r.artifact,
-                "license": license_json(&r.license),
+                "license": r.license.as_ref().map(license_json),
                 "withholds": r.withholds,
                 "reasons": r.reasons,
             })
@@ -88,6 +88,12 @@ fn artifact_json(a: &custody::ArtifactLevel) -> Value {
         "restricted_by": restricted,
         "evidence": a.evidence,
     })
+}
+
+/// Writes one JSON value, hidden characters escaped.
+fn put(out: &mut impl Write, v: &impl serde::Serialize) -> std::io::Result<()> {
+    let text = serde_json::to_string(v)?;
+    out.write_all(json_safe(&text).as_bytes())
 }
 
 /// Writes one ledger's openness as JSON, piece by piece: a ledger with
@@ -120,32 +126,32 @@ fn write_json(out: &mut impl Write, source: &str, o: &Openness) -> std::io::Resu
     let text = head.to_string();
     // The object above without its closing brace, then the components;
     // serde_json's own errors here are I/O errors of `out`.
-    out.write_all(&text.as_bytes()[..text.len() - 1])?;
+    out.write_all(json_safe(&text[..text.len() - 1]).as_bytes())?;
     out.write_all(b",\"components\":{")?;
     for (n, c) in o.components.iter().enumerate() {
         if n > 0 {
             out.write_all(b",")?;
         }
-        serde_json::to_writer(&mut *out, c.name)?;
+        put(out, &c.name)?;
         out.write_all(b":{\"level\":")?;
-        serde_json::to_writer(&mut *out, &c.level.to_string())?;
+        put(out, &c.level.to_string())?;
         out.write_all(b",\"license\":")?;
-        serde_json::to_writer(&mut *out, &c.license.as_ref().map(license_json))?;
+        put(out, &c.license.as_ref().map(license_json))?;
         out.write_all(b",\"artifacts\":[")?;
         for (k, a) in c.artifacts.iter().enumerate() {
             if k > 0 {
                 out.write_all(b",")?;
             }
-            serde_json::to_writer(&mut *out, &artifact_json(a))?;
+            put(out, &artifact_json(a))?;
         }
         out.write_all(b"],\"unknown_artifacts\":")?;
-        serde_json::to_writer(&mut *out, &c.unknown_artifacts)?;
+        put(out, &c.unknown_artifacts)?;
         out.write_all(b",\"evidence\":")?;
-        serde_json::to_writer(&mut *out, &c.evidence)?;
+        put(out, &c.evidence)?;
         out.write_all(b",\"may_depend_on_withheld\":")?;
-        serde_json::to_writer(&mut *out, &c.may_depend_on_withheld)?;
+        put(out, &c.may_depend_on_withheld)?;
         out.write_all(b",\"warnings\":")?;
-        serde_json::to_writer(&mut *out, &c.warnings)?;
+        put(out, &c.warnings)?;
         out.write_all(b"}")?;
     }
     out.write_all(b"}}")
@@ -189,7 +195,7 @@ pub fn run(
                             "valid": false,
                             "error": {"seq": inv.error.seq, "reason": inv.error.reason.code(), "detail": inv.error.detail},
                         });
-                        write!(out, "{v}")?;
+                        write!(out, "{}", json_safe(&v.to_string()))?;
                     }
                     Err(_) => out.write_all(b"null")?,
                 }
@@ -275,13 +281,15 @@ pub fn text(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
         );
     }
     let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .map(|i| rows.iter().map(|r| width(&r[i])).max().unwrap_or(0))
         .collect();
     for r in &rows {
         let line: Vec<String> = r
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            // Padded by the columns a terminal draws, not by characters:
+            // wide characters cannot shift a value under another heading.
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w - width(c))))
             .collect();
         writeln!(out, "{}", line.join("  ").trim_end())?;
     }
@@ -317,6 +325,11 @@ pub fn text(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
     }
     writeln!(out, "\nlicense registry: {}", ledgers[0].registry)?;
     Ok(())
+}
+
+/// Columns a terminal gives `s` (wide characters count two).
+fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 fn distribution(ledgers: &[&Openness], i: usize) -> String {

@@ -25,19 +25,56 @@ pub fn safe(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A JSON text with every hidden character (`custody::is_hidden_char`)
+/// written as a `\\u` escape: JSON allows them raw inside strings, but a
+/// terminal showing the JSON would obey them. They can only occur inside
+/// strings, where the escape means the same character.
+pub fn json_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(custody::is_hidden_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if custody::is_hidden_char(c) {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Text for one Markdown table cell or list item: every character Markdown
 /// or HTML could read as syntax is escaped, hidden characters shown as
-/// escapes, so ledger text can neither shift a table's columns nor add
-/// links, markup or lines.
+/// escapes, and what GitHub's renderer would turn into a link
+/// (`scheme://`, `www.`, `name@host.domain`) or a mention broken by
+/// escaping the `:`, `@` and dots that would make it one, so ledger text can neither shift
+/// a table's columns nor add links, markup or lines.
 pub fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in safe(s).chars() {
+    let text = safe(s);
+    let chars: Vec<char> = text.chars().collect();
+    let email = text.contains('@');
+    let after_www = |i: usize| {
+        i >= 3
+            && chars[i - 3..i]
+                .iter()
+                .map(|c| c.to_ascii_lowercase())
+                .eq("www".chars())
+    };
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
         match c {
             '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '~' | '(' | ')'
-            | '{' | '}' => {
+            | '{' | '}' | '@' | '$' => {
                 out.push('\\');
                 out.push(c);
             }
+            '.' if email || after_www(i) => out.push_str("\\."),
+            // `scheme://` is what makes a URL a link.
+            ':' if chars.get(i + 1..i + 3) == Some(&['/', '/'][..]) => out.push_str("\\:"),
             '&' => out.push_str("&amp;"),
             c => out.push(c),
         }
@@ -75,7 +112,7 @@ pub fn verify(
                         "publisher": hex::encode(d.publisher),
                     })),
                 });
-                writeln!(out, "{obj}")?;
+                writeln!(out, "{}", json_safe(&obj.to_string()))?;
             } else {
                 let src = source.display().to_string();
                 if let Some(d) = v.disclosure() {
@@ -139,7 +176,7 @@ pub fn verify(
                     "detail": inv.error.detail,
                 },
             });
-            writeln!(out, "{obj}")?;
+            writeln!(out, "{}", json_safe(&obj.to_string()))?;
             Err(Failure::Reported)
         }
         Err(e) => Err(Failure::Lib(e)),
@@ -156,7 +193,7 @@ pub fn log_entry(out: &mut impl Write, e: &VerifiedEntry, as_json: bool) -> io::
             m.insert("signer".into(), json!(hex::encode(e.signer())));
             m.insert("time".into(), json!(custody::rfc3339(e.time())));
         }
-        return writeln!(out, "{obj}");
+        return writeln!(out, "{}", json_safe(&obj.to_string()));
     }
     writeln!(
         out,

@@ -1,0 +1,79 @@
+//! Each signing key's high-water mark for each ledger: the size and head
+//! of the longest history it verified and built on, kept outside the
+//! ledger directory.
+//!
+//! The verification record (`record`) lives in the directory, so whoever
+//! can write the directory can restore an older copy of it, record and
+//! all: a genuine, older state. Without a mark kept elsewhere, the key's
+//! next append or checkpoint would build on that older history and sign a
+//! fork of what it signed before (a revocation since made would vanish).
+//! The mark is a small file under the user's state directory:
+//! `$CUSTODY_STATE_DIR`, else `$XDG_STATE_HOME/custody`, else
+//! `$HOME/.local/state/custody`; one file per key and ledger id.
+
+use crate::entry::Hash;
+use crate::error::Error;
+use std::path::PathBuf;
+
+/// Where marks are kept, if a state directory can be found.
+fn dir() -> Option<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("CUSTODY_STATE_DIR")
+        .or_else(|| var("XDG_STATE_HOME").map(|d| d.join("custody")))
+        .or_else(|| var("HOME").map(|h| h.join(".local/state/custody")))
+}
+
+/// The mark's file for a key and a ledger.
+pub(crate) fn path(key: &[u8; 32], ledger: &Hash) -> Option<PathBuf> {
+    Some(
+        dir()?
+            .join(hex::encode(&key[..16]))
+            .join(hex::encode(ledger)),
+    )
+}
+
+/// A key's mark for a ledger: entries and head. `None` when there is none
+/// (or no state directory); a damaged mark is an error, not forgotten.
+pub(crate) fn read(key: &[u8; 32], ledger: &Hash) -> Result<Option<(u64, Hash)>, Error> {
+    let Some(p) = path(key, ledger) else {
+        return Ok(None);
+    };
+    let text = match std::fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&p, e)),
+    };
+    let bad = || {
+        Error::usage(format!(
+            "{}: not a custody high-water mark (`ENTRIES HEAD-HEX`); delete it to forget it",
+            p.display()
+        ))
+    };
+    let (n, h) = text.trim().split_once(' ').ok_or_else(bad)?;
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let mut head = [0u8; 32];
+    hex::decode_to_slice(h, &mut head).map_err(|_| bad())?;
+    Ok(Some((n, head)))
+}
+
+/// Raises a key's mark for a ledger to `entries` and `head`.
+pub(crate) fn write(key: &[u8; 32], ledger: &Hash, entries: u64, head: &Hash) -> Result<(), Error> {
+    let Some(p) = path(key, ledger) else {
+        return Ok(());
+    };
+    if let Some(parent) = p.parent() {
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            b.mode(0o700);
+        }
+        b.create(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    crate::files::write_atomic(&p, format!("{entries} {}\n", hex::encode(head)).as_bytes())
+}
