@@ -33,6 +33,20 @@ pub(crate) const MAP_DOMAIN: &[u8] = b"custody/v2/disclosure-map\0";
 /// Largest header accepted.
 pub const MAX_HEADER: usize = 65536;
 
+/// The event types a `type:` selector may name.
+const EVENT_TYPES: [&str; 10] = [
+    "genesis",
+    "artifact",
+    "custody",
+    "transformation",
+    "augmentation",
+    "license",
+    "release",
+    "component",
+    "grant",
+    "revoke",
+];
+
 /// What to disclose.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selector {
@@ -74,11 +88,11 @@ impl Selector {
         }
         match s.split_once(':') {
             _ if s == "openness" => Ok(Selector::Openness),
-            Some(("type", t)) if !t.is_empty() => Ok(Selector::Type(t.to_string())),
+            Some(("type", t)) if EVENT_TYPES.contains(&t) => Ok(Selector::Type(t.to_string())),
             Some(("artifact", a)) if !a.is_empty() => Ok(Selector::Artifact(a.to_string())),
             Some(("component", c)) if COMPONENTS.contains(&c) => Ok(Selector::Component(c.to_string())),
             _ => Err(format!(
-                "`{s}` is not a selector: use type:NAME, artifact:ID, component:NAME (one of the twelve components) or openness"
+                "`{s}` is not a selector: use type:NAME (an event type), artifact:ID, component:NAME (one of the twelve components) or openness"
             )),
         }
     }

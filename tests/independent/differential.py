@@ -1,21 +1,28 @@
 #!/usr/bin/env python3
-"""Edge cases of schemas/FORMAT.md, run through both verifiers.
+"""Edge cases of schemas/FORMAT.md and TRANSPARENCY.md §7, run through both
+verifiers.
 
 Usage: differential.py PATH/TO/custody
 
-Builds about 240 small ledgers that probe the corners of the format (the
-deterministic CBOR rules, tags, nesting limits, the body schema, framing and
-size limits, check order, signatures, usable keys, SPDX expressions, every
-ledger rule, the `pinned` field), each with the verdict FORMAT.md says it
-must get. Each ledger is verified by
-`custody verify --json` and by verify.py (beside this script); the two
+Builds a few hundred small ledgers that probe the corners of the format (the
+deterministic CBOR rules, tags, nesting limits, the body schema and its
+version, the `roles` count, framing and size limits, check order,
+signatures, usable keys, hidden characters, SPDX expressions, every ledger
+rule including authority over artifacts, hand-overs, component corrections
+and declaration-order lineage, the `pinned` field) and partial exports
+(header, statement, checkpoint note, items, and the checks on the whole),
+each with the verdict the documents say it must get. Each file is verified
+by `custody verify --json` and by verify.py (beside this script); the two
 verdicts must be identical (valid, entries, head, owner, ledger, name,
-pinned, error seq and reason) and must be the documented one. Prints one
-line per case and exits 1 on any disagreement.
+pinned, withheld, partial, error seq and reason) and must be the documented
+one. Prints one line per case and exits 1 on any disagreement.
 
-Entries are signed here with PyNaCl from fixed, public test seeds.
+Entries, statements and checkpoint notes are signed here with PyNaCl from
+fixed, public test seeds.
 """
 
+import base64
+import hashlib
 import json
 import math
 import struct
@@ -107,11 +114,14 @@ def sign(n, body):
 
 class Chain:
     """Builds a ledger entry by entry, linking each to the one before
-    unless told otherwise."""
+    and counting `roles` unless told otherwise."""
 
-    def __init__(self, name="edge cases"):
+    def __init__(self, name="edge cases", genesis=True):
+        self.name = name
         self.entries = []
-        self.add({"type": "genesis", "name": name})
+        self.roles = 0  # genesis, grant and revoke events added so far
+        if genesis:
+            self.add({"type": "genesis", "name": name})
 
     @property
     def head(self):
@@ -121,14 +131,19 @@ class Chain:
     def id(self):
         return V.entry_hash(self.entries[0]) if self.entries else None
 
+    @staticmethod
+    def counts(event):
+        return isinstance(event, dict) and event.get("type") in ("genesis", "grant", "revoke")
+
     def body(self, event, by=1, **fields):
         seq = len(self.entries)
         b = {
-            "v": 1,
+            "v": 2,
             "seq": seq,
             "prev": self.head,
             "time": T0 + seq,
             "event": event,
+            "roles": self.roles + self.counts(event),
             "ledger": self.id,
             "signer": by if isinstance(by, bytes) else pub(by),
         }
@@ -148,6 +163,7 @@ class Chain:
             signature = sig if sig is not None else sign(by, body_bytes)
             entry = enc([body_bytes, signature])
         self.entries.append(entry)
+        self.roles += self.counts(event)
         return self
 
     def bytes(self):
@@ -176,13 +192,126 @@ def nested(levels, inner="01"):
     return "81" * levels + inner
 
 
+# ------------------------------------------------------------- partial exports
+# TRANSPARENCY.md section 7, written out here independently of verify.py.
+
+PARTIAL_FORMAT = "custody-partial/v2"
+STATEMENT_DOMAIN = b"custody/v2/partial-export\x00"
+MAP_DOMAIN = b"custody/v2/disclosure-map\x00"
+
+
+def sha(data):
+    return hashlib.sha256(data).digest()
+
+
+def leaf(entry):
+    return sha(b"\x00" + entry)
+
+
+def mth(leaves):
+    """RFC 9162 section 2.1.1."""
+    if not leaves:
+        return sha(b"")
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1 << (len(leaves) - 1).bit_length() - 1
+    return sha(b"\x01" + mth(leaves[:k]) + mth(leaves[k:]))
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def origin_of(name, ledger_id):
+    slug = "".join(ch.lower() if "A" <= ch <= "Z" else ch for ch in name)
+    slug = "".join(ch if ch.isascii() and (ch.islower() or ch.isdigit()) else "-" for ch in slug)
+    while "--" in slug:
+        slug = slug.replace("--", "-")
+    return f"custody/{slug.strip('-') or 'ledger'}/{ledger_id.hex()[:16]}"
+
+
+def note_line(text, name, n):
+    """A signature line by test key n under `name` (c2sp.org/signed-note)."""
+    kid = sha(name.encode() + b"\n\x01" + pub(n))[:4]
+    return f"\u2014 {name} {b64(kid + key(n).sign(text.encode()).signature)}\n"
+
+
+def withheld_item(entry):
+    return b"\x58\x20" + leaf(entry)
+
+
+def partial(chain, withheld=(), by=1, selectors=("openness",), **o):
+    """A partial export of `chain` withholding the positions in `withheld`,
+    published by test key `by`. Options replace one part each:
+    statement fields (`st`, a dict; DELETE removes a key), `st_bytes`,
+    `signature`, the note's `note_origin`, `note_size`, `note_root`,
+    `note_name`, `note_by`, `note_text`, `note_extra` (lines added after
+    the signature), `note`; header fields (`hdr`, a dict), `hdr_bytes`;
+    `items` (a list of bytes) and `tail` (bytes after them)."""
+    entries = chain.entries
+    size = len(entries)
+    bitmap = bytearray((size + 7) // 8)
+    for i in range(size):
+        if i not in withheld:
+            bitmap[i // 8] |= 1 << (i % 8)
+    origin = origin_of(chain.name, chain.id)
+    root = mth([leaf(x) for x in entries])
+    st = {"map": sha(MAP_DOMAIN + bytes(bitmap)), "root": root, "size": size, "origin": origin, "selectors": list(selectors)}
+    for k, x in o.get("st", {}).items():
+        if x is DELETE:
+            del st[k]
+        else:
+            st[k] = x
+    st_bytes = o.get("st_bytes", enc(st))
+    text = o.get("note_text")
+    if text is None:
+        text = f"{o.get('note_origin', origin)}\n{o.get('note_size', size)}\n{b64(o.get('note_root', root))}\n"
+    note = o.get("note")
+    if note is None:
+        note = text + "\n" + note_line(text, o.get("note_name", origin), o.get("note_by", by)) + o.get("note_extra", "")
+    header = {
+        "format": PARTIAL_FORMAT,
+        "publisher": pub(by),
+        "signature": o.get("signature") or key(by).sign(STATEMENT_DOMAIN + st_bytes).signature,
+        "statement": st_bytes,
+        "checkpoint": note,
+    }
+    for k, x in o.get("hdr", {}).items():
+        if x is DELETE:
+            del header[k]
+        else:
+            header[k] = x
+    hdr_bytes = o.get("hdr_bytes", enc(header))
+    items = o.get("items")
+    if items is None:
+        items = [withheld_item(x) if i in withheld else x for i, x in enumerate(entries)]
+    return hdr_bytes + b"".join(items) + o.get("tail", b"")
+
+
+def pbase():
+    """A ledger to export partially: grants and a revoke, artifacts held by
+    key 2 and key 3, licenses and releases (11 entries, 0..10)."""
+    c = Chain("Partial Edge-Cases")
+    c.add({"type": "grant", "key": pub(2).hex(), "role": "appender"})  # 1
+    c.add({"type": "artifact", "id": "raw", "kind": "data"}, by=2)  # 2
+    c.add({"type": "artifact", "id": "model", "kind": "weights"}, by=2)  # 3
+    c.add({"type": "license", "artifact": "raw", "license": "MIT"}, by=2)  # 4
+    c.add({"type": "release", "artifact": "raw", "access": "public"}, by=2)  # 5
+    c.add({"type": "grant", "key": pub(3).hex(), "role": "appender"})  # 6
+    c.add({"type": "artifact", "id": "other", "kind": "data"}, by=3)  # 7
+    c.add({"type": "revoke", "key": pub(3).hex()})  # 8
+    c.add({"type": "transformation", "operation": "x", "inputs": ["raw"], "outputs": ["other"]}, by=1)  # 9
+    c.add({"type": "release", "artifact": "model", "access": "none"}, by=2)  # 10
+    return c
+
 CASES = []
 
 
-def case(name, data, expect, owner=None, pinned=None):
+def case(name, data, expect, owner=None, pinned=None, withheld=0):
     """expect: "valid", or (seq, reason); pinned, when given, the `pinned`
-    field FORMAT.md section 11 gives."""
-    CASES.append((name, data, expect, owner, pinned))
+    field FORMAT.md section 11 gives; withheld, for a valid one, the
+    entries a partial export withholds."""
+    CASES.append((name, data, expect, owner, pinned, withheld))
 
 
 def build_cases():
@@ -295,7 +424,8 @@ def build_cases():
     # ---- section 5: body
     def body_case(name, expect, **fields):
         c = base()
-        c.add(fields.pop("event", {"type": "release", "artifact": "raw", "access": "none"}), by=2, **fields)
+        by = fields.pop("by", 2)
+        c.add(fields.pop("event", {"type": "release", "artifact": "raw", "access": "none"}), by=by, **fields)
         case(name, c.bytes(), expect)
 
     body_case("body without time", (e, "bad-body"), time=DELETE)
@@ -316,15 +446,89 @@ def build_cases():
     body_case("ledger as text", (e, "bad-body"), ledger="x")
     body_case("signer null", (e, "bad-body"), signer=None)
     body_case("event an array", (e, "bad-body"), event=[])
-    body_case("version 2", (e, "unsupported-version"), v=2)
-    body_case("version 0", (e, "unsupported-version"), v=0)
-    body_case("version 2 and a missing key", (e, "bad-body"), v=2, time=DELETE)
-    body_case("version 2 and a bad event", (e, "unsupported-version"), v=2, event={"type": "teleport"})
     body_case("bad event and wrong seq", (e, "bad-event"), seq=99, event={"type": "teleport"})
     body_case("time far in the past is not checked", ok, time=0)
+
+    # ---- section 5: the version is read first
+    body_case("version 1", (e, "unsupported-version"), v=1)
+    body_case("version 3", (e, "unsupported-version"), v=3)
+    body_case("version 0", (e, "unsupported-version"), v=0)
+    body_case("version 2^64-1", (e, "unsupported-version"), v=2**64 - 1)
+    body_case("a format 1 body (no roles)", (e, "unsupported-version"), v=1, roles=DELETE)
+    body_case("version 1 and a missing key", (e, "unsupported-version"), v=1, time=DELETE)
+    body_case("version 1 and an extra key", (e, "unsupported-version"), v=1, x=0)
+    body_case("version 1 and a bad event", (e, "unsupported-version"), v=1, event={"type": "teleport"})
+    body_case("version 1 and an event that is not a map", (e, "unsupported-version"), v=1, event=[])
+    body_case("version 1 and a null signer", (e, "unsupported-version"), v=1, signer=None)
+    body_case("version 1 and a wrong seq", (e, "unsupported-version"), v=1, seq=99)
+    body_case("version 1 and a bad signature", (e, "unsupported-version"), v=1, sig=b"\0" * 64)
+    body_case("version 3 and roles as text", (e, "unsupported-version"), v=3, roles="x")
+    c = base()
+    b = c.body({"type": "release", "artifact": "raw", "access": "none"}, by=2, v=1)
+    b[1] = 0
+    case("version 1 and an integer key", c.add(None, body=enc(b), by=2).bytes(), (e, "unsupported-version"))
+    body_case("version 1 in a tag", (e, "non-canonical"), v=Raw("c101"))
+    body_case("version -1", (e, "bad-body"), v=-1)
+    body_case("version 2.0 as a float", (e, "bad-body"), v=2.0)
+    body_case("version 1.0 as a float, a key missing", (e, "bad-body"), v=1.0, time=DELETE)
+    body_case("version true", (e, "bad-body"), v=True)
+    body_case("version as text", (e, "bad-body"), v="1")
+    body_case("version null", (e, "bad-body"), v=None)
+    body_case("no version", (e, "bad-body"), v=DELETE)
+    body_case("version 2 and a missing key", (e, "bad-body"), time=DELETE)
+    body_case("version 2 and no roles", (e, "bad-body"), roles=DELETE)
+    c = Chain(genesis=False)
+    c.add({"type": "genesis", "name": "x"}, v=1, roles=DELETE)
+    case("a format 1 genesis", c.bytes(), (0, "unsupported-version"))
+    c = Chain(genesis=False)
+    c.add({"type": "genesis", "name": "x"}, v=1, prev=b"\0" * 32)
+    case("a version 1 genesis with a prev", c.bytes(), (0, "unsupported-version"))
+
+    # ---- sections 5 and 9.3: roles
+    body_case("roles as text", (e, "bad-body"), roles="2")
+    body_case("roles negative", (e, "bad-body"), roles=-1)
+    body_case("roles as a float", (e, "bad-body"), roles=2.0)
+    body_case("roles true", (e, "bad-body"), roles=True)
+    body_case("roles null", (e, "bad-body"), roles=None)
+    body_case("roles as a bignum", (e, "non-canonical"), roles=Raw("c24102"))
+    body_case("roles one too many", (e, "bad-roles"), roles=3)
+    body_case("roles one too few", (e, "bad-roles"), roles=1)
+    body_case("roles 2^64-1", (e, "bad-roles"), roles=2**64 - 1)
+    body_case("roles wrong and a bad signature", (e, "bad-roles"), roles=0, sig=b"\0" * 64)
+    body_case("roles wrong and a bad prev", (e, "bad-prev"), roles=0, prev=b"\1" * 32)
+    body_case("roles wrong and a wrong seq", (e, "bad-sequence"), roles=0, seq=99)
+    body_case("roles wrong and a bad event", (e, "bad-event"), roles=0, event={"type": "teleport"})
+    body_case("roles wrong, signed by a stranger", (e, "bad-roles"), roles=0, by=3)
+    c = base().add({"type": "grant", "key": pub(3).hex(), "role": "appender"}, roles=2)
+    case("a grant not counted", c.bytes(), (e, "bad-roles"))
+    c = base().add({"type": "grant", "key": pub(3).hex(), "role": "appender"}).add({"type": "revoke", "key": pub(3).hex()}, roles=3)
+    case("a revoke not counted", c.bytes(), (e + 1, "bad-roles"))
+    c = base().add({"type": "grant", "key": pub(3).hex(), "role": "appender"}).add({"type": "revoke", "key": pub(3).hex()})
+    c.add({"type": "release", "artifact": "raw", "access": "none"}, by=2)
+    assert c.roles == 4
+    case("grant and revoke counted", c.bytes(), ok)
+    c = base().add({"type": "grant", "key": pub(1).hex(), "role": "owner"})
+    case("a grant that changes nothing still counts", c.bytes(), ok)
+    c = base().add({"type": "grant", "key": pub(1).hex(), "role": "owner"}, roles=2)
+    case("a grant that changes nothing, not counted", c.bytes(), (e, "bad-roles"))
+    c = Chain(genesis=False)
+    c.add({"type": "genesis", "name": "x"}, roles=0)
+    case("genesis with roles 0", c.bytes(), (0, "bad-roles"))
+    c = Chain(genesis=False)
+    c.add({"type": "genesis", "name": "x"}, roles=2)
+    case("genesis with roles 2", c.bytes(), (0, "bad-roles"))
+    c = Chain(genesis=False)
+    c.add({"type": "genesis", "name": "x"}, roles=0, ledger=b"\0" * 32)
+    case("genesis with roles 0 and a ledger id", c.bytes(), (0, "bad-genesis"))
+    c = Chain(genesis=False)
+    c.add({"type": "genesis", "name": "x"}, roles=0)
+    case("genesis with roles 0, owner pinned to another key", c.bytes(), (0, "bad-roles"), owner=pub(2), pinned=False)
+    c = Chain().add({"type": "genesis", "name": "again"}, roles=5)
+    case("a second genesis with wrong roles", c.bytes(), (1, "bad-genesis"))
+
     ordered = enc(base().body({"type": "release", "artifact": "raw", "access": "none"}, by=2))
-    assert ordered[:4] == bytes.fromhex("a7617601")
-    swapped = ordered[:1] + ordered[4:9] + ordered[1:4] + ordered[9:]  # "seq": 7 before "v": 1
+    assert ordered[:4] == bytes.fromhex("a8617602")
+    swapped = ordered[:1] + ordered[4:9] + ordered[1:4] + ordered[9:]  # "seq": 7 before "v": 2
     case("body keys out of order", base().add(None, body=swapped, by=2).bytes(), (e, "non-canonical"))
     case("body as an indefinite map", base().add(None, body=b"\xbf" + ordered[1:] + b"\xff", by=2).bytes(), (e, "non-canonical"))
     for name, raw, expect in (
@@ -385,32 +589,25 @@ def build_cases():
     case("valid base ledger", good, ok)
 
     # ---- section 9.3: place in the chain, and check order
-    c = Chain()
-    c.entries.clear()
+    c = Chain(genesis=False)
     c.add({"type": "genesis", "name": "x"}, seq=1)
     case("genesis with seq 1", c.bytes(), (0, "bad-sequence"))
-    c = Chain()
-    c.entries.clear()
+    c = Chain(genesis=False)
     c.add({"type": "genesis", "name": "x"}, prev=b"\0" * 32)
     case("genesis with a prev", c.bytes(), (0, "bad-genesis"))
-    c = Chain()
-    c.entries.clear()
+    c = Chain(genesis=False)
     c.add({"type": "genesis", "name": "x"}, ledger=b"\0" * 32)
     case("genesis with a ledger id", c.bytes(), (0, "bad-genesis"))
-    c = Chain()
-    c.entries.clear()
+    c = Chain(genesis=False)
     c.add({"type": "genesis", "name": ""})
     case("genesis with an empty name", c.bytes(), (0, "bad-event"))
-    c = Chain()
-    c.entries.clear()
+    c = Chain(genesis=False)
     c.add({"type": "genesis", "name": "x", "note": "first"})
     case("genesis with a note", c.bytes(), ok)
-    c = Chain()
-    c.entries.clear()
+    c = Chain(genesis=False)
     c.add({"type": "genesis", "name": "x", "owner": "me"})
     case("genesis with an unknown field", c.bytes(), (0, "bad-event"))
-    c = Chain()
-    c.entries.clear()
+    c = Chain(genesis=False)
     c.add({"type": "genesis", "name": "x"}, sig=b"\0" * 64)
     case("genesis with a bad signature", c.bytes(), (0, "bad-signature"))
     case("genesis with a bad signature and a pinned owner", c.bytes(), (0, "bad-signature"), owner=pub(2), pinned=False)
@@ -421,8 +618,7 @@ def build_cases():
     case("owner pinned and matching, later entry bad", base().add({"type": "teleport"}, by=2).bytes(), (e, "bad-event"), owner=pub(1), pinned=True)
     case("owner pinned and matching, entry 1 bad signature", Chain().add({"type": "grant", "key": pub(2).hex(), "role": "appender"}, sig=b"\0" * 64).bytes(), (1, "bad-signature"), owner=pub(1), pinned=True)
     case("owner not pinned, later entry bad", base().add({"type": "teleport"}, by=2).bytes(), (e, "bad-event"), pinned=False)
-    c = Chain()
-    c.entries.clear()
+    c = Chain(genesis=False)
     c.add({"type": "genesis", "name": ""})
     case("owner pinned and matching, genesis event bad", c.bytes(), (0, "bad-event"), owner=pub(1), pinned=False)
 
@@ -457,8 +653,7 @@ def build_cases():
         ("signer not a point", (2).to_bytes(32, "little"), b"\0" * 64),
         ("signer with y = p + 3", (P + 3).to_bytes(32, "little"), b"\0" * 64),
     ):
-        c = Chain()
-        c.entries.clear()
+        c = Chain(genesis=False)
         c.add({"type": "genesis", "name": "x"}, by=signer, sig=signature)
         case(name, c.bytes(), (0, "bad-signature"))
 
@@ -488,7 +683,8 @@ def build_cases():
     rules("revoking the last owner", [(1, revoke(1))], (e, "rule-violation"))
     rules("demoting the last owner", [(1, grant(1, "appender"))], (e, "rule-violation"))
     rules("granting an owner owner again", [(1, grant(1, "owner")), (1, rel)], ok)
-    rules("demoting oneself with another owner", [(1, grant(3, "owner")), (1, grant(1, "appender")), (1, rel)], ok)
+    rules("demoting oneself with another owner", [(1, grant(3, "owner")), (1, grant(1, "appender")), (1, art("x"))], ok)
+    rules("a self-demoted owner releases another's artifact", [(1, grant(3, "owner")), (1, grant(1, "appender")), (1, rel)], (e + 2, "no-authority"))
     rules("a demoted owner may not grant", [(1, grant(3, "owner")), (1, grant(1, "appender")), (1, grant(4, "appender"))], (e + 2, "unauthorized"))
     rules("an owner revokes itself", [(1, grant(3, "owner")), (1, revoke(1)), (3, rel)], ok)
     rules("a self-revoked owner signs", [(1, grant(3, "owner")), (1, revoke(1)), (1, rel)], (e + 2, "revoked"))
@@ -504,21 +700,22 @@ def build_cases():
     rules("output is an input", [(2, tr(["raw"], ["raw"]))], (e, "rule-violation"))
     rules("two-step cycle", [(2, tr(["raw"], ["out"])), (2, tr(["out"], ["raw"]))], (e + 1, "rule-violation"))
     rules("three-step cycle", [(2, tr(["raw"], ["clean"])), (2, tr(["clean"], ["out"])), (2, tr(["out"], ["raw"]))], (e + 2, "rule-violation"))
-    rules("an input produced later, no cycle", [(2, tr(["raw"], ["out"])), (2, tr(["clean"], ["raw"]))], ok)
+    rules("an input produced later, declared after the output", [(2, tr(["raw"], ["out"])), (2, tr(["clean"], ["raw"]))], (e + 1, "rule-violation"))
     rules("diamond, no cycle", [(2, tr(["raw"], ["clean"])), (2, tr(["raw", "clean"], ["out"]))], ok)
     rules("generator must be weights", [(2, aug(["raw"], ["out"], generator="clean"))], (e, "rule-violation"))
     rules("undeclared generator", [(2, aug(["raw"], ["out"], generator="x"))], (e, "rule-violation"))
-    rules("generator also an input", [(2, aug(["raw", "model"], ["out"], generator="model"))], ok)
+    rules("generator also an input, declared after the output", [(2, aug(["raw", "model"], ["out"], generator="model"))], (e, "rule-violation"))
     rules("generator as an output", [(2, aug(["raw"], ["model"], generator="model"))], (e, "rule-violation"))
-    rules("cycle through the generator", [(2, aug(["raw"], ["out"], generator="model")), (2, tr(["out"], ["model"]))], (e + 1, "rule-violation"))
-    rules("component kind mismatch", [(2, comp("weights", artifacts=["raw"]))], (e, "rule-violation"))
-    rules("component kinds fit", [(2, comp("weights", artifacts=["model"])), (2, comp("inference-code", artifacts=["code"])), (2, comp("sft-data", artifacts=["raw"]))], ok)
-    rules("component of an undeclared artifact", [(2, comp("sft-data", artifacts=["x"]))], (e, "rule-violation"))
-    rules("not applicable, then artifacts", [(2, comp("sft-data", applicable=False)), (2, comp("sft-data", artifacts=["raw"]))], (e + 1, "rule-violation"))
-    rules("artifacts, then not applicable", [(2, comp("sft-data", artifacts=["raw"])), (2, comp("sft-data", applicable=False))], (e + 1, "rule-violation"))
-    rules("not applicable twice", [(2, comp("sft-data", applicable=False)), (2, comp("sft-data", applicable=False))], ok)
-    rules("artifacts accumulate", [(2, comp("sft-data", artifacts=["raw"])), (2, comp("sft-data", artifacts=["raw", "clean"]))], ok)
-    rules("both forms in one event", [(2, comp("sft-data", artifacts=["raw"], applicable=False))], (e, "bad-event"))
+    rules("generator declared after the output", [(2, aug(["raw"], ["out"], generator="model"))], (e, "rule-violation"))
+    rules("component kind mismatch", [(1, comp("weights", artifacts=["raw"]))], (e, "rule-violation"))
+    rules("component kinds fit", [(1, comp("weights", artifacts=["model"])), (1, comp("inference-code", artifacts=["code"])), (1, comp("sft-data", artifacts=["raw"]))], ok)
+    rules("component of an undeclared artifact", [(1, comp("sft-data", artifacts=["x"]))], (e, "rule-violation"))
+    rules("not applicable, then artifacts", [(1, comp("sft-data", applicable=False)), (1, comp("sft-data", artifacts=["raw"]))], ok)
+    rules("artifacts, then not applicable", [(1, comp("sft-data", artifacts=["raw"])), (1, comp("sft-data", applicable=False))], ok)
+    rules("not applicable twice", [(1, comp("sft-data", applicable=False)), (1, comp("sft-data", applicable=False))], ok)
+    rules("artifacts accumulate", [(1, comp("sft-data", artifacts=["raw"])), (1, comp("sft-data", artifacts=["raw", "clean"]))], ok)
+    rules("both forms in one event", [(1, comp("sft-data", artifacts=["raw"], applicable=False))], (e, "bad-event"))
+    rules("both forms in one event, by an appender", [(2, comp("sft-data", artifacts=["raw"], applicable=False))], (e, "bad-event"))
     rules("a bad SPDX expression", [(2, {"type": "license", "artifact": "raw", "license": "MIT OR"})], (e, "bad-event"))
     rules("SPDX exception id holding a plus", [(2, {"type": "license", "artifact": "raw", "license": "MIT WITH a+b"})], (e, "bad-event"))
     rules("SPDX exception id ending in a plus", [(2, {"type": "license", "artifact": "raw", "license": "GPL-2.0+ WITH Classpath-exception-2.0+"})], (e, "bad-event"))
@@ -553,6 +750,486 @@ def build_cases():
     rules("revoke a granted mixed-order key", [(1, {"type": "grant", "key": mixed.hex(), "role": "owner"}), (1, {"type": "revoke", "key": mixed.hex()})], ok)
 
 
+    # ---- section 7: hidden characters in ids and names
+    # Each range boundary: the code point just outside, the first and last
+    # inside (U+0020 and U+007E are ordinary; U+00A0, U+2800 and U+3000
+    # are spaces or blanks that are not listed, so allowed).
+    hidden_ranges = [
+        (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C),
+        (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x2028, 0x202E),
+        (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0),
+        (0xFFF0, 0xFFFB), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+    ]
+    points = {0x20: True, 0x7E: True, 0x09: False, 0x0A: False, 0x2065: False, 0xE0041: False,
+              0x2800: True, 0x3000: True, 0x1F600: True, 0xFFFD: True}
+    for lo, hi in hidden_ranges:
+        points.update({lo: False, hi: False, hi + 1: True, **({lo - 1: True} if lo else {})})
+    for lo, hi in hidden_ranges:  # adjacent ranges: an outside point may be inside the next
+        for cp in range(lo, hi + 1):
+            if cp in points:
+                points[cp] = False
+    boundaries = sorted(points.items())
+    for cp, allowed in boundaries:
+        rules(f"U+{cp:04X} in an artifact id", [(2, art(f"a{chr(cp)}b"))], ok if allowed else (e, "bad-event"))
+    zw, bidi, ctl = "\u200b", "\u202e", "\x1b"
+    c = Chain(genesis=False)
+    c.add({"type": "genesis", "name": "ledger" + bidi})
+    case("a hidden character in the genesis name", c.bytes(), (0, "bad-event"))
+    c = Chain(genesis=False)
+    c.add({"type": "genesis", "name": "ledger", "note": "line one\nline two" + bidi + ctl})
+    case("hidden characters in the genesis note", c.bytes(), ok)
+    hidden_fields = [
+        ("artifact uri", {"type": "artifact", "id": "x", "kind": "data", "uri": "https://e.org/" + zw}, 2),
+        ("artifact uri with a newline", {"type": "artifact", "id": "x", "kind": "data", "uri": "a\n"}, 2),
+        ("artifact kind", {"type": "artifact", "id": "x", "kind": "data" + zw}, 2),
+        ("artifact digest", {"type": "artifact", "id": "x", "kind": "data", "digest": "sha256:" + "0" * 63 + "\u2060"}, 2),
+        ("custody artifact", {"type": "custody", "artifact": "raw" + zw, "from": "a", "to": "b"}, 2),
+        ("custody from", {"type": "custody", "artifact": "raw", "from": "a\u2028b", "to": "b"}, 2),
+        ("custody to", {"type": "custody", "artifact": "raw", "from": "a", "to": "b\u2066"}, 2),
+        ("transformation operation", tr(["raw"], ["out"], operation="dedup\t"), 2),
+        ("transformation tool", tr(["raw"], ["out"], tool="tool\ufeff"), 2),
+        ("transformation input", tr(["raw", "clean" + ctl], ["out"]), 2),
+        ("transformation output", tr(["raw"], ["out\u061c"]), 2),
+        ("augmentation method", aug(["raw"], ["out"], method="synthetic\x7f"), 2),
+        ("augmentation generator", aug(["raw"], ["out"], generator="model\u200f"), 2),
+        ("license artifact", {"type": "license", "artifact": "raw\u206f", "license": "MIT"}, 2),
+        ("inline license name", {"type": "license", "artifact": "raw", "license": {"name": "Terms" + bidi, "terms": dict.fromkeys(V.TERMS, True)}}, 2),
+        ("release artifact", {"type": "release", "artifact": "raw\x9f", "access": "none"}, 2),
+        ("release access", {"type": "release", "artifact": "raw", "access": "none\x00"}, 2),
+        ("component name", comp("sft-data\u200c", artifacts=["raw"]), 1),
+        ("component artifact", comp("sft-data", artifacts=["raw", "clean\u2064"]), 1),
+        ("grant role", {"type": "grant", "key": k(3), "role": "appender\n"}, 1),
+        ("event type", {"type": "release" + zw, "artifact": "raw", "access": "none"}, 2),
+    ]
+    for what, ev, by in hidden_fields:
+        rules(f"a hidden character in the {what}", [(by, ev)], (e, "bad-event"))
+    free_fields = [
+        ("artifact description", {"type": "artifact", "id": "x", "kind": "data", "description": "a\tb\nc" + bidi + zw + "\x00"}, 2),
+        ("artifact note", {"type": "artifact", "id": "x", "kind": "data", "note": ctl + "[31m red" + bidi}, 2),
+        ("release note", {"type": "release", "artifact": "raw", "access": "none", "note": "\ufeff\u2028"}, 2),
+        ("parameters values", tr(["raw"], ["out"], parameters={"a": "x\x00" + bidi, "b": [zw, {"c": "\x7f"}]}), 2),
+        ("parameters keys", tr(["raw"], ["out"], parameters={"k" + bidi: 1, "\n": {"\u2060": True}}), 2),
+        ("augmentation parameters", aug(["raw"], ["out"], parameters={"prompt": "line\nline\t" + zw}), 2),
+        ("component note", comp("sft-data", artifacts=["raw"], note="\x1b" + bidi), 1),
+        ("grant note", {"type": "grant", "key": k(3), "role": "appender", "note": "\u061c"}, 1),
+    ]
+    for what, ev, by in free_fields:
+        rules(f"hidden characters allowed in the {what}", [(by, ev)], ok)
+
+    # ---- section 7: custody events with a key
+    cust = lambda a, n=None, **kw: {"type": "custody", "artifact": a, "from": "a", "to": "b", **({"key": k(n)} if n else {}), **kw}  # noqa: E731
+    lic = lambda a, x="MIT": {"type": "license", "artifact": a, "license": x}  # noqa: E731
+    relp = lambda a: {"type": "release", "artifact": a, "access": "public"}  # noqa: E731
+    g3 = (1, grant(3, "appender"))
+    rules("custody to a key with the appender role", [g3, (2, cust("raw", 3))], ok)
+    rules("custody to an owner's key", [(2, cust("raw", 1))], ok)
+    rules("custody to the signer's own key", [(2, cust("raw", 2))], ok)
+    rules("custody to a key never granted", [(2, cust("raw", 4))], (e, "rule-violation"))
+    rules("custody to a revoked key", [g3, (1, revoke(3)), (2, cust("raw", 3))], (e + 2, "rule-violation"))
+    rules("custody to a key granted again after revocation", [g3, (1, revoke(3)), (1, grant(3, "appender")), (2, cust("raw", 3)), (3, lic("raw"))], ok)
+    rules("custody key of small order", [(2, {**cust("raw"), "key": "01" + "00" * 31})], (e, "bad-event"))
+    rules("custody key that is not a point", [(2, {**cust("raw"), "key": (2).to_bytes(32, "little").hex()})], (e, "bad-event"))
+    rules("custody key in upper case", [g3, (2, {**cust("raw"), "key": k(3).upper()})], (e + 1, "bad-event"))
+    rules("custody key of 63 digits", [g3, (2, {**cust("raw"), "key": k(3)[:63]})], (e + 1, "bad-event"))
+    rules("custody key null", [(2, {**cust("raw"), "key": None})], (e, "bad-event"))
+    rules("custody key of a mixed-order point, granted", [(1, {"type": "grant", "key": mixed.hex(), "role": "appender"}), (2, {**cust("raw"), "key": mixed.hex()})], ok)
+    rules("custody of an undeclared artifact to a key with no role", [(2, cust("x", 4))], (e, "rule-violation"))
+    rules("custody by a non-holder to a key with no role", [g3, (3, cust("raw", 4))], (e + 1, "no-authority"))
+    rules("custody key of small order, by a non-holder", [g3, (3, {**cust("raw"), "key": "01" + "00" * 31})], (e + 1, "bad-event"))
+    rules("custody key by bytes: granted y = p + 3, handed to y = 3", [(1, {"type": "grant", "key": non_canonical.hex(), "role": "appender"}), (2, {**cust("raw"), "key": (3).to_bytes(32, "little").hex()})], (e + 1, "rule-violation"))
+    rules("custody key by bytes: granted y = p + 3, handed to y = p + 3", [(1, {"type": "grant", "key": non_canonical.hex(), "role": "appender"}), (2, {**cust("raw"), "key": non_canonical.hex()})], ok)
+    rules("key identity by bytes: grant y = p + 3, revoke y = 3", [(1, {"type": "grant", "key": non_canonical.hex(), "role": "appender"}), (1, {"type": "revoke", "key": (3).to_bytes(32, "little").hex()})], (e + 1, "rule-violation"))
+    rules("key identity by bytes: grant y = 3, revoke y = 3 with the sign bit set", [(1, {"type": "grant", "key": (3).to_bytes(32, "little").hex(), "role": "appender"}), (1, {"type": "revoke", "key": (3 | 1 << 255).to_bytes(32, "little").hex()})], (e + 1, "rule-violation"))
+    rules("key identity by bytes: grant y = 3, revoke y = 3", [(1, {"type": "grant", "key": (3).to_bytes(32, "little").hex(), "role": "appender"}), (1, {"type": "revoke", "key": (3).to_bytes(32, "little").hex()})], ok)
+
+    # ---- section 8: authority over artifacts
+    rules("custody by the holder", [(2, cust("raw"))], ok)
+    rules("custody by an owner", [(1, cust("raw"))], ok)
+    rules("custody by another appender", [g3, (3, cust("raw"))], (e + 1, "no-authority"))
+    rules("license by the holder", [(2, lic("raw"))], ok)
+    rules("license by an owner", [(1, lic("raw"))], ok)
+    rules("license by another appender", [g3, (3, lic("raw"))], (e + 1, "no-authority"))
+    rules("release by the holder", [(2, relp("raw"))], ok)
+    rules("release by an owner", [(1, relp("raw"))], ok)
+    rules("release by another appender", [g3, (3, relp("raw"))], (e + 1, "no-authority"))
+    rules("output produced by its holder", [(2, tr(["raw"], ["out"]))], ok)
+    rules("output produced by an owner", [(1, tr(["raw"], ["out"]))], ok)
+    rules("output produced by another appender", [g3, (3, tr(["raw"], ["out"]))], (e + 1, "no-authority"))
+    rules("augmentation output by another appender", [g3, (3, aug(["raw"], ["out"]))], (e + 1, "no-authority"))
+    rules("inputs and generator need no authority", [g3, (3, art("mine")), (3, aug(["raw", "clean"], ["mine"], generator="model"))], ok)
+    rules("inputs and a generator held by others", [g3, (1, art("gen", "weights")), (3, art("mine")), (3, aug(["raw", "clean"], ["mine"], generator="gen"))], ok)
+    rules("license by a stranger, before authority", [(3, lic("raw"))], (e, "unauthorized"))
+    rules("license of an undeclared artifact by a non-holder", [g3, (3, lic("x"))], (e + 1, "rule-violation"))
+    rules("a revoked holder signs", [(1, revoke(2)), (2, lic("raw"))], (e + 1, "revoked"))
+    rules("an owner licenses a revoked holder's artifact", [(1, revoke(2)), (1, lic("raw"))], ok)
+    rules("a holder granted again keeps its artifacts", [(1, revoke(2)), (1, grant(2, "appender")), (2, lic("raw"))], ok)
+    rules("a holder promoted to owner licenses another's artifact", [g3, (3, art("x")), (1, grant(2, "owner")), (2, lic("x"))], ok)
+    rules("an owner demoted to appender loses authority", [(1, grant(3, "owner")), (3, lic("raw")), (1, grant(3, "appender")), (3, lic("raw"))], (e + 3, "no-authority"))
+    rules("an appender promoted to owner, then licensing", [g3, (1, grant(3, "owner")), (3, lic("raw"))], ok)
+    rules("an owner declares, an appender may not license it", [(1, art("x")), (2, lic("x"))], (e + 1, "no-authority"))
+
+    # ---- section 8: handing over
+    rules("the new holder licenses", [g3, (2, cust("raw", 3)), (3, lic("raw"))], ok)
+    rules("the old holder loses authority", [g3, (2, cust("raw", 3)), (2, lic("raw"))], (e + 2, "no-authority"))
+    rules("the old holder may not hand it back", [g3, (2, cust("raw", 3)), (2, cust("raw", 2))], (e + 2, "no-authority"))
+    rules("the new holder hands it back", [g3, (2, cust("raw", 3)), (3, cust("raw", 2)), (2, lic("raw"))], ok)
+    rules("after handing back, the middle holder loses it", [g3, (2, cust("raw", 3)), (3, cust("raw", 2)), (3, relp("raw"))], (e + 3, "no-authority"))
+    rules("the new holder produces it", [g3, (2, cust("out", 3)), (3, tr(["raw"], ["out"]))], ok)
+    rules("the old holder may not produce it", [g3, (2, cust("out", 3)), (2, tr(["raw"], ["out"]))], (e + 2, "no-authority"))
+    rules("an owner hands over another's artifact", [g3, (1, cust("raw", 3)), (3, lic("raw")), (2, lic("raw"))], (e + 3, "no-authority"))
+    rules("handed to an owner, the appender loses it", [(2, cust("raw", 1)), (2, relp("raw"))], (e + 1, "no-authority"))
+    rules("an owner hands its own artifact away and keeps authority", [g3, (1, art("x")), (1, cust("x", 3)), (1, lic("x")), (3, lic("x"))], ok)
+    rules("custody without a key keeps the holder", [g3, (2, cust("raw")), (2, lic("raw"))], ok)
+    rules("custody without a key gives nothing", [g3, (2, cust("raw")), (3, lic("raw"))], (e + 2, "no-authority"))
+    rules("the new holder is revoked", [g3, (2, cust("raw", 3)), (1, revoke(3)), (3, lic("raw"))], (e + 3, "revoked"))
+    rules("the new holder is revoked, the old holder still has none", [g3, (2, cust("raw", 3)), (1, revoke(3)), (2, lic("raw"))], (e + 3, "no-authority"))
+    rules("hand-over to a key revoked in between", [g3, (1, revoke(3)), (2, cust("raw", 3))], (e + 2, "rule-violation"))
+
+    # ---- section 8: components are the owners'
+    rules("an appender assigns a component", [(2, comp("sft-data", artifacts=["raw"]))], (e, "unauthorized"))
+    rules("an appender declares a component not applicable", [(2, comp("sft-data", applicable=False))], (e, "unauthorized"))
+    rules("an appender assigns a component of the wrong kind", [(2, comp("weights", artifacts=["raw"]))], (e, "unauthorized"))
+    rules("an appender replaces a component", [(1, comp("sft-data", artifacts=["raw"])), (2, comp("sft-data", artifacts=["clean"], replace=True))], (e + 1, "unauthorized"))
+    rules("a stranger assigns a component", [(3, comp("sft-data", artifacts=["raw"]))], (e, "unauthorized"))
+    rules("a revoked owner assigns a component", [(1, grant(3, "owner")), (1, revoke(3)), (3, comp("sft-data", artifacts=["raw"]))], (e + 2, "revoked"))
+    rules("an owner assigns an appender's artifacts", [(1, comp("sft-data", artifacts=["raw", "clean"]))], ok)
+    rules("a second owner assigns", [(1, grant(3, "owner")), (3, comp("weights", artifacts=["model"]))], ok)
+    rules("replace", [(1, comp("sft-data", artifacts=["raw"])), (1, comp("sft-data", artifacts=["clean"], replace=True))], ok)
+    rules("replace a component never assigned", [(1, comp("sft-data", artifacts=["clean"], replace=True))], ok)
+    rules("replace a component not applicable", [(1, comp("sft-data", applicable=False)), (1, comp("sft-data", artifacts=["raw"], replace=True))], ok)
+    rules("not applicable after a replace", [(1, comp("sft-data", artifacts=["raw"], replace=True)), (1, comp("sft-data", applicable=False))], ok)
+    rules("replace false", [(1, comp("sft-data", artifacts=["raw"], replace=False))], (e, "bad-event"))
+    rules("replace as text", [(1, comp("sft-data", artifacts=["raw"], replace="true"))], (e, "bad-event"))
+    rules("replace 1", [(1, comp("sft-data", artifacts=["raw"], replace=1))], (e, "bad-event"))
+    rules("replace null", [(1, comp("sft-data", artifacts=["raw"], replace=None))], (e, "bad-event"))
+    rules("replace with applicable", [(1, comp("sft-data", applicable=False, replace=True))], (e, "bad-event"))
+    rules("replace alone", [(1, comp("sft-data", replace=True))], (e, "bad-event"))
+    rules("replace with both forms", [(1, comp("sft-data", artifacts=["raw"], applicable=False, replace=True))], (e, "bad-event"))
+    rules("replace with the wrong kind", [(1, comp("sft-data", artifacts=["raw"])), (1, comp("sft-data", artifacts=["model"], replace=True))], (e + 1, "rule-violation"))
+    rules("replace with an undeclared artifact", [(1, comp("sft-data", artifacts=["raw"])), (1, comp("sft-data", artifacts=["x"], replace=True))], (e + 1, "rule-violation"))
+    rules("replace with one artifact of the wrong kind among good ones", [(1, comp("sft-data", artifacts=["raw", "code"], replace=True))], (e, "rule-violation"))
+    rules("component kind checked when not applicable before", [(1, comp("weights", applicable=False)), (1, comp("weights", artifacts=["raw"]))], (e + 1, "rule-violation"))
+    rules("replace false by an appender", [(2, comp("sft-data", artifacts=["raw"], replace=False))], (e, "bad-event"))
+
+    # ---- section 8: lineage follows declaration order
+    rules("input declared before the output", [(2, art("late")), (2, tr(["raw"], ["late"]))], ok)
+    rules("input declared after the output", [(2, art("late")), (2, tr(["late"], ["raw"]))], (e + 1, "rule-violation"))
+    rules("one of two inputs declared after the output", [(2, tr(["raw", "out"], ["clean"]))], (e, "rule-violation"))
+    rules("generator declared before the output", [(2, art("late")), (2, aug(["raw"], ["late"], generator="model"))], ok)
+    rules("generator declared after the output, inputs before", [(2, art("gen", "weights")), (2, aug(["raw"], ["clean"], generator="gen"))], (e + 1, "rule-violation"))
+    rules("one of two outputs declared before a parent", [(2, art("late")), (2, tr(["clean"], ["late", "raw"]))], (e + 1, "rule-violation"))
+    rules("a chain in declaration order", [(2, tr(["raw"], ["clean"])), (2, tr(["clean"], ["out"])), (2, aug(["out"], ["code"], generator="model"))], ok)
+    rules("the generator also an input, declared before", [(2, art("late")), (2, aug(["model"], ["late"], generator="model"))], ok)
+    rules("a weights output from its own generator", [(2, art("w2", "weights")), (2, aug(["raw"], ["w2"], generator="w2"))], (e + 1, "rule-violation"))
+    rules("an output produced before, then a later parent", [(2, tr(["raw"], ["out"])), (2, art("late")), (2, tr(["late"], ["out"]))], (e + 2, "rule-violation"))
+
+    # ---- section 8: the order of the checks on outputs
+    rules("first output fine, second not the signer's", [g3, (3, art("mine")), (3, tr(["raw"], ["mine", "out"]))], (e + 2, "no-authority"))
+    rules("an output not the signer's, with a parent declared after it", [g3, (3, art("mine")), (3, tr(["mine"], ["out"]))], (e + 2, "no-authority"))
+    rules("first output's parent later, second not the signer's", [g3, (3, art("mine")), (2, art("late")), (3, tr(["late"], ["mine", "raw"]))], (e + 3, "rule-violation"))
+    rules("first output not the signer's, second undeclared", [g3, (3, tr(["raw"], ["out", "x"]))], (e + 1, "no-authority"))
+    rules("an undeclared input and an output not the signer's", [g3, (3, tr(["x"], ["out"]))], (e + 1, "rule-violation"))
+    rules("a generator not weights and an output not the signer's", [g3, (3, aug(["raw"], ["out"], generator="clean"))], (e + 1, "rule-violation"))
+    rules("an output produced twice and not the signer's", [g3, (2, tr(["raw"], ["out"])), (3, tr(["raw"], ["out"]))], (e + 2, "no-authority"))
+    rules("an output that is its own input, not the signer's", [g3, (3, tr(["out"], ["out"]))], (e + 1, "no-authority"))
+    rules("an output produced twice, by its holder", [(2, tr(["raw"], ["out"])), (2, tr(["raw"], ["out"]))], (e + 1, "rule-violation"))
+
+def build_partial_cases():
+    """TRANSPARENCY.md section 7.2 edge cases."""
+    ok = "valid"
+    c = pbase()
+    size = len(c.entries)  # 11
+    last = size - 1
+    origin = origin_of(c.name, c.id)
+    root = mth([leaf(x) for x in c.entries])
+    W = {4}  # the license of `raw` withheld
+
+    def pcase(name, expect, withheld=W, owner=None, pinned=None, chain=None, **o):
+        ch = chain or c
+        n = 0 if expect != ok else len(withheld)
+        case("partial: " + name, partial(ch, withheld, **o), expect, owner=owner, pinned=pinned, withheld=n)
+
+    # ---- valid exports
+    pcase("one entry withheld", ok)
+    pcase("nothing withheld", ok, withheld=set())
+    pcase("two consecutive entries withheld", ok, withheld={4, 5})
+    pcase("every entry a disclosed one does not need withheld", ok, withheld={4, 5, 7, 9})
+    pcase("several selectors", ok, selectors=["type:license", "artifact:raw", "component:weights", "openness"])
+    pcase("a selector of every event type", ok, selectors=[f"type:{t}" for t in V.EVENTS])
+    pcase("a selector of every component", ok, selectors=[f"component:{n}" for n in V.COMPONENT_KIND])
+    pcase("owner pinned", ok, owner=pub(1), pinned=True)
+    pcase("owner pinned to another key", (0, "owner-mismatch"), owner=pub(2), pinned=False)
+    pcase("owner pinned, bad header", (0, "bad-disclosure"), owner=pub(1), pinned=False, hdr={"format": "x"})
+    pcase("owner pinned, last entry withheld", (last, "bad-disclosure"), withheld={4, last}, owner=pub(1), pinned=True)
+
+    # ---- step 1: the header (bad-disclosure at 0)
+    for k in ("format", "publisher", "signature", "statement", "checkpoint"):
+        pcase(f"header without {k}", (0, "bad-disclosure"), hdr={k: DELETE})
+    pcase("header with an extra key", (0, "bad-disclosure"), hdr={"x": 0})
+    pcase("header with a sixth key sorting first", (0, "bad-disclosure"), hdr={"a": ""})
+    pcase("format custody-partial/v1", (0, "bad-disclosure"), hdr={"format": "custody-partial/v1"})
+    pcase("format with a trailing space", (0, "bad-disclosure"), hdr={"format": PARTIAL_FORMAT + " "})
+    pcase("format in upper case", (0, "bad-disclosure"), hdr={"format": PARTIAL_FORMAT.upper()})
+    pcase("format as bytes", (0, "bad-disclosure"), hdr={"format": PARTIAL_FORMAT.encode()})
+    pcase("publisher as text", (0, "bad-disclosure"), hdr={"publisher": pub(1).hex()})
+    pcase("publisher of 31 bytes", (0, "bad-disclosure"), hdr={"publisher": pub(1)[:31]})
+    pcase("publisher of 33 bytes", (0, "bad-disclosure"), hdr={"publisher": pub(1) + b"\0"})
+    pcase("publisher not a curve point", (0, "bad-disclosure"), hdr={"publisher": (2).to_bytes(32, "little")})
+    pcase("signature of 63 bytes", (0, "bad-disclosure"), hdr={"signature": b"\0" * 63})
+    pcase("signature as text", (0, "bad-disclosure"), hdr={"signature": "00" * 64})
+    pcase("statement as text", (0, "bad-disclosure"), hdr={"statement": "statement"})
+    pcase("statement as a map, not bytes", (0, "bad-disclosure"), hdr={"statement": {"size": size}})
+    pcase("checkpoint as bytes", (0, "bad-disclosure"), hdr={"checkpoint": b"note"})
+    pcase("checkpoint null", (0, "bad-disclosure"), hdr={"checkpoint": None})
+    good_header = partial(c, W, items=[])
+    assert good_header[:1] == b"\xa5"
+    items = [withheld_item(x) if i in W else x for i, x in enumerate(c.entries)]
+    # `format` sorts first; putting it after `publisher` breaks the order.
+    fmt = enc("format") + enc(PARTIAL_FORMAT)
+    rest = good_header[1 + len(fmt):]
+    pub_kv = enc("publisher") + enc(pub(1))
+    assert good_header[1:1 + len(fmt)] == fmt and rest.startswith(pub_kv)
+    pcase("header keys out of order", (0, "bad-disclosure"), hdr_bytes=b"\xa5" + pub_kv + fmt + rest[len(pub_kv):])
+    pcase("header key repeated", (0, "bad-disclosure"), hdr_bytes=b"\xa6" + fmt + fmt + rest)
+    pcase("header as an indefinite-length map", (0, "bad-disclosure"), hdr_bytes=b"\xbf" + good_header[1:] + b"\xff")
+    pcase("header length in a longer head", (0, "bad-disclosure"), hdr_bytes=b"\xb8\x05" + good_header[1:])
+    pcase("header with a tag on the format", (0, "bad-disclosure"), hdr={"format": Raw(b"\xc0" + enc(PARTIAL_FORMAT))})
+    pcase("header with text that is not UTF-8", (0, "bad-disclosure"), hdr={"checkpoint": Raw("62c328")})
+    pcase("header with an unassigned simple value", (0, "bad-disclosure"), hdr={"x": Raw("e0")})
+    pcase("header with a float in a longer form", (0, "bad-disclosure"), hdr={"x": Raw("fa3f800000")})
+    pcase("header nested 49 levels", (0, "bad-disclosure"), hdr={"x": Raw(nested(48))})
+    pcase("header an empty map", (0, "bad-disclosure"), hdr_bytes=b"\xa0")
+    pcase("file ends inside the header", (0, "bad-disclosure"), hdr_bytes=good_header[:-5], items=[])
+    pcase("file ends after the header's first byte", (0, "bad-disclosure"), hdr_bytes=b"\xa5", items=[])
+    case("partial: a tag around the header makes a whole export", b"\xd9\xd9\xf7" + partial(c, W), (0, "malformed"))
+    case("partial: a header that is an array is a whole export", b"\x85" + good_header[1:] + b"".join(items), (0, "malformed"))
+
+    def sized(total):
+        """Pads the note with an ignored cosignature line so that the
+        header is exactly `total` bytes."""
+        line = lambda pad: f"\u2014 {'w' * pad} {b64(b'abcd')}\n"  # noqa: E731
+        start = total - len(partial(c, W, note_extra=line(0), items=[]))
+        for pad in range(start - 8, start + 1):
+            if len(partial(c, W, note_extra=line(pad), items=[])) == total:
+                return line(pad)
+        raise ValueError(total)
+
+    pcase("a header of exactly 65536 bytes", ok, note_extra=sized(65536))
+    pcase("a header of 65537 bytes", (0, "bad-disclosure"), note_extra=sized(65537))
+
+    # ---- step 1: the statement and its signature
+    st_bytes = enc({"map": sha(MAP_DOMAIN + bytes([0b11101111, 0b111])), "root": root, "size": size, "origin": origin, "selectors": ["openness"]})
+    pcase("the statement's signature with one bit changed", (0, "bad-disclosure"), signature=(lambda s: s[:5] + bytes([s[5] ^ 1]) + s[6:])(key(1).sign(STATEMENT_DOMAIN + st_bytes).signature))
+    pcase("the statement signed by another key", (0, "bad-disclosure"), signature=key(2).sign(STATEMENT_DOMAIN + st_bytes).signature)
+    pcase("the statement signed without its domain", (0, "bad-disclosure"), signature=key(1).sign(st_bytes).signature)
+    pcase("the statement signed with the entry domain", (0, "bad-disclosure"), signature=key(1).sign(V.SIGNATURE_DOMAIN + st_bytes).signature)
+    pcase("the statement changed after signing", (0, "bad-disclosure"), signature=key(1).sign(STATEMENT_DOMAIN + st_bytes).signature, st={"selectors": ["artifact:raw"]})
+    pcase("the statement signed over its expected bytes", ok, signature=key(1).sign(STATEMENT_DOMAIN + st_bytes).signature)
+    assert st_bytes[:1] == b"\xa5"
+    mkv = enc("map") + enc(sha(MAP_DOMAIN + bytes([0b11101111, 0b111])))
+    pcase("statement keys out of order", (0, "bad-disclosure"), st_bytes=b"\xa5" + st_bytes[1 + len(mkv):] + mkv)
+    pcase("statement with a trailing byte", (0, "bad-disclosure"), st_bytes=st_bytes + b"\x00")
+    pcase("statement truncated", (0, "bad-disclosure"), st_bytes=st_bytes[:-1])
+    pcase("statement as an indefinite-length map", (0, "bad-disclosure"), st_bytes=b"\xbf" + st_bytes[1:] + b"\xff")
+    pcase("statement an array", (0, "bad-disclosure"), st_bytes=enc([1]))
+    for k in ("map", "root", "size", "origin", "selectors"):
+        pcase(f"statement without {k}", (0, "bad-disclosure"), st={k: DELETE})
+    pcase("statement with an extra key", (0, "bad-disclosure"), st={"x": 0})
+    pcase("statement size as text", (0, "bad-disclosure"), st={"size": "11"})
+    pcase("statement size negative", (0, "bad-disclosure"), st={"size": -11})
+    pcase("statement size as a float", (0, "bad-disclosure"), st={"size": 11.0})
+    pcase("statement size as a bignum", (0, "bad-disclosure"), st={"size": Raw("c2410b")})
+    pcase("statement root of 31 bytes", (0, "bad-disclosure"), st={"root": root[:31]})
+    pcase("statement map of 33 bytes", (0, "bad-disclosure"), st={"map": b"\0" * 33})
+    pcase("statement map null", (0, "bad-disclosure"), st={"map": None})
+    pcase("statement origin as bytes", (0, "bad-disclosure"), st={"origin": origin.encode()})
+    pcase("selectors empty", (0, "bad-disclosure"), selectors=[])
+    pcase("selectors a text, not an array", (0, "bad-disclosure"), st={"selectors": "openness"})
+    pcase("a selector that is a number", (0, "bad-disclosure"), selectors=["openness", 1])
+    for sel in ("bogus", "component:nothing", "component:Weights", "type:", "artifact:", "component:", "openness ", "OPENNESS", "openness:x", ""):
+        pcase(f"selector {sel!r} does not parse", (0, "bad-disclosure"), selectors=[sel])
+    pcase("one bad selector among good ones", (0, "bad-disclosure"), selectors=["openness", "type:license", "nope"])
+
+    # ---- step 1: the checkpoint note
+    text = f"{origin}\n{size}\n{b64(root)}\n"
+    good_line = note_line(text, origin, 1)
+    raw_sig = base64.b64decode(good_line.split(" ")[-1])
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+    def bump(s):
+        """The same bytes with non-zero padding bits (one '=' of padding)."""
+        assert s.endswith("=") and not s.endswith("==")
+        return s[:-2] + alphabet[alphabet.index(s[-2]) + 1] + "="
+
+    assert base64.b64decode(bump(b64(raw_sig))) == raw_sig
+    pcase("checkpoint signed by another key", (0, "bad-disclosure"), note_by=2)
+    pcase("checkpoint signed under another name", (0, "bad-disclosure"), note_name="example.com/log")
+    pcase("checkpoint of another size", (0, "bad-disclosure"), note_size=size - 1)
+    pcase("checkpoint of another root", (0, "bad-disclosure"), note_root=mth([leaf(x) for x in c.entries[:-1]]))
+    pcase("checkpoint of another origin, signed under the statement's", (0, "bad-disclosure"), note_origin="example.com/log")
+    pcase("statement of another origin, note of the right one", (0, "bad-disclosure"), st={"origin": "example.com/log"}, note_name="example.com/log")
+    pcase("statement of another size than the note", (0, "bad-disclosure"), st={"size": size + 1})
+    pcase("statement of another root than the note", (0, "bad-disclosure"), st={"root": b"\0" * 32})
+    pcase("checkpoint signature with non-zero padding bits", (0, "bad-disclosure"), note=text + "\n" + f"\u2014 {origin} {bump(b64(raw_sig))}\n")
+    pcase("checkpoint signature without its padding", (0, "bad-disclosure"), note=text + "\n" + f"\u2014 {origin} {b64(raw_sig).rstrip('=')}\n")
+    pcase("checkpoint text changed after signing", (0, "bad-disclosure"), note=text + "extension\n\n" + good_line)
+    pcase("checkpoint without signature lines", (0, "bad-disclosure"), note=text + "\n")
+    pcase("checkpoint without the blank line", (0, "bad-disclosure"), note=text + good_line)
+    pcase("checkpoint ending in a control character", (0, "bad-disclosure"), note=text + "\n" + good_line[:-1] + "\x0b")
+    pcase("checkpoint with a carriage return", (0, "bad-disclosure"), note=text + "\n" + good_line[:-1] + "\r\n")
+    pcase("checkpoint size with a leading zero", (0, "bad-disclosure"), note_text=f"{origin}\n0{size}\n{b64(root)}\n")
+    pcase("checkpoint size beyond 64 bits", (0, "bad-disclosure"), note_text=f"{origin}\n{2**64 + size}\n{b64(root)}\n")
+    pcase("checkpoint with an empty line in its text", (0, "bad-disclosure"), note_text=f"{origin}\n{size}\n{b64(root)}\n\nextension\n")
+    pcase("checkpoint with an extension line", ok, note_text=f"{origin}\n{size}\n{b64(root)}\nextension\n")
+    pcase("checkpoint cosigned by a witness", ok, note_extra=note_line(text, "witness.example/w1", 5))
+    pcase("checkpoint cosigned by a key of the same name, another id", ok, note_extra=note_line(text, origin, 5))
+    pcase("checkpoint cosignature with non-zero padding bits", (0, "bad-disclosure"), note_extra=f"\u2014 witness.example/w1 {bump(b64(base64.b64decode(note_line(text, 'witness.example/w1', 5).split(' ')[-1])))}\n")
+    bad_sig = raw_sig[:10] + bytes([raw_sig[10] ^ 1]) + raw_sig[11:]
+    pcase("a second, bad signature by the publisher", (0, "bad-disclosure"), note_extra=f"\u2014 {origin} {b64(bad_sig)}\n")
+    pcase("the publisher's signature in a note line with a hyphen", (0, "bad-disclosure"), note=text + "\n" + good_line.replace("\u2014", "-"))
+
+    # ---- step 2: the items
+    def items_with(pos, item, withheld=W):
+        xs = [withheld_item(x) if i in withheld else x for i, x in enumerate(c.entries)]
+        xs[pos] = item
+        return xs
+
+    lf = leaf(c.entries[4])
+    pcase("a 31-byte withheld hash", (4, "malformed"), items=items_with(4, b"\x58\x1f" + lf[:31]))
+    pcase("a 33-byte withheld hash", (4, "malformed"), items=items_with(4, b"\x58\x21" + lf + b"\0"))
+    pcase("a withheld hash in a longer head", (4, "malformed"), items=items_with(4, b"\x59\x00\x20" + lf))
+    pcase("a withheld hash as a short byte string", (4, "malformed"), items=items_with(4, b"\x40"))
+    pcase("a withheld hash as text", (4, "malformed"), items=items_with(4, b"\x78\x20" + lf))
+    pcase("a withheld hash as a map", (4, "malformed"), items=items_with(4, b"\xa0"))
+    pcase("an item that is a one-element array", (4, "malformed"), items=items_with(4, b"\x81" + c.entries[4][1:]))
+    pcase("an item that is a three-element array", (4, "malformed"), items=items_with(4, b"\x83" + c.entries[4][1:]))
+    pcase("an item that is a tag", (4, "malformed"), items=items_with(4, b"\xc0" + c.entries[4]))
+    pcase("the file ends after 58", (last, "malformed"), withheld={4, last}, items=items_with(last, b"\x58", {4, last}))
+    pcase("the file ends after 58 20", (last, "malformed"), withheld={4, last}, items=items_with(last, b"\x58\x20", {4, last}))
+    pcase("the file ends inside a withheld hash", (last, "malformed"), withheld={4, last}, items=items_with(last, withheld_item(c.entries[last])[:-1], {4, last}))
+    pcase("the file ends inside the last entry", (last, "malformed"), items=items_with(last, c.entries[last][:-1]))
+    pcase("an entry declaring a body too large", (4, "too-large"), items=items_with(4, b"\x82\x5a\x00\x01\x00\x00"))
+    pcase("a disclosed entry changed", (5, "bad-signature"), items=items_with(5, c.entries[5][:-1] + bytes([c.entries[5][-1] ^ 1])))
+    pcase("the genesis withheld", (0, "bad-genesis"), withheld={0})
+    pcase("the genesis withheld, and the publisher not an owner", (0, "bad-genesis"), withheld={0}, by=2)
+    pcase("the genesis as a 31-byte hash", (0, "malformed"), withheld={0}, items=items_with(0, b"\x58\x1f" + leaf(c.entries[0])[:31], {0}))
+    pcase("the genesis withheld, more items than the size", (0, "bad-genesis"), withheld={0}, tail=c.entries[-1])
+    pcase("the last entry withheld", (last, "bad-disclosure"), withheld={4, last})
+    pcase("only the genesis disclosed", (last, "bad-disclosure"), withheld=set(range(1, size)))
+    pcase("one item more: an entry", (size, "bad-disclosure"), tail=c.entries[-1])
+    pcase("one item more: a withheld hash", (size, "bad-disclosure"), tail=withheld_item(c.entries[-1]))
+    pcase("one stray byte after the items", (size, "bad-disclosure"), tail=b"\x82")
+    pcase("one stray zero byte after the items", (size, "bad-disclosure"), tail=b"\x00")
+    pcase("one item fewer", (last, "bad-disclosure"), items=[withheld_item(x) if i in W else x for i, x in enumerate(c.entries[:-1])])
+    pcase("one item fewer, the last one given withheld", (last, "bad-disclosure"), withheld={4, last - 1}, items=[withheld_item(x) if i in (4, last - 1) else x for i, x in enumerate(c.entries[:-1])])
+    pcase("no items", (0, "empty"), items=[])
+    pcase("only the genesis", (1, "bad-disclosure"), items=[c.entries[0]])
+    pcase("a withheld grant", (7, "bad-roles"), withheld={6})
+    pcase("a withheld revoke", (9, "bad-roles"), withheld={8})
+    pcase("a withheld grant, all later entries withheld but the last", (last, "bad-roles"), withheld={6, 7, 8, 9})
+    pcase("a withheld grant and its grantee's entry", (8, "bad-roles"), withheld={6, 7})
+    pcase("a re-redacted entry", (size, "bad-disclosure"), items=items_with(5, withheld_item(c.entries[5])))
+    pcase("an entry disclosed that the statement withholds", (size, "bad-disclosure"), withheld={4, 5}, items=items_with(5, c.entries[5], {4, 5}))
+    pcase("a forged withheld hash", (size, "bad-disclosure"), items=items_with(4, b"\x58\x20" + b"\0" * 32))
+    pcase("two withheld hashes swapped", (size, "bad-disclosure"), withheld={4, 5}, items=items_with(5, withheld_item(c.entries[4]), {4, 5})[:4] + [withheld_item(c.entries[5]), withheld_item(c.entries[4])] + c.entries[6:])
+    fork = pbase()
+    fork.entries = fork.entries[:4]
+    fork.roles = 2
+    fork.add({"type": "license", "artifact": "raw", "license": "Apache-2.0"}, by=2)
+    pcase("an entry from a fork before a withheld one", (size, "bad-disclosure"), withheld={5}, items=items_with(4, fork.entries[4], {5}))
+    pcase("an entry from a fork before a disclosed one", (5, "bad-prev"), withheld=set(), items=items_with(4, fork.entries[4], set()))
+
+    # ---- step 2: entries after withheld ones
+    broken = pbase()
+    broken.entries = broken.entries[:5]
+    broken.roles = 2
+    broken.add({"type": "release", "artifact": "raw", "access": "public"}, by=2, prev=b"\1" * 32)
+    for ev, by in (({"type": "grant", "key": pub(3).hex(), "role": "appender"}, 1), ({"type": "artifact", "id": "other", "kind": "data"}, 3)):
+        broken.add(ev, by=by)
+    pcase("a wrong prev after a withheld entry is not checked", ok, withheld={4}, chain=broken)
+    pcase("a wrong prev after a disclosed entry", (5, "bad-prev"), withheld={3}, chain=broken)
+    junk = pbase()
+    junk.entries = junk.entries[:4] + [b"not an entry at all"]
+    junk.roles = 2
+    for ev, by in (({"type": "release", "artifact": "raw", "access": "public"}, 2), ({"type": "artifact", "id": "x", "kind": "data"}, 2)):
+        junk.add(ev, by=by)
+    pcase("a withheld item hides bytes that are no entry", ok, withheld={4}, chain=junk)
+    pcase("the same bytes disclosed", (4, "malformed"), withheld=set(), chain=junk)
+    seqs = pbase()
+    seqs.entries = seqs.entries[:5]
+    seqs.roles = 2
+    seqs.add({"type": "release", "artifact": "raw", "access": "public"}, by=2, seq=4)
+    seqs.add({"type": "artifact", "id": "x", "kind": "data"}, by=2)
+    pcase("a wrong seq after a withheld entry", (5, "bad-sequence"), withheld={4}, chain=seqs)
+    spliced = pbase()
+    spliced.entries = spliced.entries[:5]
+    spliced.roles = 2
+    spliced.add({"type": "release", "artifact": "raw", "access": "public"}, by=2, ledger=b"\1" * 32)
+    spliced.add({"type": "artifact", "id": "x", "kind": "data"}, by=2)
+    pcase("another ledger id after a withheld entry", (5, "bad-ledger-id"), withheld={4}, chain=spliced)
+
+    # ---- step 2: the rules apply to the disclosed entries alone
+    pcase("an artifact's declaration withheld", (4, "rule-violation"), withheld={2})
+    pcase("a release of an artifact declared in a withheld entry", (last, "rule-violation"), withheld={3})
+    h = Chain("Hand Over")
+    h.add({"type": "grant", "key": pub(2).hex(), "role": "appender"})
+    h.add({"type": "grant", "key": pub(3).hex(), "role": "appender"})
+    h.add({"type": "artifact", "id": "raw", "kind": "data"}, by=2)
+    h.add({"type": "custody", "artifact": "raw", "from": "a", "to": "b", "key": pub(3).hex()}, by=2)  # 4
+    h.add({"type": "license", "artifact": "raw", "license": "MIT"}, by=3)  # 5
+    h.add({"type": "release", "artifact": "raw", "access": "public"}, by=1)
+    pcase("a hand-over disclosed", ok, withheld=set(), chain=h)
+    pcase("a hand-over withheld: its new holder has no authority", (5, "no-authority"), withheld={4}, chain=h)
+    twice = Chain("Twice")
+    twice.add({"type": "grant", "key": pub(2).hex(), "role": "appender"})
+    twice.add({"type": "artifact", "id": "raw", "kind": "data"}, by=2)
+    twice.add({"type": "artifact", "id": "raw", "kind": "data"}, by=2)
+    twice.add({"type": "release", "artifact": "raw", "access": "none"}, by=2)
+    pcase("an id declared twice, the first declaration withheld", ok, withheld={2}, chain=twice)
+    pcase("an id declared twice, both disclosed", (3, "rule-violation"), withheld=set(), chain=twice)
+
+    # ---- step 3: the whole
+    pcase("published by an appender", (size, "bad-disclosure"), by=2)
+    pcase("published by a revoked appender", (size, "bad-disclosure"), by=3)
+    pcase("published by a key never granted", (size, "bad-disclosure"), by=5)
+    owners = pbase()
+    owners.add({"type": "grant", "key": pub(4).hex(), "role": "owner"})
+    owners.add({"type": "revoke", "key": pub(1).hex()})
+    owners.add({"type": "release", "artifact": "raw", "access": "none"}, by=4)
+    pcase("published by an owner granted later", ok, by=4, chain=owners)
+    pcase("published by the revoked first owner", (len(owners.entries), "bad-disclosure"), by=1, chain=owners)
+    pcase("published by an owner granted later, its grant withheld", (len(owners.entries) - 2, "bad-roles"), withheld={len(owners.entries) - 3}, by=4, chain=owners)
+    demoted = pbase()
+    demoted.add({"type": "grant", "key": pub(4).hex(), "role": "owner"})
+    demoted.add({"type": "grant", "key": pub(1).hex(), "role": "appender"})
+    demoted.add({"type": "release", "artifact": "raw", "access": "none"}, by=4)
+    pcase("published by a demoted owner", (len(demoted.entries), "bad-disclosure"), by=1, chain=demoted)
+    pcase("a foreign origin", (size, "foreign-checkpoint"), st={"origin": "example.com/log"}, note_origin="example.com/log", note_name="example.com/log")
+    pcase("a foreign origin, published by an appender", (size, "bad-disclosure"), by=2, st={"origin": "example.com/log"}, note_origin="example.com/log", note_name="example.com/log")
+    pcase("a foreign origin, last entry withheld", (last, "bad-disclosure"), withheld={4, last}, st={"origin": "example.com/log"}, note_origin="example.com/log", note_name="example.com/log")
+    pcase("a foreign origin and a forged hash", (size, "bad-disclosure"), st={"origin": "example.com/log"}, note_origin="example.com/log", note_name="example.com/log", items=items_with(4, b"\x58\x20" + b"\0" * 32))
+    kelvin = Chain("\u212aelvin-Net \u0130")
+    kelvin.add({"type": "grant", "key": pub(2).hex(), "role": "appender"})
+    kelvin.add({"type": "artifact", "id": "raw", "kind": "data"}, by=2)
+    k_origin = origin_of(kelvin.name, kelvin.id)
+    assert k_origin.startswith("custody/elvin-net/"), k_origin
+    pcase("the default origin lowercases ASCII only", ok, withheld=set(), chain=kelvin)
+    wrong = "custody/kelvin-net-i/" + kelvin.id.hex()[:16]
+    pcase("an origin lowercased with Unicode rules is foreign", (3, "foreign-checkpoint"), withheld=set(), chain=kelvin, st={"origin": wrong}, note_origin=wrong, note_name=wrong)
+    upper = "custody/ELVIN-NET/" + kelvin.id.hex()[:16]
+    pcase("an origin in upper case is foreign", (3, "foreign-checkpoint"), withheld=set(), chain=kelvin, st={"origin": upper}, note_origin=upper, note_name=upper)
+    empty = Chain("Empty")
+    pcase("size 0, no items", (0, "empty"), chain=empty, withheld=set(), items=[], st={"size": 0, "root": sha(b""), "map": sha(MAP_DOMAIN)}, note_size=0, note_root=sha(b""))
+    pcase("size 0, one item", (0, "bad-disclosure"), chain=empty, withheld=set(), st={"size": 0, "root": sha(b""), "map": sha(MAP_DOMAIN)}, note_size=0, note_root=sha(b""))
+    pcase("size 0, one withheld item", (0, "bad-disclosure"), chain=empty, withheld=set(), items=[withheld_item(empty.entries[0])], st={"size": 0, "root": sha(b""), "map": sha(MAP_DOMAIN)}, note_size=0, note_root=sha(b""))
+    pcase("a one-entry ledger", ok, chain=empty, withheld=set())
+    nine = pbase()
+    nine.entries = nine.entries[:8]
+    nine.roles = 3
+    nine.add({"type": "revoke", "key": pub(3).hex()})
+    pcase("a map of two bytes, bit 8 withheld", (8, "bad-disclosure"), withheld={8}, chain=nine)
+    pcase("a map of two bytes", ok, withheld={4, 7}, chain=nine)
+
 # ------------------------------------------------------------- running
 
 
@@ -575,9 +1252,9 @@ def comparable(verdict):
 
 def summary(verdict):
     if verdict.get("valid"):
-        return f"valid ({verdict['entries']} entries)"
+        return f"valid ({verdict['entries']} entries, {verdict.get('withheld')} withheld)"
     if "error" in verdict:
-        return f"{verdict['error']['reason']} at {verdict['error']['seq']}"
+        return f"{verdict['error']['reason']} at {verdict['error']['seq']} (entries {verdict.get('entries')})"
     return f"exit {verdict.get('exit')}: {verdict.get('stderr')}"
 
 
@@ -587,18 +1264,20 @@ def main(argv):
         return 2
     binary = Path(argv[0])
     build_cases()
+    build_partial_cases()
     failures = 0
     with tempfile.TemporaryDirectory(prefix="custody-diff-") as tmp:
-        for n, (name, data, expect, owner, pinned) in enumerate(CASES, 1):
+        for n, (name, data, expect, owner, pinned, withheld) in enumerate(CASES, 1):
             path = Path(tmp) / f"case-{n}.ledger"
             path.write_bytes(data)
             rust = comparable(cli_verdict(binary, path, owner))
             python = comparable(V.verify(data, owner))
             if expect == "valid":
-                documented = rust.get("valid") is True
-                want = "valid"
+                documented = rust.get("valid") is True and rust.get("withheld") == withheld
+                want = "valid" + (f", {withheld} withheld" if withheld else "")
             else:
-                documented = rust.get("error") == {"seq": expect[0], "reason": expect[1]}
+                # FORMAT.md section 11: entries is always the error's seq.
+                documented = rust.get("error") == {"seq": expect[0], "reason": expect[1]} and rust.get("entries") == expect[0]
                 want = f"{expect[1]} at {expect[0]}"
             if pinned is not None:
                 want += f", pinned {str(pinned).lower()}"
@@ -606,7 +1285,7 @@ def main(argv):
                     documented = False
             problems = []
             if not documented:
-                problems.append(f"custody says {summary(rust)}, FORMAT.md says {want}")
+                problems.append(f"custody says {summary(rust)}, the documents say {want}")
             if rust != python:
                 problems.append(f"verify.py says {summary(python)}" + ("" if summary(rust) != summary(python) else f" ({python} != {rust})"))
             if problems:

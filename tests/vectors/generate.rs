@@ -898,11 +898,24 @@ pub fn cases() -> Vec<Case> {
         invalid(7, "bad-signature"),
     );
     let mut hb = header.clone();
+    let at = hb
+        .windows(12)
+        .position(|w| w == b"\x69signature\x58\x40")
+        .expect("the signature in the header")
+        + 12;
+    hb[at + 63] ^= 0x01;
+    add(
+        "partial-bad-statement-signature",
+        "the last byte of the publisher's signature on the statement changed",
+        whole(&hb, &items),
+        invalid(0, "bad-disclosure"),
+    );
+    let mut hb = header.clone();
     let last = hb.len() - 1;
     hb[last] ^= 0x01;
     add(
-        "partial-bad-statement-signature",
-        "the last byte of the publisher's signature changed",
+        "partial-bad-checkpoint-note",
+        "the checkpoint note's last byte (its final newline) changed",
         whole(&hb, &items),
         invalid(0, "bad-disclosure"),
     );

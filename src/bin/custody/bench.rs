@@ -279,7 +279,9 @@ pub fn shapes(out: &mut impl Write, dir: Option<PathBuf>) -> Result<(), Failure>
     for p in 0..12 {
         let outs: Vec<String> = (0..2500).map(|k| format!("\"p{p}o{k}\"")).collect();
         for k in 0..2500 {
-            events.push(format!(r#"{{"type":"artifact","id":"p{p}o{k}","kind":"data"}}"#));
+            events.push(format!(
+                r#"{{"type":"artifact","id":"p{p}o{k}","kind":"data"}}"#
+            ));
         }
         events.push(format!(
             r#"{{"type":"transformation","operation":"split","inputs":[{input_list}],"outputs":[{}]}}"#,
