@@ -138,6 +138,7 @@ pub fn open_note<'n>(note: &'n str, vkey: &VerifierKey) -> Result<&'n str, Strin
         return Err("not a signed note: no signature lines".into());
     }
     let mut verified = false;
+    let mut same_name_other_key = false;
     for (n, line) in sigs[..sigs.len() - 1].split('\n').enumerate() {
         if n >= MAX_SIGNATURES {
             return Err("too many signatures".into());
@@ -152,6 +153,7 @@ pub fn open_note<'n>(note: &'n str, vkey: &VerifierKey) -> Result<&'n str, Strin
             return Err(format!("signature of `{name}` is not base64"));
         };
         if raw.len() < 4 || name != vkey.name || raw[..4] != vkey.id {
+            same_name_other_key |= name == vkey.name;
             continue; // another key's signature
         }
         let sig: [u8; 64] = raw[4..]
@@ -162,6 +164,13 @@ pub fn open_note<'n>(note: &'n str, vkey: &VerifierKey) -> Result<&'n str, Strin
         vk.verify_strict(text.as_bytes(), &Signature::from_bytes(&sig))
             .map_err(|_| format!("the signature of `{name}` does not verify"))?;
         verified = true;
+    }
+    if !verified && same_name_other_key {
+        return Err(format!(
+            "the note is signed by a different key of the same name `{}`: not the key you gave \
+             (the name is only a label; the key is what counts)",
+            vkey.name
+        ));
     }
     if !verified {
         return Err(format!("the note carries no signature by `{}`", vkey.name));

@@ -15,6 +15,7 @@ use crate::checkpoint::{open_note, sign_note, Checkpoint, VerifierKey};
 use crate::entry::Hash;
 use crate::error::{Error, Invalid, Reason, VerifyError};
 use crate::event::{EventKind, COMPONENTS};
+use crate::files::Output;
 use crate::merkle::{leaf_hash, TreeHash};
 use crate::source::FileFrames;
 use crate::tlog::default_origin;
@@ -191,14 +192,16 @@ struct Brief {
 /// is never written.
 pub fn export_partial(
     source: &Path,
-    out: &Path,
+    out: Output<'_>,
     selectors: &[Selector],
     key: &SigningKey,
 ) -> Result<PartialReport, Error> {
     if selectors.is_empty() {
         return Err(Error::usage("give at least one selector to disclose"));
     }
-    crate::files::check_output(out)?;
+    if let Output::File { path, overwrite } = &out {
+        crate::files::refuse_existing(path, *overwrite)?;
+    }
     // Pass 1: verify, and keep a brief of every entry.
     let mut ids: HashMap<String, u32> = HashMap::new();
     let mut intern = |s: &str| -> u32 {
@@ -412,7 +415,7 @@ pub fn export_partial(
         )),
         other => other,
     })?;
-    crate::files::write_atomic(out, &file)?;
+    out.write(&file)?;
     Ok(PartialReport {
         entries: n,
         disclosed,

@@ -651,9 +651,24 @@ impl<'a> Fields<'a> {
     fn finish(&self) -> Result<(), FieldError> {
         for k in self.obj.keys() {
             if !self.seen.contains(&k.as_str()) {
+                let mut allowed: Vec<&str> = self.seen.clone();
+                allowed.sort_unstable();
+                allowed.dedup();
+                let close = allowed
+                    .iter()
+                    .map(|a| (edit_distance(&k.to_lowercase(), a), *a))
+                    .filter(|(d, a)| *d <= 2.max(a.len() / 3))
+                    .min();
+                let hint = match close {
+                    Some((_, a)) => format!("did you mean `{a}`? "),
+                    None => String::new(),
+                };
                 return Err(FieldError::new(
                     k.clone(),
-                    "unknown field for this event type",
+                    format!(
+                        "unknown field for this event type; {hint}its fields are: {}",
+                        allowed.join(", ")
+                    ),
                 ));
             }
         }
@@ -724,6 +739,26 @@ fn wrong_type(name: &str, want: &str, got: &Json) -> FieldError {
         Json::Object(_) => "an object",
     };
     FieldError::new(name, format!("must be {want}, not {got}"))
+}
+
+/// Levenshtein distance, for suggesting a field name; inputs are short.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]

@@ -38,6 +38,65 @@ pub fn check_output(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Where a command's file output goes.
+pub enum Output<'a> {
+    /// A file, written atomically; an existing file is replaced only when
+    /// `overwrite` is set. Created with mode 0666 less the umask: what is
+    /// exported is meant to be published.
+    File {
+        /// The file.
+        path: &'a Path,
+        /// Replace an existing file.
+        overwrite: bool,
+    },
+    /// A stream, such as standard output.
+    Writer(&'a mut dyn Write),
+}
+
+impl Output<'_> {
+    /// Writes `bytes` whole.
+    pub fn write(self, bytes: &[u8]) -> Result<(), Error> {
+        match self {
+            Output::File { path, overwrite } => {
+                refuse_existing(path, overwrite)?;
+                let tmp = temp_beside_public(path)?;
+                let mut w = std::io::BufWriter::new(tmp);
+                w.write_all(bytes).map_err(|e| Error::io(path, e))?;
+                persist(path, w)
+            }
+            Output::Writer(w) => w
+                .write_all(bytes)
+                .and_then(|_| w.flush())
+                .map_err(|e| Error::io(Path::new("<output>"), e)),
+        }
+    }
+}
+
+/// Refuses to replace an existing file unless asked to.
+pub(crate) fn refuse_existing(path: &Path, overwrite: bool) -> Result<(), Error> {
+    check_output(path)?;
+    if !overwrite && std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::usage(format!(
+            "{} already exists; give --force to replace it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// A temporary file beside `path` created with mode 0666 less the umask.
+pub(crate) fn temp_beside_public(path: &Path) -> Result<tempfile::NamedTempFile, Error> {
+    check_output(path)?;
+    let dir = parent_of(path);
+    let mut b = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(dir).map_err(|e| Error::io(dir, e))
+}
+
 /// Writes `bytes` to `path` atomically: the file is either complete or as
 /// it was. A symbolic link at `path` is replaced, never followed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {

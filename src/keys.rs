@@ -44,6 +44,28 @@ pub fn read_public_key(arg: &str) -> Result<[u8; 32], Error> {
 /// its group or others may read or write is refused: the key may be known
 /// to others, and every signature made with it could be theirs.
 pub fn read_signing_key(path: &Path) -> Result<SigningKey, Error> {
+    // A public key given where the private one is needed: say so, before
+    // its (rightly) open permissions draw a misleading complaint.
+    if let Ok(m) = std::fs::metadata(path) {
+        if m.is_file() && m.len() < 4096 {
+            if let Ok(text) = std::fs::read_to_string(path) {
+                let t = text.trim();
+                let hex_key = t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit());
+                if hex_key || t.starts_with("-----BEGIN PUBLIC KEY-----") {
+                    let private = path
+                        .to_str()
+                        .and_then(|p| p.strip_suffix(".pub"))
+                        .map(|p| format!(" (probably {p})"))
+                        .unwrap_or_default();
+                    return Err(Error::usage(format!(
+                        "{}: this is a public key, the half others use to check signatures; \
+                         --key needs the private key it belongs to{private}",
+                        path.display()
+                    )));
+                }
+            }
+        }
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

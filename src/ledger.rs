@@ -3,6 +3,7 @@
 use crate::entry::{self, entry_hash, Hash, Header};
 use crate::error::{Error, InputError, Invalid, Reason, VerifyError};
 use crate::event::Event;
+use crate::files::Output;
 use crate::merkle::CompactRange;
 use crate::rules::State;
 use crate::source::Source;
@@ -127,11 +128,17 @@ pub struct AppendOptions {
     /// lags until an append that keeps it catches it up; proofs refuse a
     /// lagging tree. For measuring the tree's cost.
     pub merkle_tree: bool,
+    /// Accept input with no events (appending nothing). Refused by
+    /// default: an empty or failed input pipe is rarely what was meant.
+    pub allow_empty: bool,
 }
 
 impl Default for AppendOptions {
     fn default() -> Self {
-        AppendOptions { merkle_tree: true }
+        AppendOptions {
+            merkle_tree: true,
+            allow_empty: false,
+        }
     }
 }
 
@@ -259,6 +266,14 @@ pub fn append_with<R: BufRead>(
     input: R,
     opts: &AppendOptions,
 ) -> Result<AppendReport, Error> {
+    if path.is_file() {
+        return Err(Error::usage(format!(
+            "{} is a file (an exported ledger?); entries are appended to a ledger directory: \
+             `custody import {} DIR` makes one of an export",
+            path.display(),
+            path.display()
+        )));
+    }
     let store = Store::open(path)?;
     // The store is locked from here on; nothing is built on an entry that
     // has not been verified.
@@ -325,6 +340,12 @@ pub fn append_with<R: BufRead>(
         (Err(e), _) => return Err(e),
         (Ok(()), Err(_)) => return Err(Error::Store("internal: the signing thread failed".into())),
     };
+    if batch.is_empty() && !opts.allow_empty {
+        return Err(Error::usage(
+            "the input holds no events, so nothing was appended (an empty file, or a pipe whose \
+             command failed?); give --allow-empty to accept an empty batch",
+        ));
+    }
     let mut tree = tree.unwrap_or_default();
     for e in &batch {
         tree.push(crate::merkle::leaf_hash(e));
@@ -402,8 +423,19 @@ fn read_events<R: BufRead>(
         if text.trim().is_empty() {
             continue;
         }
-        let json =
-            crate::json::parse_strict(text).map_err(|m| bad("", format!("invalid JSON: {m}")))?;
+        let json = crate::json::parse_strict(text).map_err(|m| {
+            // A pretty-printed object spans several lines: say so rather
+            // than only that its first line ends early.
+            let t = text.trim();
+            let hint =
+                if t == "{" || (t.starts_with('{') && !t.ends_with('}')) || t.starts_with('"') {
+                    "; each event must be one JSON object on one line (JSON Lines), \
+                 not pretty-printed over several (`jq -c .` makes one line of each)"
+                } else {
+                    ""
+                };
+            bad("", format!("invalid JSON: {m}{hint}"))
+        })?;
         crate::json::check_numbers(text).map_err(|m| bad("", m))?;
         let event = Event::from_json(&json, false).map_err(|e| bad(&e.field, e.message))?;
         match &event.kind {
@@ -598,14 +630,31 @@ pub fn verify_bytes(bytes: &[u8], opts: &VerifyOptions) -> Result<VerifiedLedger
 
 /// Verifies `source` and writes it to `out` as one file, atomically: `out`
 /// is either the complete verified ledger or untouched.
-pub fn export(source: &Path, out: &Path) -> Result<VerifiedLedger, Error> {
-    let tmp = crate::files::temp_beside(out)?;
-    let mut w = std::io::BufWriter::new(tmp);
-    let v = verify_whole(source, &VerifyOptions::default(), false, None, |e| {
-        w.write_all(e.bytes()).map_err(|err| Error::io(out, err))
-    })?;
-    crate::files::persist(out, w)?;
-    Ok(v.ledger)
+pub fn export(source: &Path, out: Output<'_>) -> Result<VerifiedLedger, Error> {
+    match out {
+        Output::File { path, overwrite } => {
+            crate::files::refuse_existing(path, overwrite)?;
+            let tmp = crate::files::temp_beside_public(path)?;
+            let mut w = std::io::BufWriter::new(tmp);
+            let v = verify_whole(source, &VerifyOptions::default(), false, None, |e| {
+                w.write_all(e.bytes()).map_err(|err| Error::io(path, err))
+            })?;
+            crate::files::persist(path, w)?;
+            Ok(v.ledger)
+        }
+        // A stream cannot be taken back: verify first, then write.
+        Output::Writer(w) => {
+            verify_whole(source, &VerifyOptions::default(), false, None, |_| Ok(()))?;
+            let mut bw = std::io::BufWriter::new(w);
+            let v = verify_whole(source, &VerifyOptions::default(), false, None, |e| {
+                bw.write_all(e.bytes())
+                    .map_err(|err| Error::io(Path::new("<output>"), err))
+            })?;
+            bw.flush()
+                .map_err(|err| Error::io(Path::new("<output>"), err))?;
+            Ok(v.ledger)
+        }
+    }
 }
 
 /// Verifies the exported file `file` and creates the ledger directory

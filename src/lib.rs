@@ -46,7 +46,7 @@ pub use event::{
     is_hidden_char, Access, Assignment, Event, EventKind, FieldError, Kind, License, Role, Terms,
     COMPONENTS,
 };
-pub use files::{check_output, write_atomic};
+pub use files::{check_output, write_atomic, Output};
 pub use keys::{generate, public_path, read_public_key, read_signing_key, write_key_files};
 pub use ledger::{
     append, append_with, export, import, init, sign_entry, verify, verify_any, verify_bytes,
@@ -58,14 +58,15 @@ pub use merkle::{
     verify_inclusion, CompactRange, MemoryTree, Nodes, ProofError, TreeHash,
 };
 pub use openness::{
-    openness, right_words, ArtifactLevel, ComponentLevel, Level, LicenseInfo, Openness,
-    Restriction, CRITERIA,
+    openness, right_words, ArtifactLevel, Because, Cause, ComponentLevel, Level, LicenseInfo,
+    Openness, Restriction, Withheld, CRITERIA,
 };
 pub use registry::{registry, Registry, RegistryLicense};
 pub use signature::{verify_signatures, SignatureItem};
+pub use store::set_lock_wait;
 pub use time::rfc3339;
 pub use tlog::{
-    checkpoint, default_origin, prove_consistency, prove_inclusion, verify_proof,
+    check_entry, checkpoint, default_origin, prove_consistency, prove_inclusion, verify_proof,
     verify_with_checkpoint, LedgerTree, ProofCheckpoint, ProvenEntry,
 };
 pub use verify::{VerifiedEntry, VerifiedLedger, VerifyOptions};

@@ -100,6 +100,8 @@ pub struct LicenseInfo {
     pub resembles: Option<String>,
     /// Points of its terms, when known.
     pub points: Option<u8>,
+    /// Its terms, when known.
+    pub terms: Option<Terms>,
     /// The `license` entry.
     pub entry: u64,
 }
@@ -130,6 +132,77 @@ pub struct Restriction {
     pub reasons: Vec<String>,
 }
 
+/// What set a component's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// No `component` entry names it.
+    NotAssigned,
+    /// Declared not applicable.
+    NotApplicable,
+    /// An artifact's level is unknown: no release, or a license outside
+    /// the registry on it or its lineage.
+    Unknown,
+    /// An artifact is not released.
+    NotReleased,
+    /// An artifact is only behind a paid API.
+    PaidApi,
+    /// Public without a license: no rights granted.
+    NoLicense,
+    /// Public under its own license, which withholds rights.
+    License,
+    /// Public, but its sources' licenses withhold rights its own grants.
+    Lineage,
+    /// Public under a license granting all five rights, nothing upstream
+    /// restricting it: the top level.
+    Unrestricted,
+}
+
+impl Cause {
+    /// Its name in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::NotAssigned => "not-assigned",
+            Cause::NotApplicable => "not-applicable",
+            Cause::Unknown => "unknown",
+            Cause::NotReleased => "not-released",
+            Cause::PaidApi => "paid-api",
+            Cause::NoLicense => "no-license",
+            Cause::License => "license",
+            Cause::Lineage => "lineage",
+            Cause::Unrestricted => "unrestricted",
+        }
+    }
+}
+
+/// A right withheld, by whom and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withheld {
+    /// The right (one of [`CRITERIA`]).
+    pub right: &'static str,
+    /// The artifact whose license withholds it (the component's artifact
+    /// itself, or a source on its lineage).
+    pub artifact: String,
+    /// That license; `None` for a source nobody licensed.
+    pub license: Option<LicenseInfo>,
+    /// Why, in the registry's words, or the right's plain meaning.
+    pub reason: String,
+}
+
+/// Why a component has its level, for a person: one sentence, and the
+/// rights withheld with their reasons.
+#[derive(Debug, Clone)]
+pub struct Because {
+    /// What set the level.
+    pub cause: Cause,
+    /// The artifact that set it, when one did.
+    pub artifact: Option<String>,
+    /// The rights withheld (public artifacts).
+    pub withheld: Vec<Withheld>,
+    /// The explanation in words, for a model card. Not escaped: it quotes
+    /// ledger text.
+    pub text: String,
+}
+
 /// One artifact of a component, and how its level was reached.
 #[derive(Debug, Clone)]
 pub struct ArtifactLevel {
@@ -150,6 +223,8 @@ pub struct ArtifactLevel {
     /// Its own entries the level rests on (declaration, hand-over, producer,
     /// license, release); its sources' are in the component's evidence.
     pub evidence: Vec<u64>,
+    /// When its level is unknown, why.
+    pub unknown_because: Option<String>,
 }
 
 /// One component's level.
@@ -174,6 +249,8 @@ pub struct ComponentLevel {
     pub may_depend_on_withheld: bool,
     /// Warnings, for a person.
     pub warnings: Vec<String>,
+    /// Why it has its level.
+    pub because: Because,
 }
 
 /// The openness of one verified ledger.
@@ -250,6 +327,7 @@ fn license_info(state: &State, seq: u64, l: u32) -> LicenseInfo {
             self_declared: true,
             resembles: registry().confusable(name).map(|r| r.id.clone()),
             points: Some(points(terms)),
+            terms: Some(*terms),
             entry: seq,
         },
         License::Spdx(s) => LicenseInfo {
@@ -261,6 +339,7 @@ fn license_info(state: &State, seq: u64, l: u32) -> LicenseInfo {
             self_declared: false,
             resembles: None,
             points: own_terms(lic).ok().map(|t| points(&t)),
+            terms: own_terms(lic).ok(),
             entry: seq,
         },
     }
@@ -419,44 +498,70 @@ fn component(
         evidence: Vec::new(),
         may_depend_on_withheld: false,
         warnings: Vec::new(),
+        because: Because {
+            cause: Cause::NotAssigned,
+            artifact: None,
+            withheld: Vec::new(),
+            text: "no entry says which artifacts make up this component".into(),
+        },
     };
     let (ids, seqs) = match state.components.get(name) {
         None => return out,
         Some(ComponentState::NotApplicable { seqs }) => {
             out.level = Level::NotApplicable;
             out.evidence = seqs.clone();
+            out.because = Because {
+                cause: Cause::NotApplicable,
+                artifact: None,
+                withheld: Vec::new(),
+                text: "the owner declared that this pipeline has no such component".into(),
+            };
             return out;
         }
         Some(ComponentState::Artifacts { ids, seqs, .. }) => (ids, seqs),
     };
     let scale = component_kind(name);
-    let mut strictest: Option<(u8, Option<LicenseInfo>)> = None;
-    let mut unknown = false;
+    let mut strictest: Option<(u8, Option<LicenseInfo>, usize)> = None;
+    let mut unknown: Option<usize> = None;
     for &i in ids {
         let a = artifact(state, lineage, i, scale, &mut out.warnings);
         match a.level {
             Level::Graded { level, .. } => {
-                if strictest.as_ref().is_none_or(|(l, _)| level < *l) {
+                if strictest.as_ref().is_none_or(|(l, _, _)| level < *l) {
                     let lic = if a.access == Some(Access::Public) {
                         a.license.clone()
                     } else {
                         None
                     };
-                    strictest = Some((level, lic));
+                    strictest = Some((level, lic, out.artifacts.len()));
                 }
             }
             _ => {
-                unknown = true;
+                unknown.get_or_insert(out.artifacts.len());
                 out.unknown_artifacts.push(a.id.clone());
             }
         }
         out.artifacts.push(a);
     }
-    if unknown {
+    if let Some(k) = unknown {
         out.level = Level::Unknown;
-    } else if let Some((level, license)) = strictest {
+        let a = &out.artifacts[k];
+        out.because = Because {
+            cause: Cause::Unknown,
+            artifact: Some(a.id.clone()),
+            withheld: Vec::new(),
+            text: format!(
+                "`{}`: {}",
+                a.id,
+                a.unknown_because
+                    .as_deref()
+                    .unwrap_or("its level is unknown")
+            ),
+        };
+    } else if let Some((level, license, k)) = strictest {
         out.level = Level::Graded { kind: scale, level };
         out.license = license;
+        out.because = explain(&out.artifacts[k], scale);
     }
     out.evidence = evidence(state, ids, seqs, seen, &mut out.warnings);
     out
@@ -577,6 +682,7 @@ fn artifact(
         effective_points: None,
         restricted_by: Vec::new(),
         evidence: Vec::new(),
+        unknown_because: None,
     };
     if let Some(l) = &license {
         evidence.push(l.entry);
@@ -599,6 +705,9 @@ fn artifact(
             a.id,
             registry().label()
         ));
+        out.unknown_because = Some(format!(
+            "its license `{id}` is not in the license registry, so what it grants is unknown"
+        ));
         return out;
     }
     let Some((_, access)) = a.release else {
@@ -606,6 +715,7 @@ fn artifact(
             "{}: no release event, so its level is unknown",
             a.id
         ));
+        out.unknown_because = Some("no entry says whether or how it is released".into());
         return out;
     };
     let level = match access {
@@ -621,6 +731,11 @@ fn artifact(
                     a.id,
                     state.artifacts[*src as usize].id,
                     registry().label()
+                ));
+                out.unknown_because = Some(format!(
+                    "it derives from `{}`, whose license `{id}` is not in the license registry, \
+                     so what it allows derivatives is unknown",
+                    state.artifacts[*src as usize].id
                 ));
                 return out;
             }
@@ -684,6 +799,174 @@ fn artifact(
     };
     out.level = Level::Graded { kind: scale, level };
     out
+}
+
+/// The explanation of a graded level set by artifact `a`.
+fn explain(a: &ArtifactLevel, scale: Kind) -> Because {
+    let id = &a.id;
+    let mut because = Because {
+        cause: Cause::NotReleased,
+        artifact: Some(id.clone()),
+        withheld: Vec::new(),
+        text: String::new(),
+    };
+    match a.access {
+        None | Some(Access::None) => {
+            because.text = format!("`{id}` is not released");
+            return because;
+        }
+        Some(Access::PaidApi) => {
+            because.cause = Cause::PaidApi;
+            because.text = if scale == Kind::Code {
+                format!("`{id}` is only behind a paid API, which for code counts as not released")
+            } else {
+                format!("`{id}` is only available through a paid API")
+            };
+            return because;
+        }
+        Some(Access::Public) => {}
+    }
+    let Some(lic) = &a.license else {
+        because.cause = Cause::NoLicense;
+        because.text = format!("`{id}` is public with no license recorded: no rights were granted");
+        return because;
+    };
+    let under = license_words(lic);
+    if !a.restricted_by.is_empty() && a.effective_points < a.declared_points {
+        because.cause = Cause::Lineage;
+        let mut parts = Vec::new();
+        for r in &a.restricted_by {
+            let reasons: Vec<String> = r
+                .withholds
+                .iter()
+                .enumerate()
+                .map(|(n, w)| {
+                    let reason = r
+                        .reasons
+                        .get(n)
+                        .cloned()
+                        .unwrap_or_else(|| sentence(right_words(w)));
+                    because.withheld.push(Withheld {
+                        right: w,
+                        artifact: r.artifact.clone(),
+                        license: r.license.clone(),
+                        reason: reason.clone(),
+                    });
+                    reason
+                })
+                .collect();
+            let reasons: Vec<String> = r
+                .withholds
+                .iter()
+                .zip(&reasons)
+                .map(|(w, why)| with_reason(w, why))
+                .collect();
+            parts.push(format!(
+                "`{}`, {}, which withholds: {}",
+                r.artifact,
+                r.license
+                    .as_ref()
+                    .map_or("with no license recorded".to_string(), |l| format!(
+                        "under {}",
+                        license_words(l)
+                    )),
+                reasons.join("; ")
+            ));
+        }
+        because.text = format!(
+            "`{id}` is public under {under}, but it derives from {}",
+            parts.join("; and from ")
+        );
+        return because;
+    }
+    let terms_reasons = own_reasons(lic);
+    if terms_reasons.is_empty() {
+        because.cause = Cause::Unrestricted;
+        because.text = format!("`{id}` is public under {under}, which grants all five rights");
+        return because;
+    }
+    because.cause = Cause::License;
+    for (w, reason) in &terms_reasons {
+        because.withheld.push(Withheld {
+            right: w,
+            artifact: id.clone(),
+            license: Some(lic.clone()),
+            reason: reason.clone(),
+        });
+    }
+    because.text = format!(
+        "`{id}` is public under {under}, which withholds: {}",
+        terms_reasons
+            .iter()
+            .map(|(w, r)| with_reason(w, r))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    because
+}
+
+/// A license as a sentence names it: display name and id, and
+/// self-declared ones said to be so.
+fn license_words(l: &LicenseInfo) -> String {
+    match &l.id {
+        Some(id) if *id != l.name => format!("{} (`{id}`)", l.name),
+        Some(id) => format!("`{id}`"),
+        None => format!("the self-declared license \"{}\"", l.name),
+    }
+}
+
+/// The rights a license itself withholds, each with its reason.
+fn own_reasons(l: &LicenseInfo) -> Vec<(&'static str, String)> {
+    let reg =
+        l.id.as_deref()
+            .and_then(|id| registry().get(id.trim().trim_end_matches('+')));
+    let Some(terms) = &l.terms else {
+        return Vec::new();
+    };
+    let granted = rights(terms);
+    CRITERIA
+        .iter()
+        .zip(granted)
+        .filter(|(_, g)| !g)
+        .map(|(c, _)| {
+            let reason = reg
+                .and_then(|r| r.reasons.get(*c).cloned())
+                .unwrap_or_else(|| sentence(right_words(c)));
+            (*c, reason)
+        })
+        .collect()
+}
+
+/// `no modification (the materials may not ...)`; the right's words alone
+/// when there is no reason beyond them.
+fn with_reason(right: &str, reason: &str) -> String {
+    if reason == sentence(right_words(right)) {
+        right_words(right).to_string()
+    } else {
+        format!("{} ({})", right_words(right), clause(reason))
+    }
+}
+
+/// A reason sentence as a clause: no capital, no full stop.
+fn clause(sentence: &str) -> String {
+    let t = sentence.trim().trim_end_matches('.');
+    let mut c = t.chars();
+    match c.next() {
+        // Keep capitals of names and acronyms ("GPL", "Llama").
+        Some(f) if c.clone().next().is_some_and(|n| n.is_lowercase()) => {
+            format!("{}{}", f.to_lowercase(), c.as_str())
+        }
+        _ => t.to_string(),
+    }
+}
+
+/// `no commercial use` as a sentence.
+fn sentence(words: &str) -> String {
+    let mut c = words.chars();
+    match c.next() {
+        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
+        None => String::new(),
+    }
 }
 
 /// What a right withheld means, in words.

@@ -23,7 +23,10 @@ impl Source {
         let f = File::open(path).map_err(|e| {
             if e.kind() == ErrorKind::NotFound {
                 Error::usage(format!(
-                    "{}: no such ledger directory or file",
+                    "{}: no such ledger directory or file (`custody init {} --key KEY --name NAME` \
+                     creates a ledger; `custody import FILE {}` makes one of an export)",
+                    path.display(),
+                    path.display(),
                     path.display()
                 ))
             } else {

@@ -22,6 +22,26 @@ const RECORD_PREFIX: u8 = b'r';
 /// How long to wait for another process to release the ledger.
 const LOCK_WAIT: Duration = Duration::from_secs(3);
 
+/// How long to wait for a ledger another process holds, in milliseconds.
+static LOCK_WAIT_MS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(LOCK_WAIT.as_millis() as u64);
+/// Called once per open that has to wait (the CLI says it is waiting).
+static LOCK_NOTICE: std::sync::OnceLock<fn(&Path, Duration)> = std::sync::OnceLock::new();
+
+/// Sets how long opening a ledger directory that another process holds
+/// waits before giving up with [`Error::Locked`] (3 seconds by default),
+/// and a function called once when an open starts waiting, with the
+/// ledger and the time it will wait. For the process as a whole.
+pub fn set_lock_wait(wait: Duration, notice: Option<fn(&Path, Duration)>) {
+    LOCK_WAIT_MS.store(
+        wait.as_millis().min(u64::MAX as u128) as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    if let Some(n) = notice {
+        let _ = LOCK_NOTICE.set(n);
+    }
+}
+
 /// An open ledger directory. Holding it holds the ledger's lock.
 pub(crate) struct Store {
     db: sled::Db,
@@ -79,11 +99,15 @@ impl Store {
     /// process holds it.
     pub fn open(path: &Path) -> Result<Store, Error> {
         if !path.exists() {
-            return Err(Error::usage(format!("{}: no such ledger", path.display())));
+            return Err(Error::usage(format!(
+                "{}: no such ledger (`custody init {} --key KEY --name NAME` creates one)",
+                path.display(),
+                path.display()
+            )));
         }
         if !looks_like_store(path) {
             return Err(Error::usage(format!(
-                "{}: not a custody ledger directory (nor an exported ledger file)",
+                "{}: not a custody ledger directory",
                 path.display()
             )));
         }
@@ -109,6 +133,7 @@ impl Store {
 
     fn open_db(path: &Path) -> Result<Store, Error> {
         let start = Instant::now();
+        let mut noticed = false;
         loop {
             let res = sled::Config::new()
                 .path(path)
@@ -125,8 +150,17 @@ impl Store {
                     })
                 }
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
-                    if start.elapsed() >= LOCK_WAIT {
+                    let wait = Duration::from_millis(
+                        LOCK_WAIT_MS.load(std::sync::atomic::Ordering::Relaxed),
+                    );
+                    if start.elapsed() >= wait {
                         return Err(Error::Locked(path.to_path_buf()));
+                    }
+                    if !noticed {
+                        noticed = true;
+                        if let Some(n) = LOCK_NOTICE.get() {
+                            n(path, wait);
+                        }
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }

@@ -282,6 +282,14 @@ pub fn prove_inclusion(path: &Path, seq: u64, cp: ProofCheckpoint<'_>) -> Result
 }
 
 /// Decodes an entry and checks its own signature.
+/// Decodes one entry (a file written by `custody log --seq N --out`) and
+/// checks its own signature. Says nothing of the ledger around it: whether
+/// its signer held the role it needed, or that it is in any ledger, takes
+/// the ledger or an inclusion proof ([`verify_proof`]).
+pub fn check_entry(bytes: &[u8]) -> Result<crate::entry::UnverifiedEntry, String> {
+    check_entry_signature(bytes)
+}
+
 fn check_entry_signature(bytes: &[u8]) -> Result<crate::entry::UnverifiedEntry, String> {
     let e = decode_entry(bytes).map_err(|e| e.detail)?;
     let ok = ed25519_dalek::VerifyingKey::from_bytes(e.signer())

@@ -292,7 +292,13 @@ fn a_look_alike_inline_license_is_refused_and_flagged() {
         .unwrap()
         .contains("named like the registry license `CC-BY-NC-4.0` but is not it"));
     let text = custody(f.dir(), &["openness", "x.custody"]).stdout;
-    assert!(text.contains("D5 (CC BY-NC 4.0, self-declared)"), "{text}");
+    // Wrapped to 80 columns: compare with the lines joined.
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("the self-declared license \"CC BY-NC 4.0\""),
+        "{text}"
+    );
+    assert!(text.contains("is not it"), "{text}");
     let md = custody(f.dir(), &["openness", "x.custody", "--markdown"]).stdout;
     assert!(md.contains("D5 \\(CC BY-NC 4.0, self-declared\\)"), "{md}");
 }
@@ -779,7 +785,14 @@ fn outputs_never_damage_a_ledger_or_follow_links() {
     // A symbolic link at the output is replaced, its target untouched.
     std::fs::write(f.path("precious"), "keep me").unwrap();
     std::os::unix::fs::symlink(f.path("precious"), f.path("out.entry")).unwrap();
+    // Not without --force: an existing path is never replaced unasked.
     let r = custody(f.dir(), &["log", "L", "--seq", "0", "--out", "out.entry"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    let r = custody(
+        f.dir(),
+        &["log", "L", "--seq", "0", "--out", "out.entry", "--force"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         std::fs::read_to_string(f.path("precious")).unwrap(),
@@ -802,6 +815,7 @@ fn outputs_never_damage_a_ledger_or_follow_links() {
             "owner.key",
             "--out",
             "out.proof",
+            "--force",
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -912,17 +926,25 @@ fn wide_characters_cannot_shift_the_text_table() {
     std::fs::write(f.path("x.custody"), crafted(&ev)).unwrap();
     let r = custody(f.dir(), &["openness", "x.custody"]);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    let col = |line: &str, needle: &str| {
-        let i = line.find(needle).unwrap();
-        unicode_width::UnicodeWidthStr::width(&line[..i])
+    let col = |needle: &str| {
+        let line = lines
+            .iter()
+            .find(|l| l.trim_start().starts_with(needle))
+            .unwrap();
+        let i = line.find(needle).unwrap() + needle.len();
+        let j = i + line[i..].find(|c: char| c != ' ').unwrap();
+        unicode_width::UnicodeWidthStr::width(&line[..j])
     };
-    // `D1` starts in the terminal column where the `weights` heading does.
-    assert_eq!(
-        col(lines[0], "weights"),
-        col(lines[1], "D1"),
-        "{}",
-        r.stdout
-    );
+    // Levels start in the terminal column where the `level` heading does,
+    // and the wide characters wrap by the columns a terminal draws.
+    assert_eq!(col("component"), col("eval-code"), "{}", r.stdout);
+    assert_eq!(col("component"), col("weights"), "{}", r.stdout);
+    assert!(r.stdout.contains("\u{4e2d}\u{6587}"), "{}", r.stdout);
+    for l in &lines {
+        let w = unicode_width::UnicodeWidthStr::width(*l);
+        let unbreakable = l.split(' ').any(|w| w.len() >= 40);
+        assert!(w <= 80 || unbreakable, "{w} columns: {l}\n{}", r.stdout);
+    }
 }
 
 /// Ledger text cannot become a link or a mention in markdown output.

@@ -150,10 +150,19 @@ fn inline_terms_are_scored() {
     assert_eq!(l["id"], serde_json::Value::Null);
     assert_eq!(l["self_declared"], true);
     let r = custody(_f.dir(), &["openness", "L"]);
+    let text = r.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        r.stdout.contains("D4 (Acme Model License, self-declared)"),
+        text.contains(
+            "weights D4 `w` is public under the self-declared license \"Acme Model License\", \
+             which withholds: no commercial use"
+        ),
         "{}",
         r.stdout
+    );
+    let md = custody(_f.dir(), &["openness", "L", "--markdown"]).stdout;
+    assert!(
+        md.contains("D4 \\(Acme Model License, self-declared\\)"),
+        "{md}"
     );
 }
 

@@ -299,10 +299,14 @@ fn inclusion_proofs_verify_offline_and_catch_tampering() {
                 "cp12",
                 "--out",
                 "proof",
+                "--force",
             ],
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
-        let r = custody(f.dir(), &["log", source, "--seq", &s, "--out", "entry"]);
+        let r = custody(
+            f.dir(),
+            &["log", source, "--seq", &s, "--out", "entry", "--force"],
+        );
         assert_eq!(r.code, 0, "{}", r.stderr);
         let r = custody(
             f.dir(),
@@ -418,14 +422,26 @@ fn a_lagging_tree_is_refused_then_caught_up() {
         &f.path("L"),
         &key,
         lines.as_bytes(),
-        &custody::AppendOptions { merkle_tree: false },
+        &custody::AppendOptions {
+            merkle_tree: false,
+            ..Default::default()
+        },
     )
     .unwrap();
     let r = custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not up to date"), "{}", r.stderr);
     // An empty append catches the tree up; its root is then the entries' root.
-    custody::append(&f.path("L"), &key, &b""[..]).unwrap();
+    custody::append_with(
+        &f.path("L"),
+        &key,
+        &b""[..],
+        &custody::AppendOptions {
+            allow_empty: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut range = custody::CompactRange::default();
     custody::verify(&f.path("L"), &Default::default(), |e| {
         range.push(custody::leaf_hash(e.bytes()));

@@ -478,7 +478,10 @@ fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
     let plain = dir.join("ledger-no-tree");
     custody::init(&plain, &owner, "bench")?;
     custody::append(&plain, &owner, setup.as_bytes())?;
-    let no_tree = custody::AppendOptions { merkle_tree: false };
+    let no_tree = custody::AppendOptions {
+        merkle_tree: false,
+        ..Default::default()
+    };
     let mut done = 0;
     let mut spent_plain = Duration::ZERO;
     while done < events {
@@ -534,7 +537,13 @@ fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
     )?;
 
     let file = dir.join("ledger.custody");
-    custody::export(&ledger, &file)?;
+    custody::export(
+        &ledger,
+        custody::Output::File {
+            path: &file,
+            overwrite: true,
+        },
+    )?;
     let file_bytes = std::fs::metadata(&file).map_err(io(&file))?.len();
     let file_mb = file_bytes as f64 / 1e6;
 

@@ -12,6 +12,10 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How long to wait for a ledger directory another custody process is
+    /// using, in seconds, before giving up.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 3.0)]
+    pub wait: f64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -32,9 +36,12 @@ pub enum Prove {
         /// The origin of that checkpoint (default: the ledger's).
         #[arg(long, requires = "key")]
         origin: Option<String>,
-        /// Where to write the proof.
+        /// Where to write the proof (`-`: standard output).
         #[arg(long)]
         out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// The consistency proof from an older checkpoint to the current tree.
     Consistency {
@@ -69,6 +76,12 @@ pub enum Command {
         name: String,
     },
     /// Append JSON Lines events, signed by KEY, as one atomic batch.
+    ///
+    /// One JSON object per line; `type` is one of artifact, custody,
+    /// transformation, augmentation, license, release, component, grant,
+    /// revoke (README "The events"; schemas/event.schema.json). A training
+    /// run is a `transformation` whose inputs are the data and code it
+    /// consumed and whose outputs are the weights it produced.
     Append {
         /// The ledger directory.
         ledger: PathBuf,
@@ -77,6 +90,10 @@ pub enum Command {
         key: PathBuf,
         /// JSON Lines file of events; standard input when `-` or absent.
         file: Option<PathBuf>,
+        /// Accept input holding no events (by default refused: an empty
+        /// file or a failed pipe is rarely what was meant).
+        #[arg(long)]
+        allow_empty: bool,
     },
     /// Verify a ledger directory, exported file or partial export end to end.
     Verify {
@@ -98,19 +115,32 @@ pub enum Command {
         #[arg(long, requires = "checkpoint")]
         origin: Option<String>,
     },
-    /// Verify a ledger and print its entries.
+    /// Verify a ledger and print its entries; or print one entry file.
+    ///
+    /// Given a single entry (as `--seq N --out` writes it), prints it after
+    /// checking its signature, and with --proof and --vkey checks that it
+    /// is in the checkpointed ledger.
     Log {
-        /// A ledger directory or an exported file.
+        /// A ledger directory, an exported file, or one entry's file.
         source: PathBuf,
+        /// For one entry's file: its inclusion proof (`custody prove inclusion`).
+        #[arg(long, requires = "vkey", conflicts_with = "seq")]
+        proof: Option<PathBuf>,
+        /// The verifier key of the proof's checkpoint (the key or a file holding it).
+        #[arg(long, requires = "proof")]
+        vkey: Option<String>,
         /// Print JSON Lines: each event with seq, hash, signer, time.
         #[arg(long)]
         json: bool,
         /// Write the bytes of entry SEQ to --out instead of printing.
         #[arg(long, requires = "out")]
         seq: Option<u64>,
-        /// Where --seq writes the entry.
+        /// Where --seq writes the entry (`-`: standard output).
         #[arg(long, requires = "seq")]
         out: Option<PathBuf>,
+        /// Replace --out if it exists.
+        #[arg(long, requires = "out")]
+        force: bool,
     },
     /// Print a signed checkpoint (c2sp.org/tlog-checkpoint) of the ledger's Merkle tree.
     Checkpoint {
@@ -122,6 +152,12 @@ pub enum Command {
         /// The log origin (default: custody/<name>/<ledger id prefix>); also the key name.
         #[arg(long)]
         origin: Option<String>,
+    },
+    /// Print the public key (64 hex digits) of a private key, such as one
+    /// made by `openssl genpkey -algorithm ed25519`.
+    Pubkey {
+        /// The private key (PKCS#8 PEM).
+        key: PathBuf,
     },
     /// Print the verifier key (c2sp.org/signed-note) of a signing key under a name.
     Vkey {
@@ -152,9 +188,12 @@ pub enum Command {
     Export {
         /// A ledger directory (or an exported file).
         ledger: PathBuf,
-        /// The file to write.
+        /// The file to write (`-`: standard output).
         #[arg(long)]
         out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
         /// Write a partial export disclosing only these entries (repeatable):
         /// type:NAME, artifact:ID, component:NAME (everything its openness
         /// rests on), or openness (all twelve components). Genesis, grants,
@@ -175,6 +214,18 @@ pub enum Command {
         ledger: PathBuf,
     },
     /// Verify ledgers and derive each pipeline component's openness level.
+    ///
+    /// The twelve components (Eiras et al. 2024), on the C scale for code
+    /// and the D scale for data and weights:
+    ///   code:    pretraining-code, finetuning-code, alignment-code,
+    ///            eval-code, safety-eval-code, inference-code
+    ///   data:    pretraining-data, sft-data, alignment-data,
+    ///            benchmark-data, safety-eval-data
+    ///   weights: weights
+    /// C1/D1 not released; D2 paid API only; public: C2-C5 / D3-D5 by the
+    /// points of the effective license (`custody licenses` lists them);
+    /// `N/A` not part of this pipeline; `?` nothing verifiable says.
+    #[command(verbatim_doc_comment)]
     Openness {
         /// Ledger directories or exported files.
         #[arg(required = true)]

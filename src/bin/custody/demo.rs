@@ -53,7 +53,10 @@ const STAGES: [(&str, &str, &str); 4] = [
         r#"{"type":"revoke","key":"{EVAL}","note":"engagement ended"}
 {"type":"artifact","id":"tinylm-train","kind":"code","uri":"https://git.example.org/lab/tinylm-train","digest":"sha256:5555555555555555555555555555555555555555555555555555555555555555"}
 {"type":"artifact","id":"tinylm-serve","kind":"code","uri":"https://git.example.org/lab/tinylm-serve"}
+{"type":"artifact","id":"tinylm-base","kind":"weights","digest":"sha256:6666666666666666666666666666666666666666666666666666666666666666","description":"pretrained base model, before instruction tuning"}
+{"type":"transformation","operation":"pretrain","inputs":["cc-clean","tinylm-train"],"outputs":["tinylm-base"],"tool":"tinylm-train 1.0 on 64 GPUs","parameters":{"tokens":300000000000,"lr":0.0003,"seed":1234}}
 {"type":"artifact","id":"tinylm-1.0","kind":"weights","uri":"https://models.example.org/tinylm-1.0","digest":"sha256:7777777777777777777777777777777777777777777777777777777777777777","size":2684354560}
+{"type":"transformation","operation":"finetune","inputs":["tinylm-base","seed-instructions","synthetic-instructions","tinylm-train"],"outputs":["tinylm-1.0"],"tool":"tinylm-train 1.0","parameters":{"epochs":3,"lr":0.00002}}
 {"type":"license","artifact":"tinylm-train","license":"MIT"}
 {"type":"license","artifact":"tinylm-serve","license":"Apache-2.0"}
 {"type":"license","artifact":"tinylm-1.0","license":"Apache-2.0"}
@@ -174,7 +177,13 @@ pub fn run(out: &mut impl Write, dir: Option<PathBuf>) -> Result<(), Failure> {
     }
 
     let export = dir.join("tinylm-1.0.custody");
-    custody::export(&ledger, &export)?;
+    custody::export(
+        &ledger,
+        custody::Output::File {
+            path: &export,
+            overwrite: false,
+        },
+    )?;
     writeln!(
         out,
         "\n4. the log of the exported ledger, as `custody log` shows it:"
@@ -213,9 +222,8 @@ pub fn run(out: &mut impl Write, dir: Option<PathBuf>) -> Result<(), Failure> {
     let o = custody::openness(&v);
     let mut table = Vec::new();
     crate::openness::text(&mut table, &[&o]).map_err(io(Path::new("<memory>")))?;
-    for l in String::from_utf8_lossy(&table).lines() {
-        writeln!(out, "{}", format!("   {l}").trim_end())?;
-    }
+    // Not indented: the table keeps to 80 columns as it is.
+    out.write_all(&table)?;
     writeln!(out, "\nfiles:")?;
     writeln!(out, "   ledger directory  {}", ledger.display())?;
     writeln!(out, "   release file      {}", export.display())?;

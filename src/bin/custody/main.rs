@@ -43,6 +43,20 @@ impl From<io::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !(cli.wait.is_finite() && cli.wait >= 0.0) {
+        eprintln!("custody: --wait takes a number of seconds, 0 or more");
+        return ExitCode::from(EXIT_ERROR);
+    }
+    custody::set_lock_wait(
+        std::time::Duration::from_secs_f64(cli.wait.min(1e9)),
+        Some(|path, wait| {
+            eprintln!(
+                "custody: {} is in use by another custody process; waiting up to {:.1} s (--wait)",
+                safe(&path.display().to_string()),
+                wait.as_secs_f64()
+            )
+        }),
+    );
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Reported) => ExitCode::from(EXIT_INVALID),
@@ -95,18 +109,53 @@ fn report(e: &Error) {
                 "custody: ledger invalid at {}",
                 safe(&inv.error.to_string())
             );
-            eprintln!(
-                "{} entr{} verified before it; do not rely on anything after entry {}",
-                inv.entries,
-                if inv.entries == 1 { "y" } else { "ies" },
-                inv.entries.saturating_sub(1)
-            );
+            if inv.entries == 0 {
+                eprintln!("no entry verified: nothing in it can be relied on");
+            } else {
+                eprintln!(
+                    "{} entr{} verified before it (0 to {}); do not rely on anything from entry {} on",
+                    inv.entries,
+                    if inv.entries == 1 { "y" } else { "ies" },
+                    inv.entries - 1,
+                    inv.entries
+                );
+            }
         }
         Error::Locked(_) => {
             eprintln!("custody: {}", safe(&e.to_string()));
-            eprintln!("wait for it to finish, then run this command again");
+            eprintln!(
+                "wait for it to finish, then run this command again (or give --wait SECONDS)"
+            );
         }
         _ => eprintln!("custody: {}", safe(&e.to_string())),
+    }
+}
+
+/// Whether `path` is a file holding exactly one entry other than a
+/// genesis (a one-entry ledger is its genesis alone).
+fn single_entry(path: &Path) -> bool {
+    let Ok(m) = std::fs::metadata(path) else {
+        return false;
+    };
+    if !m.is_file() || m.len() > custody::MAX_ENTRY_SIZE as u64 + 16 {
+        return false;
+    }
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| custody::decode_entry(&b).ok())
+        .is_some_and(|e| e.seq() > 0)
+}
+
+/// Writes a command's output file, or standard output for `-`.
+fn write_output(out: &mut dyn Write, file: &Path, force: bool, bytes: &[u8]) -> Result<(), Error> {
+    if file == Path::new("-") {
+        custody::Output::Writer(out).write(bytes)
+    } else {
+        custody::Output::File {
+            path: file,
+            overwrite: force,
+        }
+        .write(bytes)
     }
 }
 
@@ -135,19 +184,28 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 hex::encode(key.verifying_key().as_bytes())
             )?;
         }
-        Command::Append { ledger, key, file } => {
+        Command::Append {
+            ledger,
+            key,
+            file,
+            allow_empty,
+        } => {
             let key = custody::read_signing_key(&key)?;
+            let opts = custody::AppendOptions {
+                allow_empty,
+                ..Default::default()
+            };
             let report = match file.as_deref() {
-                None => custody::append(&ledger, &key, io::stdin().lock())?,
+                None => custody::append_with(&ledger, &key, io::stdin().lock(), &opts)?,
                 Some(p) if p == Path::new("-") => {
-                    custody::append(&ledger, &key, io::stdin().lock())?
+                    custody::append_with(&ledger, &key, io::stdin().lock(), &opts)?
                 }
                 Some(p) => {
                     let f = std::fs::File::open(p).map_err(|e| Error::Io {
                         path: p.to_path_buf(),
                         source: e,
                     })?;
-                    custody::append(&ledger, &key, BufReader::new(f))?
+                    custody::append_with(&ledger, &key, BufReader::new(f), &opts)?
                 }
             };
             writeln!(
@@ -203,9 +261,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             source,
             seq: Some(seq),
             out: Some(file),
+            force,
             ..
         } => {
-            custody::check_output(&file)?;
             let mut found = None;
             custody::verify(&source, &Default::default(), |e| {
                 if e.seq() == seq {
@@ -216,11 +274,78 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let Some(bytes) = found else {
                 return Err(Error::Usage(format!("the ledger has no entry {seq} to show")).into());
             };
-            custody::write_atomic(&file, &bytes)?;
-            writeln!(
-                out,
-                "wrote entry {seq} to {}",
-                safe(&file.display().to_string())
+            write_output(&mut out, &file, force, &bytes)?;
+            if file != Path::new("-") {
+                writeln!(
+                    out,
+                    "wrote entry {seq} to {}",
+                    safe(&file.display().to_string())
+                )?;
+            }
+        }
+        Command::Log {
+            source,
+            json,
+            proof,
+            vkey,
+            ..
+        } if proof.is_some() || single_entry(&source) => {
+            let bytes = std::fs::read(&source).map_err(|e| Error::Io {
+                path: source.clone(),
+                source: e,
+            })?;
+            let entry = match (proof, vkey) {
+                (Some(p), Some(vk)) => {
+                    let text = read_text(&p)?;
+                    let vkey = read_vkey(&vk)?;
+                    match custody::verify_proof(&text, &bytes, &vkey) {
+                        Ok(p) => {
+                            eprintln!(
+                                "entry {} is in the log `{}` at tree size {} (checkpoint signed by {}); \
+                                 its signature verifies",
+                                p.entry.seq(),
+                                safe(&p.checkpoint.origin),
+                                p.checkpoint.size,
+                                safe(vkey.name())
+                            );
+                            p.entry
+                        }
+                        Err(m) => {
+                            eprintln!("custody: the proof does not hold: {}", safe(&m));
+                            return Err(Failure::Reported);
+                        }
+                    }
+                }
+                _ => match custody::check_entry(&bytes) {
+                    Ok(e) => {
+                        eprintln!(
+                            "one entry, not a ledger: its signature verifies; that it is in a \
+                             ledger, and that its signer held the role it needed, is not shown \
+                             (give --proof and --vkey, or verify the ledger)"
+                        );
+                        e
+                    }
+                    Err(m) => {
+                        eprintln!(
+                            "custody: {}: {}",
+                            safe(&source.display().to_string()),
+                            safe(&m)
+                        );
+                        return Err(Failure::Reported);
+                    }
+                },
+            };
+            output::log_line(
+                &mut out,
+                output::LogLine {
+                    seq: entry.seq(),
+                    time: entry.time(),
+                    signer: entry.signer(),
+                    hash: entry.hash(),
+                    event: entry.event(),
+                    json: entry.event_json(),
+                },
+                json,
             )?;
         }
         Command::Log { source, json, .. } => {
@@ -243,6 +368,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             out: file,
             disclose,
             key,
+            force,
         } if !disclose.is_empty() => {
             let selectors = disclose
                 .iter()
@@ -259,9 +385,32 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .into())
                 }
             };
-            let r = custody::export_partial(&ledger, &file, &selectors, &key)?;
+            let r = if file == Path::new("-") {
+                custody::export_partial(
+                    &ledger,
+                    custody::Output::Writer(&mut out),
+                    &selectors,
+                    &key,
+                )?
+            } else {
+                custody::export_partial(
+                    &ledger,
+                    custody::Output::File {
+                        path: &file,
+                        overwrite: force,
+                    },
+                    &selectors,
+                    &key,
+                )?
+            };
+            let mut err = io::stderr();
+            let say: &mut dyn Write = if file == Path::new("-") {
+                &mut err
+            } else {
+                &mut out
+            };
             writeln!(
-                out,
+                say,
                 "exported a partial ledger to {}: {} of {} entries disclosed, {} withheld as hashes",
                 safe(&file.display().to_string()),
                 r.disclosed,
@@ -270,15 +419,39 @@ fn run(cli: Cli) -> Result<(), Failure> {
             )?;
         }
         Command::Export {
-            ledger, out: file, ..
+            ledger,
+            out: file,
+            force,
+            ..
         } => {
-            let v = custody::export(&ledger, &file)?;
+            let v = if file == Path::new("-") {
+                custody::export(&ledger, custody::Output::Writer(&mut out))?
+            } else {
+                custody::export(
+                    &ledger,
+                    custody::Output::File {
+                        path: &file,
+                        overwrite: force,
+                    },
+                )?
+            };
+            // With the ledger on standard output, the summary goes to stderr.
+            let mut err = io::stderr();
+            let say: &mut dyn Write = if file == Path::new("-") {
+                &mut err
+            } else {
+                &mut out
+            };
             writeln!(
-                out,
+                say,
                 "exported {} verified entries of \"{}\" to {}; head {}",
                 v.entries(),
                 safe(v.name()),
-                safe(&file.display().to_string()),
+                if file == Path::new("-") {
+                    "standard output".to_string()
+                } else {
+                    safe(&file.display().to_string()).into_owned()
+                },
                 hex::encode(v.head())
             )?;
         }
@@ -318,6 +491,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let note = custody::checkpoint(&ledger, &key, origin.as_deref())?;
             write!(out, "{note}")?;
         }
+        Command::Pubkey { key } => {
+            let key = custody::read_signing_key(&key)?;
+            writeln!(out, "{}", hex::encode(key.verifying_key().as_bytes()))?;
+        }
         Command::Vkey { key, name } => {
             let key = custody::read_signing_key(&key)?;
             let vkey = custody::VerifierKey::new(&name, &key).map_err(Error::Usage)?;
@@ -332,6 +509,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     key,
                     origin,
                     out: file,
+                    force,
                 },
         } => {
             let proof = match (checkpoint, key) {
@@ -350,7 +528,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .into())
                 }
             };
-            custody::write_atomic(&file, proof.encode().as_bytes())?;
+            write_output(&mut out, &file, force, proof.encode().as_bytes())?;
+            if file == Path::new("-") {
+                out.flush()?;
+                return Ok(());
+            }
             writeln!(
                 out,
                 "wrote the inclusion proof of entry {seq} ({} hashes) to {}",

@@ -2,7 +2,9 @@
 
 use crate::output::{json_safe, md, safe};
 use crate::Failure;
-use custody::{ComponentLevel, Error, Level, LicenseInfo, Openness, VerifyOptions, COMPONENTS};
+use custody::{
+    Because, Cause, ComponentLevel, Error, Level, LicenseInfo, Openness, VerifyOptions, COMPONENTS,
+};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -44,9 +46,19 @@ pub enum Format {
 /// The cell of a component: level, with the license in brackets when
 /// public, and `*` when it may rest on withheld entries. Not escaped.
 pub fn cell(c: &ComponentLevel) -> String {
-    let mut s = match (&c.level, &c.license) {
-        (Level::Graded { .. }, Some(l)) => format!("{} ({})", c.level, l.label()),
-        (level, _) => level.to_string(),
+    // The license named is the one the level comes from: a restriction on
+    // the lineage, when one lowered it, not the artifact's own license.
+    let upstream = match c.because.cause {
+        Cause::Lineage => c.because.withheld.first().map(|w| match &w.license {
+            Some(l) => format!("{}, upstream", l.label()),
+            None => "unlicensed source upstream".to_string(),
+        }),
+        _ => None,
+    };
+    let mut s = match (&c.level, upstream, &c.license) {
+        (Level::Graded { .. }, Some(u), _) => format!("{} ({u})", c.level),
+        (Level::Graded { .. }, None, Some(l)) => format!("{} ({})", c.level, l.label()),
+        (level, _, _) => level.to_string(),
     };
     if c.may_depend_on_withheld {
         s.push('*');
@@ -87,6 +99,20 @@ fn artifact_json(a: &custody::ArtifactLevel) -> Value {
         "effective_points": a.effective_points,
         "restricted_by": restricted,
         "evidence": a.evidence,
+    })
+}
+
+fn because_json(b: &Because) -> Value {
+    json!({
+        "cause": b.cause.as_str(),
+        "artifact": b.artifact,
+        "text": b.text,
+        "withheld": b.withheld.iter().map(|w| json!({
+            "right": w.right,
+            "artifact": w.artifact,
+            "license": w.license.as_ref().map(license_json),
+            "reason": w.reason,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -152,6 +178,8 @@ fn write_json(out: &mut impl Write, source: &str, o: &Openness) -> std::io::Resu
         put(out, &c.may_depend_on_withheld)?;
         out.write_all(b",\"warnings\":")?;
         put(out, &c.warnings)?;
+        out.write_all(b",\"because\":")?;
+        put(out, &because_json(&c.because))?;
         out.write_all(b"}")?;
     }
     out.write_all(b"}}")
@@ -266,43 +294,53 @@ fn partial_note(o: &Openness) -> Option<String> {
     ))
 }
 
+/// The width the text output keeps to.
+const COLUMNS: usize = 80;
+
+/// One block per ledger, a row per component with the reason for its
+/// level, wrapped to 80 columns.
 pub fn text(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> {
     if ledgers.is_empty() {
         return Ok(());
     }
-    let mut rows: Vec<Vec<String>> = vec![std::iter::once("ledger".to_string())
-        .chain(COMPONENTS.iter().map(|c| c.to_string()))
-        .collect()];
-    for o in ledgers {
-        rows.push(
-            std::iter::once(safe(&o.name).into_owned())
-                .chain(o.components.iter().map(|c| safe(&cell(c)).into_owned()))
-                .collect(),
-        );
-    }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| width(&r[i])).max().unwrap_or(0))
-        .collect();
-    for r in &rows {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            // Padded by the columns a terminal draws, not by characters:
-            // wide characters cannot shift a value under another heading.
-            .map(|(c, w)| format!("{c}{}", " ".repeat(w - width(c))))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
-    writeln!(out)?;
-    for o in ledgers {
-        writeln!(out, "{}: {}", safe(&o.name), identity(o))?;
+    for (n, o) in ledgers.iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        writeln!(out, "{}", safe(&o.name))?;
+        writeln!(out, "  ledger id  {}", hex::encode(o.ledger))?;
+        writeln!(out, "  owner key  {}", hex::encode(o.owner))?;
+        writeln!(
+            out,
+            "             {}",
+            if o.pinned {
+                "pinned: it matches the key given with --owner"
+            } else {
+                "NOT pinned: compare with the owner's published key; --owner pins it"
+            }
+        )?;
+        writeln!(out, "  head       {}", hex::encode(o.head))?;
+        writeln!(out, "  entries    {}", o.entries)?;
         if let Some(p) = partial_note(o) {
-            writeln!(
+            wrap(
                 out,
-                "{}: {}; * marks levels that may rest on withheld entries",
-                safe(&o.name),
-                safe(&p)
+                "  ",
+                "             ",
+                &format!(
+                    "partial    {}; * marks levels that may rest on withheld entries",
+                    safe(&p)
+                ),
             )?;
+        }
+        writeln!(out)?;
+        writeln!(out, "  {:<18}{:<7}why", "component", "level")?;
+        for c in &o.components {
+            let mut level = c.level.to_string();
+            if c.may_depend_on_withheld {
+                level.push('*');
+            }
+            let first = format!("  {:<18}{:<7}", c.name, level);
+            wrap(out, &first, &" ".repeat(27), &safe(&c.because.text))?;
         }
     }
     let mut first = true;
@@ -313,18 +351,49 @@ pub fn text(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
                     writeln!(out, "\nwarnings:")?;
                     first = false;
                 }
-                writeln!(out, "  {}: {}: {}", safe(&o.name), c.name, safe(w))?;
+                let prefix = if ledgers.len() > 1 {
+                    format!("{}: {}: ", safe(&o.name), c.name)
+                } else {
+                    format!("{}: ", c.name)
+                };
+                wrap(out, "  - ", "    ", &format!("{prefix}{}", safe(w)))?;
             }
         }
     }
     if ledgers.len() > 1 {
         writeln!(out, "\ndistribution over {} ledgers:", ledgers.len())?;
         for (i, name) in COMPONENTS.iter().enumerate() {
-            writeln!(out, "  {name:<17} {}", distribution(ledgers, i))?;
+            wrap(
+                out,
+                &format!("  {name:<18}"),
+                &" ".repeat(20),
+                &distribution(ledgers, i),
+            )?;
         }
     }
     writeln!(out, "\nlicense registry: {}", ledgers[0].registry)?;
     Ok(())
+}
+
+/// Writes `text` after `first`, wrapped at word boundaries to fit
+/// [`COLUMNS`], continuation lines after `rest`. A word longer than the
+/// line (a hash) stays whole.
+fn wrap(out: &mut impl Write, first: &str, rest: &str, text: &str) -> std::io::Result<()> {
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !empty && width(&line) + 1 + width(word) > COLUMNS {
+            writeln!(out, "{}", line.trim_end())?;
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    writeln!(out, "{}", line.trim_end())
 }
 
 /// Columns a terminal gives `s` (wide characters count two).
@@ -369,6 +438,32 @@ fn markdown(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
     }
     writeln!(out)?;
     for o in ledgers {
+        let below: Vec<&ComponentLevel> = o
+            .components
+            .iter()
+            .filter(|c| c.because.cause != Cause::Unrestricted)
+            .collect();
+        if below.is_empty() {
+            continue;
+        }
+        if ledgers.len() > 1 {
+            writeln!(out, "Why {} is not more open:\n", md(&o.name))?;
+        } else {
+            writeln!(out, "Why not more open:\n")?;
+        }
+        for c in below {
+            let i = COMPONENTS.iter().position(|n| *n == c.name).unwrap_or(0);
+            writeln!(
+                out,
+                "- {} ({}): {}",
+                TITLES[i],
+                md(&cell(c)),
+                md(&c.because.text.replace('`', ""))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    for o in ledgers {
         writeln!(out, "- {}: {}", md(&o.name), md(&identity(o)))?;
         if let Some(p) = partial_note(o) {
             writeln!(
@@ -393,14 +488,26 @@ fn markdown(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> 
         writeln!(out, "\nWarnings:\n\n{}", warnings.join("\n"))?;
     }
     writeln!(out, "\n{LEGEND}")?;
+    let heads: Vec<String> = ledgers
+        .iter()
+        .map(|o| {
+            if ledgers.len() == 1 {
+                format!("head `{}`, {} entries", hex::encode(o.head), o.entries)
+            } else {
+                format!(
+                    "{}: head `{}`, {} entries",
+                    md(&o.name),
+                    hex::encode(o.head),
+                    o.entries
+                )
+            }
+        })
+        .collect();
     writeln!(
         out,
-        "Derived by custody from the verified ledger{}, license registry {}.",
-        if ledgers.len() == 1 {
-            format!(" (head `{}`)", hex::encode(ledgers[0].head))
-        } else {
-            "s".to_string()
-        },
+        "Derived by custody from the verified ledger{} ({}), license registry {}.",
+        if ledgers.len() == 1 { "" } else { "s" },
+        heads.join("; "),
         ledgers[0].registry
     )?;
     Ok(())

@@ -185,24 +185,51 @@ pub fn verify(
 
 /// Prints one verified entry of `log`.
 pub fn log_entry(out: &mut impl Write, e: &VerifiedEntry, as_json: bool) -> io::Result<()> {
+    log_line(
+        out,
+        LogLine {
+            seq: e.seq(),
+            time: e.time(),
+            signer: e.signer(),
+            hash: e.hash(),
+            event: e.event(),
+            json: e.event_json(),
+        },
+        as_json,
+    )
+}
+
+/// What a log line shows of an entry.
+pub struct LogLine<'a> {
+    pub seq: u64,
+    pub time: u64,
+    pub signer: &'a [u8; 32],
+    pub hash: &'a custody::Hash,
+    pub event: &'a custody::Event,
+    pub json: &'a Value,
+}
+
+/// One line of `custody log`: text, or the event as JSON with seq, hash,
+/// signer and time.
+pub fn log_line(out: &mut impl Write, e: LogLine<'_>, as_json: bool) -> io::Result<()> {
     if as_json {
-        let mut obj = e.event_json().clone();
+        let mut obj = e.json.clone();
         if let Value::Object(m) = &mut obj {
-            m.insert("seq".into(), json!(e.seq()));
-            m.insert("hash".into(), json!(hex::encode(e.hash())));
-            m.insert("signer".into(), json!(hex::encode(e.signer())));
-            m.insert("time".into(), json!(custody::rfc3339(e.time())));
+            m.insert("seq".into(), json!(e.seq));
+            m.insert("hash".into(), json!(hex::encode(e.hash)));
+            m.insert("signer".into(), json!(hex::encode(e.signer)));
+            m.insert("time".into(), json!(custody::rfc3339(e.time)));
         }
         return writeln!(out, "{}", json_safe(&obj.to_string()));
     }
     writeln!(
         out,
         "{:>6}  {}  {}  {:<14}  {}",
-        e.seq(),
-        custody::rfc3339(e.time()),
-        &hex::encode(e.signer())[..12],
-        e.event().type_name(),
-        safe(&summary(&e.event().kind))
+        e.seq,
+        custody::rfc3339(e.time),
+        &hex::encode(e.signer)[..12],
+        e.event.type_name(),
+        safe(&summary(&e.event.kind))
     )
 }
 
