@@ -314,6 +314,9 @@ pub fn append_with<R: BufRead>(
                 entry::build_encoded(key, &signer, &header, &event).map_err(|m| (line, m))?;
             prev = entry_hash(&bytes);
             batch.push(bytes);
+            if batch.len() % 4096 == 0 {
+                crate::verify::report(crate::verify::Progress::Signed(batch.len() as u64));
+            }
         }
         Ok::<_, (usize, String)>((batch, prev))
     };

@@ -69,7 +69,7 @@ pub use tlog::{
     check_entry, checkpoint, default_origin, prove_consistency, prove_inclusion, verify_proof,
     verify_with_checkpoint, LedgerTree, ProofCheckpoint, ProvenEntry,
 };
-pub use verify::{VerifiedEntry, VerifiedLedger, VerifyOptions};
+pub use verify::{set_progress, Progress, VerifiedEntry, VerifiedLedger, VerifyOptions};
 
 /// Re-exported so callers name the same key type.
 pub use ed25519_dalek::SigningKey;

@@ -186,6 +186,30 @@ impl DisclosureMap {
     }
 }
 
+/// How far a long operation has gone, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Entries verified so far (by verify, export, import, openness, and
+    /// before an append or checkpoint builds on the ledger).
+    Verified(u64),
+    /// Entries of the batch being appended signed so far.
+    Signed(u64),
+}
+
+static PROGRESS: std::sync::OnceLock<fn(Progress)> = std::sync::OnceLock::new();
+
+/// Sets a function told how far long operations have gone, at most every
+/// few thousand entries; for the process as a whole, set once.
+pub fn set_progress(f: fn(Progress)) {
+    let _ = PROGRESS.set(f);
+}
+
+pub(crate) fn report(p: Progress) {
+    if let Some(f) = PROGRESS.get() {
+        f(p);
+    }
+}
+
 pub(crate) struct Chain {
     opts: VerifyOptions,
     state: State,
@@ -433,6 +457,7 @@ impl Chain {
         if let Some((seq, r, d)) = chunk.stop {
             return Err(self.fail(seq, r, d));
         }
+        report(Progress::Verified(self.count));
         Ok(())
     }
 

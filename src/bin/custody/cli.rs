@@ -222,6 +222,7 @@ pub enum Command {
     ///   data:    pretraining-data, sft-data, alignment-data,
     ///            benchmark-data, safety-eval-data
     ///   weights: weights
+    ///
     /// C1/D1 not released; D2 paid API only; public: C2-C5 / D3-D5 by the
     /// points of the effective license (`custody licenses` lists them);
     /// `N/A` not part of this pipeline; `?` nothing verifiable says.
@@ -239,6 +240,17 @@ pub enum Command {
         /// Print a Markdown table and legend for a model card.
         #[arg(long)]
         markdown: bool,
+    },
+    /// Print a shell completion script: `custody completions bash >
+    /// ~/.local/share/bash-completion/completions/custody`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `custody man > custody.1; man -l custody.1`.
+    Man {
+        /// A command's own page instead (`custody man verify`).
+        command: Option<String>,
     },
     /// Build, verify and export an example ledger for a small model release.
     Demo {

@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod openness;
 mod output;
+mod progress;
 
 use clap::Parser;
 use cli::{Cli, Command, Prove};
@@ -57,7 +58,10 @@ fn main() -> ExitCode {
             )
         }),
     );
-    match run(cli) {
+    progress::install();
+    let result = run(cli);
+    progress::finish();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Reported) => ExitCode::from(EXIT_INVALID),
         // A closed pipe (`custody log | head`) is not an error.
@@ -161,7 +165,9 @@ fn write_output(out: &mut dyn Write, file: &Path, force: bool, bytes: &[u8]) -> 
 
 fn run(cli: Cli) -> Result<(), Failure> {
     let stdout = io::stdout();
-    let mut out = stdout.lock();
+    let mut out = progress::ClearFirst {
+        inner: stdout.lock(),
+    };
     match cli.command {
         Command::Keygen { out: path } => {
             let key = custody::generate()?;
@@ -579,6 +585,29 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     return Err(Failure::Reported);
                 }
             }
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "custody", &mut out);
+        }
+        Command::Man { command } => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let page = match command {
+                None => cmd,
+                Some(name) => {
+                    let Some(sub) = cmd.find_subcommand(&name) else {
+                        return Err(Error::Usage(format!(
+                            "no command `{name}`; `custody --help` lists them"
+                        ))
+                        .into());
+                    };
+                    // Named as man(1) names subcommand pages: custody-verify.
+                    sub.clone()
+                        .version(env!("CARGO_PKG_VERSION"))
+                        .name(Box::leak(format!("custody-{name}").into_boxed_str()) as &str)
+                }
+            };
+            clap_mangen::Man::new(page).render(&mut out)?;
         }
         Command::Demo { dir } => demo::run(&mut out, dir)?,
         Command::Bench {
