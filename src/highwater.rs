@@ -60,20 +60,37 @@ pub(crate) fn read(key: &[u8; 32], ledger: &Hash) -> Result<Option<(u64, Hash)>,
     Ok(Some((n, head)))
 }
 
+/// Checks, before a batch is committed, that the key's mark for a ledger
+/// can be written: an append whose mark could not follow would be durable
+/// but unprotected, and reported as failed.
+pub(crate) fn prepare(key: &[u8; 32], ledger: &Hash) -> Result<(), Error> {
+    let Some(p) = path(key, ledger) else {
+        return Ok(());
+    };
+    let parent = make_parent(&p)?;
+    tempfile::NamedTempFile::new_in(&parent)
+        .map(drop)
+        .map_err(|e| Error::io(&parent, e))
+}
+
+fn make_parent(p: &std::path::Path) -> Result<PathBuf, Error> {
+    let parent = p.parent().map(PathBuf::from).unwrap_or_default();
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(&parent).map_err(|e| Error::io(&parent, e))?;
+    Ok(parent)
+}
+
 /// Raises a key's mark for a ledger to `entries` and `head`.
 pub(crate) fn write(key: &[u8; 32], ledger: &Hash, entries: u64, head: &Hash) -> Result<(), Error> {
     let Some(p) = path(key, ledger) else {
         return Ok(());
     };
-    if let Some(parent) = p.parent() {
-        let mut b = std::fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            b.mode(0o700);
-        }
-        b.create(parent).map_err(|e| Error::io(parent, e))?;
-    }
+    make_parent(&p)?;
     crate::files::write_atomic(&p, format!("{entries} {}\n", hex::encode(head)).as_bytes())
 }

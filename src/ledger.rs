@@ -28,6 +28,9 @@ pub struct AppendReport {
     pub entries: u64,
     /// Hash of the last entry.
     pub head: Hash,
+    /// Something that went wrong after the batch was durably appended (the
+    /// key's high-water mark could not be raised): the batch stands.
+    pub warnings: Vec<String>,
 }
 
 fn now() -> u64 {
@@ -53,6 +56,7 @@ pub fn init(path: &Path, key: &SigningKey, name: &str) -> Result<Hash, Error> {
     };
     let bytes = entry::build(key, &header, &event).map_err(Error::Usage)?;
     let hash = entry_hash(&bytes);
+    crate::highwater::prepare(&key.verifying_key().to_bytes(), &hash)?;
     build_dir(path, |store| {
         // The owner's record: verified up to the genesis entry.
         let mut state = State::default();
@@ -171,6 +175,11 @@ pub(crate) fn verified_for(
     let resume = store
         .record(&pubkey)?
         .and_then(|b| crate::record::open(key, &b))
+        // A record of another ledger (or of this one under another entry
+        // 0) is not this ledger's: verify from the start, entry 0 included,
+        // so that the mark looked up above is the one of the ledger that
+        // verifies.
+        .filter(|r| r.id == id)
         .filter(|r| match mark {
             Some((m, hm)) => r.entries > m || (r.entries == m && r.head == hm),
             None => true,
@@ -363,6 +372,9 @@ pub fn append_with<R: BufRead>(
     };
     // Failing to seal only costs the next call a longer verification.
     let rec = crate::record::seal(key, &resume);
+    // Before anything is committed: the mark that must follow the batch
+    // can be written, or nothing is appended.
+    crate::highwater::prepare(&signer, &id)?;
     store.append_with(
         first,
         &batch,
@@ -371,11 +383,20 @@ pub fn append_with<R: BufRead>(
         rec.as_deref().map(|r| (&signer, r)),
     )?;
     store.close_after_write()?;
-    crate::highwater::write(&signer, &id, first + batch.len() as u64, &head)?;
+    // The batch is durable: a mark that cannot follow now is reported, not
+    // turned into a failure that would invite appending the batch again.
+    let mut warnings = Vec::new();
+    if let Err(e) = crate::highwater::write(&signer, &id, first + batch.len() as u64, &head) {
+        warnings.push(format!(
+            "the batch was appended, but this key's high-water mark could not be raised ({e}): \
+             until it is, a rolled-back copy of this directory would not be recognised"
+        ));
+    }
     Ok(AppendReport {
         appended: batch.len() as u64,
         entries: first + batch.len() as u64,
         head,
+        warnings,
     })
 }
 

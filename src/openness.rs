@@ -318,6 +318,23 @@ fn pass_and(a: Pass, b: &Pass) -> Pass {
     }
 }
 
+thread_local! {
+    /// What each inline license of the ledger being read resembles,
+    /// computed once per license: a long name is costly to compare, and a
+    /// license is described once per artifact it restricts.
+    static RESEMBLES: std::cell::RefCell<std::collections::HashMap<u32, Option<String>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn resembles(l: u32, name: &str) -> Option<String> {
+    RESEMBLES.with(|c| {
+        c.borrow_mut()
+            .entry(l)
+            .or_insert_with(|| registry().confusable(name).map(|r| r.id.clone()))
+            .clone()
+    })
+}
+
 fn license_info(state: &State, seq: u64, l: u32) -> LicenseInfo {
     let lic = &state.licenses[l as usize];
     match lic {
@@ -325,7 +342,7 @@ fn license_info(state: &State, seq: u64, l: u32) -> LicenseInfo {
             id: None,
             name: name.clone(),
             self_declared: true,
-            resembles: registry().confusable(name).map(|r| r.id.clone()),
+            resembles: resembles(l, name),
             points: Some(points(terms)),
             terms: Some(*terms),
             entry: seq,
@@ -447,6 +464,7 @@ fn inherit(parents: &[u32], passing: &[Pass]) -> Pass {
 /// Derives the openness of every component of a verified ledger.
 pub fn openness(ledger: &VerifiedLedger) -> Openness {
     let state = &ledger.state;
+    RESEMBLES.with(|c| c.borrow_mut().clear());
     let lineage = Lineage::new(state);
     let mut seen = Seen::new(state);
     let components = COMPONENTS
@@ -469,6 +487,7 @@ pub fn openness(ledger: &VerifiedLedger) -> Openness {
             c
         })
         .collect();
+    RESEMBLES.with(|c| c.borrow_mut().clear());
     Openness {
         name: ledger.name.clone(),
         ledger: ledger.id,

@@ -262,6 +262,7 @@ impl Registry {
         if n.is_empty() {
             return None;
         }
+        let n_len = n.chars().count();
         let reduced = self.reduced.get_or_init(|| {
             self.licenses
                 .iter()
@@ -284,7 +285,9 @@ impl Registry {
             if n == c {
                 return Some(0);
             }
-            if len >= 4 {
+            // The distance is at least the difference in length: skip the
+            // quadratic work when that alone rules it out (a long name).
+            if len >= 4 && n_len.abs_diff(len) <= 2 {
                 let d = distance(&n, c);
                 if d <= if len < 8 { 1 } else { 2 } {
                     return Some(d);
@@ -294,7 +297,7 @@ impl Registry {
                 return Some(3);
             }
             // A part of a registry name (`Apache` of `Apache 2.0`).
-            (n.chars().count() >= 5 && c.contains(n.as_str())).then_some(4)
+            (n_len >= 5 && c.contains(n.as_str())).then_some(4)
         };
         reduced
             .iter()

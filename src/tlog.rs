@@ -145,6 +145,7 @@ fn verified_tree(path: &Path, key: Option<&SigningKey>) -> Result<VerifiedTree, 
             let (v, from) = crate::ledger::verified_for(&store, key)?;
             let range = v.tree.unwrap_or_default();
             let root = range.root();
+            let mut store = store;
             if from != Some(v.ledger.entries) {
                 let resume = crate::verify::Resume {
                     state: v.ledger.state.clone(),
@@ -156,7 +157,15 @@ fn verified_tree(path: &Path, key: Option<&SigningKey>) -> Result<VerifiedTree, 
                 };
                 if let Some(rec) = crate::record::seal(key, &resume) {
                     // Failing to save it only costs the next call a longer check.
-                    let _ = store.put_record(&key.verifying_key().to_bytes(), &rec);
+                    if store
+                        .put_record(&key.verifying_key().to_bytes(), &rec)
+                        .is_ok()
+                    {
+                        // As after an append: a later command that fails
+                        // then leaves the directory byte for byte as it was.
+                        store.close_after_write()?;
+                        store = Store::open(path)?;
+                    }
                 }
             }
             // What this key signs now, it must never sign a fork of.

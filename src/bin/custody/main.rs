@@ -214,6 +214,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     custody::append_with(&ledger, &key, BufReader::new(f), &opts)?
                 }
             };
+            for w in &report.warnings {
+                eprintln!("custody: warning: {}", safe(w));
+            }
             writeln!(
                 out,
                 "appended {} entr{}; the ledger has {} entries; head {}",
