@@ -402,10 +402,14 @@ fn read_events<R: BufRead>(
         if text.trim().is_empty() {
             continue;
         }
-        let json =
+        let mut json =
             crate::json::parse_strict(text).map_err(|m| bad("", format!("invalid JSON: {m}")))?;
         crate::json::check_numbers(text).map_err(|m| bad("", m))?;
-        let event = Event::from_json(&json, false).map_err(|e| bad(&e.field, e.message))?;
+        crate::event::canonical_spelling(&mut json);
+        let event = Event::from_json(&json, false).map_err(|e| {
+            let message = crate::registry::with_suggestion(&json, &e.field, e.message);
+            bad(&e.field, message)
+        })?;
         match &event.kind {
             crate::event::EventKind::License {
                 license: crate::event::License::Spdx(expr),
