@@ -271,6 +271,27 @@ pub struct Event {
     pub note: Option<String>,
 }
 
+/// At append, before the event is checked and signed: the license ids of
+/// a `license` event's SPDX expression written in their registry case, so
+/// that the signed event spells each known id one way (`mit` is stored as
+/// `MIT`, `gpl-2.0+ WITH classpath-exception-2.0` as `GPL-2.0+ WITH
+/// Classpath-exception-2.0`). SPDX ids are case-insensitive, so the meaning
+/// is the same; a verifier still accepts any case. A malformed expression
+/// is left as written, for [`Event::from_json`] to refuse.
+pub(crate) fn canonical_spelling(json: &mut Json) {
+    let Json::Object(obj) = json else {
+        return;
+    };
+    if obj.get("type").and_then(Json::as_str) != Some("license") {
+        return;
+    }
+    if let Some(Json::String(s)) = obj.get_mut("license") {
+        if crate::license::check_expression(s).is_ok() {
+            *s = crate::registry::registry().canonical_expression(s);
+        }
+    }
+}
+
 impl Event {
     /// The event's `type` name.
     pub fn type_name(&self) -> &'static str {

@@ -447,7 +447,7 @@ fn read_events<R: BufRead>(
         if text.trim().is_empty() {
             continue;
         }
-        let json = crate::json::parse_strict(text).map_err(|m| {
+        let mut json = crate::json::parse_strict(text).map_err(|m| {
             // A pretty-printed object spans several lines: say so rather
             // than only that its first line ends early.
             let t = text.trim();
@@ -461,7 +461,11 @@ fn read_events<R: BufRead>(
             bad("", format!("invalid JSON: {m}{hint}"))
         })?;
         crate::json::check_numbers(text).map_err(|m| bad("", m))?;
-        let event = Event::from_json(&json, false).map_err(|e| bad(&e.field, e.message))?;
+        crate::event::canonical_spelling(&mut json);
+        let event = Event::from_json(&json, false).map_err(|e| {
+            let message = crate::registry::with_suggestion(&json, &e.field, e.message);
+            bad(&e.field, message)
+        })?;
         match &event.kind {
             crate::event::EventKind::License {
                 license: crate::event::License::Spdx(expr),

@@ -58,10 +58,10 @@ pub use merkle::{
     verify_inclusion, CompactRange, MemoryTree, Nodes, ProofError, TreeHash,
 };
 pub use openness::{
-    openness, right_words, ArtifactLevel, Because, Cause, ComponentLevel, Level, LicenseInfo,
-    Openness, Restriction, Withheld, CRITERIA,
+    openness, public_level, right_words, ArtifactLevel, Because, Cause, ComponentLevel, Level,
+    LicenseInfo, Openness, Restriction, Withheld, CRITERIA,
 };
-pub use registry::{registry, Registry, RegistryLicense};
+pub use registry::{registry, LicenseClass, Registry, RegistryLicense};
 pub use signature::{verify_signatures, SignatureItem};
 pub use store::set_lock_wait;
 pub use time::rfc3339;

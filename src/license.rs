@@ -78,6 +78,54 @@ pub fn parse(s: &str) -> Result<Expr, String> {
     Ok(e)
 }
 
+/// `s` with each license id replaced by what `license` gives for it
+/// (without its trailing `+`, which is kept) and each exception id after
+/// `WITH` by what `exception` gives; ids they know nothing of, operators,
+/// parentheses and spaces stay exactly as written. For a well-formed
+/// expression, the result is one too, with the same meaning.
+pub(crate) fn respell<'a>(
+    s: &str,
+    license: impl Fn(&str) -> Option<&'a str>,
+    exception: impl Fn(&str) -> Option<&'a str>,
+) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut after_with = false;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+'))
+            .unwrap_or(rest.len());
+        if end == 0 {
+            let c = rest.chars().next().unwrap_or(' ');
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let word = &rest[..end];
+        rest = &rest[end..];
+        if matches!(word, "AND" | "OR" | "WITH") {
+            out.push_str(word);
+            after_with = word == "WITH";
+        } else if after_with {
+            out.push_str(exception(word).unwrap_or(word));
+            after_with = false;
+        } else {
+            let (base, plus) = match word.strip_suffix('+') {
+                Some(b) => (b, "+"),
+                None => (word, ""),
+            };
+            match license(base) {
+                Some(id) => {
+                    out.push_str(id);
+                    out.push_str(plus);
+                }
+                None => out.push_str(word),
+            }
+        }
+    }
+    out
+}
+
 fn tokenize(s: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -199,6 +247,32 @@ mod tests {
             "(MIT OR (Apache-2.0 AND BSD-3-Clause))"
         );
         assert!(parse("(MIT OR Apache-2.0) AND LicenseRef-Llama-2").is_ok());
+    }
+
+    #[test]
+    fn respelling_keeps_the_shape() {
+        let lic = |s: &str| match s.to_ascii_lowercase().as_str() {
+            "mit" => Some("MIT"),
+            "apache-2.0" => Some("Apache-2.0"),
+            "gpl-2.0" => Some("GPL-2.0"),
+            _ => None,
+        };
+        let exc = |s: &str| {
+            (s.eq_ignore_ascii_case("classpath-exception-2.0")).then_some("Classpath-exception-2.0")
+        };
+        assert_eq!(
+            respell(
+                "(mit OR apache-2.0)  AND gpl-2.0+ WITH classpath-EXCEPTION-2.0",
+                lic,
+                exc
+            ),
+            "(MIT OR Apache-2.0)  AND GPL-2.0+ WITH Classpath-exception-2.0"
+        );
+        assert_eq!(respell("mit WITH mit", lic, |_| None), "MIT WITH mit");
+        assert_eq!(
+            respell("Unknown-1.0 OR mit", lic, exc),
+            "Unknown-1.0 OR MIT"
+        );
     }
 
     #[test]

@@ -805,15 +805,7 @@ fn artifact(
                     by.join("; ")
                 ));
             }
-            match (scale, p) {
-                (Kind::Code, 0..=1) => 2,
-                (Kind::Code, 2..=3) => 3,
-                (Kind::Code, 4) => 4,
-                (Kind::Code, _) => 5,
-                (_, 0..=3) => 3,
-                (_, 4) => 4,
-                (_, _) => 5,
-            }
+            public_level(scale, p)
         }
     };
     out.level = Level::Graded { kind: scale, level };
@@ -985,6 +977,21 @@ fn sentence(words: &str) -> String {
     match c.next() {
         Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
         None => String::new(),
+    }
+}
+
+/// The level (1-5) of a public release under a license granting `points`
+/// rights: C2 for 0-1 points, C3 for 2-3, C4 for 4, C5 for 5 on the code
+/// scale; D3 for 0-3, D4 for 4, D5 for 5 on the data scale (weights too).
+pub fn public_level(scale: Kind, points: u8) -> u8 {
+    match (scale, points) {
+        (Kind::Code, 0..=1) => 2,
+        (Kind::Code, 2..=3) => 3,
+        (Kind::Code, 4) => 4,
+        (Kind::Code, _) => 5,
+        (_, 0..=3) => 3,
+        (_, 4) => 4,
+        (_, _) => 5,
     }
 }
 

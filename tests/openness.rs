@@ -184,7 +184,7 @@ fn the_latest_license_and_release_count() {
 }
 
 #[test]
-fn an_unknown_license_id_is_refused_with_close_matches() {
+fn an_unknown_license_id_is_refused_with_a_suggestion() {
     let f = Fixture::new();
     f.append_ok("owner.key", DATA_A);
     let before = common::snapshot(&f.path("L"));
@@ -201,7 +201,8 @@ fn an_unknown_license_id_is_refused_with_close_matches() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("close matches: Apache-2.0"),
+        r.stderr
+            .contains("(custody-licenses/3): did you mean `Apache-2.0`? For a license"),
         "{}",
         r.stderr
     );

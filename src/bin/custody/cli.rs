@@ -271,4 +271,13 @@ pub enum Command {
         #[arg(long, conflicts_with = "sizes")]
         shapes: bool,
     },
+    /// List the license registry, or explain one license: its class, each
+    /// right granted or withheld and why, its points and levels.
+    Licenses {
+        /// The license id to explain, in any case (default: list them all).
+        id: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod demo;
+mod licenses;
 mod openness;
 mod output;
 mod progress;
@@ -617,6 +618,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             shapes: true, dir, ..
         } => bench::shapes(&mut out, dir)?,
         Command::Bench { sizes, dir, .. } => bench::run(&mut out, &sizes, dir)?,
+        Command::Licenses { id, json } => licenses::run(&mut out, id.as_deref(), json)?,
     }
     out.flush()?;
     Ok(())
