@@ -609,18 +609,23 @@ fn evidence(
         ev.extend(a.license.map(|l| l.0));
         ev.extend(a.release.map(|r| r.0));
         if let Some((seq, l)) = a.license {
-            if let Some((pseq, pl, before)) = strictest_earlier(state, &a.earlier_licenses) {
-                let now = own_terms(&state.licenses[l as usize])
-                    .ok()
-                    .map(|t| points(&t));
-                if now.is_some_and(|now| now > before) {
+            // Right by right, not by points: a license of fewer points can
+            // still grant what an earlier one withheld (and so stop passing
+            // a restriction on to what is derived).
+            if let Ok(now) = own_terms(&state.licenses[l as usize]) {
+                if let Some((pseq, pl, gained)) = widened(state, &a.earlier_licenses, &now) {
                     ev.push(pseq);
                     warnings.push(format!(
-                        "{}: relicensed from {} ({before} points, entry {pseq}) to {} ({} points, entry {seq})",
+                        "{}: relicensed from {} (entry {pseq}) to {} (entry {seq}), which grants what \
+                         the earlier license withheld: {}",
                         a.id,
                         license_info(state, pseq, pl).label(),
                         license_info(state, seq, l).label(),
-                        now.unwrap_or(0)
+                        gained
+                            .iter()
+                            .map(|r| right_name(r))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 }
             }
@@ -638,19 +643,39 @@ fn evidence(
     ev
 }
 
-/// The earlier license granting the fewest points (the first of those),
-/// with its points: what a relicensing is measured against.
-fn strictest_earlier(state: &State, earlier: &[(u64, u32)]) -> Option<(u64, u32, u8)> {
-    let mut best: Option<(u64, u32, u8)> = None;
+/// The earlier license withholding the most of what `now` grants (the
+/// first of those), with those rights: what a relicensing widened.
+fn widened(
+    state: &State,
+    earlier: &[(u64, u32)],
+    now: &Terms,
+) -> Option<(u64, u32, Vec<&'static str>)> {
+    let now = rights(now);
+    let mut best: Option<(u64, u32, Vec<&'static str>)> = None;
     for &(seq, l) in earlier {
         if let Ok(t) = own_terms(&state.licenses[l as usize]) {
-            let p = points(&t);
-            if best.is_none_or(|b| p < b.2) {
-                best = Some((seq, l, p));
+            let before = rights(&t);
+            let gained: Vec<&'static str> = (0..5)
+                .filter(|&r| now[r] && !before[r])
+                .map(|r| CRITERIA[r])
+                .collect();
+            if !gained.is_empty() && best.as_ref().is_none_or(|b| gained.len() > b.2.len()) {
+                best = Some((seq, l, gained));
             }
         }
     }
     best
+}
+
+/// A right's name in a sentence.
+fn right_name(right: &str) -> &'static str {
+    match right {
+        "research" => "use for research",
+        "commercial" => "commercial use",
+        "modify" => "modification",
+        "copyright_derivative" => "copyright over derivatives",
+        _ => "another license for derivatives",
+    }
 }
 
 /// Marks for the lineage walks, cleared after each component.

@@ -230,9 +230,9 @@ fn holders_and_owners_may_and_relicensing_is_visible() {
         .map(|w| w.as_str().unwrap())
         .collect();
     assert!(
-        warnings.iter().any(
-            |w| w.contains("upstream: relicensed from CC BY-NC 4.0 (3 points, entry 4) to CC0")
-        ),
+        warnings.iter().any(|w| w
+            .contains("upstream: relicensed from CC BY-NC 4.0 (entry 4) to CC0")
+            && w.contains("commercial use, another license for derivatives")),
         "{warnings:?}"
     );
     // Evidence names every entry the level rests on: the upstream's
@@ -252,10 +252,53 @@ fn holders_and_owners_may_and_relicensing_is_visible() {
         c["warnings"].as_array().unwrap().iter().any(|w| w
             .as_str()
             .unwrap()
-            .contains("upstream: relicensed from CC BY-NC 4.0 (3 points, entry 4)")),
+            .contains("upstream: relicensed from CC BY-NC 4.0 (entry 4)")),
         "{c}"
     );
     assert!(c["evidence"].as_array().unwrap().contains(&json!(4)));
+}
+
+/// A relicensing to a license of fewer points that grants what the earlier
+/// one withheld (here: another license for derivatives, so that the
+/// restriction no longer flows downstream) is shown, not hidden behind the
+/// lower total.
+#[test]
+fn relicensing_is_compared_right_by_right() {
+    let f = Fixture::new();
+    f.append_ok(
+        "appender.key",
+        r#"{"type":"artifact","id":"corpus","kind":"data"}
+{"type":"license","artifact":"corpus","license":"CC-BY-NC-4.0"}"#,
+    );
+    f.append_ok(
+        "owner.key",
+        r#"{"type":"artifact","id":"w","kind":"weights"}
+{"type":"transformation","operation":"train","inputs":["corpus"],"outputs":["w"]}
+{"type":"license","artifact":"w","license":"MIT"}
+{"type":"release","artifact":"w","access":"public"}
+{"type":"component","component":"weights","artifacts":["w"]}"#,
+    );
+    let (_, v) = openness_json(f.dir(), "L");
+    assert_eq!(v["components"]["weights"]["level"], "D3");
+    // The holder relicenses to 1 point: only relicensing of derivatives.
+    f.append_ok(
+        "appender.key",
+        r#"{"type":"license","artifact":"corpus","license":{"name":"Corpus Terms 2","terms":{"research":false,"commercial":false,"modify":false,"copyright_derivative":false,"other_license_derivative":true}}}"#,
+    );
+    let (_, v) = openness_json(f.dir(), "L");
+    let c = &v["components"]["weights"];
+    // Its right to do so stands (it holds the corpus), so the level rises...
+    assert_eq!(c["level"], "D5");
+    // ...but not silently.
+    assert!(
+        c["warnings"].as_array().unwrap().iter().any(|w| {
+            let w = w.as_str().unwrap();
+            w.contains("corpus: relicensed from CC BY-NC 4.0 (entry 3)")
+                && w.contains("which grants what the earlier license withheld: another license for derivatives")
+        }),
+        "{c}"
+    );
+    assert!(c["evidence"].as_array().unwrap().contains(&json!(3)));
 }
 
 /// Attack 4: an inline license wearing a registry license's name.
@@ -269,6 +312,21 @@ fn a_look_alike_inline_license_is_refused_and_flagged() {
         r#"{"type":"license","artifact":"a","license":{"name":"CC BY-NC 4.0","terms":{"research":true,"commercial":true,"modify":true,"copyright_derivative":true,"other_license_derivative":true}}}"#,
     );
     assert_eq!(r.code, 2);
+    // Family names and common spellings too, not only versioned ones.
+    for name in [
+        "GPL",
+        "AGPL",
+        "Apache Software License",
+        "ASL 2.0",
+        "CC BY",
+        "Creative Commons BY",
+        "GNU General Public License",
+        "Mozilla Public License",
+    ] {
+        let line = json!({"type": "license", "artifact": "a", "license": {"name": name, "terms": {"research": true, "commercial": true, "modify": true, "copyright_derivative": true, "other_license_derivative": true}}});
+        let r = f.append("owner.key", &line.to_string());
+        assert_eq!(r.code, 2, "{name} was accepted as an inline license name");
+    }
     // Written by another tool: verifies (names are no part of the format),
     // but openness says self-declared and what it resembles, in every form.
     let all = json!({"research": true, "commercial": true, "modify": true, "copyright_derivative": true, "other_license_derivative": true});
@@ -685,6 +743,115 @@ fn a_rolled_back_directory_is_not_built_on() {
         "{}",
         r.stderr
     );
+}
+
+/// The same rollback, with entry 0 of the old copy replaced so that the
+/// key's mark (kept per ledger id) is not found: the key's record of the
+/// real ledger is then not resumed either, and verifying from entry 0
+/// stops at the junk; with the genesis put back, the mark is found again.
+#[test]
+fn a_rolled_back_directory_with_another_entry_0_is_not_built_on() {
+    let f = Fixture::new();
+    copy_dir(&f.path("L"), &f.path("snapshot"));
+    f.append_ok(
+        "owner.key",
+        &format!(r#"{{"type":"revoke","key":"{}"}}"#, f.appender),
+    );
+    std::fs::remove_dir_all(f.path("L")).unwrap();
+    copy_dir(&f.path("snapshot"), &f.path("L"));
+    let set_entry0 = |bytes: &[u8]| {
+        let db = sled::open(f.path("L")).unwrap();
+        let mut k = [0u8; 9];
+        k[0] = b'e';
+        let old = db.insert(k, bytes).unwrap().unwrap().to_vec();
+        db.flush().unwrap();
+        old
+    };
+    let genesis = set_entry0(b"junk");
+    let r = f.append(
+        "owner.key",
+        r#"{"type":"artifact","id":"next","kind":"data"}"#,
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("at entry 0"), "{}", r.stderr);
+    let r = custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    set_entry0(&genesis);
+    let r = f.append(
+        "owner.key",
+        r#"{"type":"artifact","id":"next","kind":"data"}"#,
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("would sign a fork"), "{}", r.stderr);
+}
+
+/// An append whose key's high-water mark cannot be written appends
+/// nothing (rather than appending and then failing); a checkpoint that
+/// refreshed the owner's record leaves a later refused append unable to
+/// change the directory.
+#[test]
+fn marks_are_checked_before_commit_and_checkpoints_close_the_store() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    f.append_ok(
+        "appender.key",
+        r#"{"type":"artifact","id":"x","kind":"data"}"#,
+    );
+    assert_eq!(
+        custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]).code,
+        0
+    );
+    let before = snapshot(&f.path("L"));
+    let r = f.append(
+        "appender.key",
+        r#"{"type":"artifact","id":"x","kind":"data"}"#,
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        before == snapshot(&f.path("L")),
+        "a refused append changed the directory"
+    );
+
+    // The state directory is read-only: nothing is appended.
+    let state = f.path(".custody-state");
+    let lock = |mode| {
+        for e in std::fs::read_dir(&state).unwrap() {
+            std::fs::set_permissions(e.unwrap().path(), std::fs::Permissions::from_mode(mode))
+                .unwrap();
+        }
+    };
+    lock(0o500);
+    let probe = state.join("probe");
+    let writable = std::fs::write(&probe, b"").is_ok()
+        && std::fs::read_dir(&state)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .all(|d| std::fs::write(d.path().join("probe"), b"").is_ok());
+    if writable {
+        // Running as root: permissions do not stop writes; make the mark
+        // directory a file instead, which stops everyone.
+        lock(0o700);
+        for e in std::fs::read_dir(&state).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p).unwrap();
+                std::fs::write(&p, b"not a directory").unwrap();
+            }
+        }
+        let _ = std::fs::remove_file(&probe);
+    }
+    let before = snapshot(&f.path("L"));
+    let r = f.append(
+        "appender.key",
+        r#"{"type":"artifact","id":"y","kind":"data"}"#,
+    );
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        before == snapshot(&f.path("L")),
+        "a failed append left entries behind"
+    );
+    lock(0o700);
 }
 
 fn copy_dir(from: &Path, to: &Path) {
