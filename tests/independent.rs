@@ -1,7 +1,8 @@
 //! Runs the independent Python verifier (written from `schemas/FORMAT.md`
 //! alone) over the test vectors and over edge-case ledgers beside `custody
-//! verify`, and checks `schemas/event.schema.json` against what `custody
-//! append` accepts.
+//! verify`, checks `schemas/event.schema.json` against what `custody
+//! append` accepts, and every command's JSON output against its schema in
+//! `schemas/output/`.
 //!
 //! They need python3 with the packages of tests/python-requirements.txt,
 //! so they are ignored by a plain `cargo test`, which lists them as
@@ -89,6 +90,18 @@ fn event_schema_agrees_with_append() {
     run(
         &py,
         &dir.join("tests/independent/check_schema.py"),
+        &[Path::new(env!("CARGO_BIN_EXE_custody"))],
+    );
+}
+
+#[test]
+#[ignore = "needs python3 with cbor2, PyNaCl, jsonschema: run tests/setup-python.sh, then cargo test -- --include-ignored"]
+fn every_json_output_matches_its_schema() {
+    let py = python("every_json_output_matches_its_schema");
+    let dir = root();
+    run(
+        &py,
+        &dir.join("tests/independent/check_outputs.py"),
         &[Path::new(env!("CARGO_BIN_EXE_custody"))],
     );
 }

@@ -1244,7 +1244,9 @@ def cli_verdict(binary, path, owner):
 
 
 def comparable(verdict):
-    v = dict(verdict)
+    # `source` names the file each verifier was given; the verdicts are
+    # compared without it.
+    v = {k: x for k, x in verdict.items() if k != "source"}
     if "error" in v:
         v["error"] = {k: x for k, x in v["error"].items() if k != "detail"}
     return v

@@ -94,6 +94,7 @@ pub fn verify(
         Ok(v) => {
             if as_json {
                 let obj = json!({
+                    "source": source.display().to_string(),
                     "valid": true,
                     "name": v.name(),
                     "ledger": hex::encode(v.id()),
@@ -165,6 +166,7 @@ pub fn verify(
         }
         Err(Error::Invalid(inv)) if as_json => {
             let obj = json!({
+                "source": source.display().to_string(),
                 "valid": false,
                 "entries": inv.entries,
                 "head": inv.head.map(hex::encode),
