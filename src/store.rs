@@ -156,7 +156,9 @@ impl Store {
                     if start.elapsed() >= wait {
                         return Err(Error::Locked(path.to_path_buf()));
                     }
-                    if !noticed {
+                    // Said only when the wait is noticeable: a lock held
+                    // for a moment (a process closing it) is not news.
+                    if !noticed && start.elapsed() >= Duration::from_millis(500) {
                         noticed = true;
                         if let Some(n) = LOCK_NOTICE.get() {
                             n(path, wait);
