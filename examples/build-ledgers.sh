@@ -4,11 +4,23 @@
 # openness table. Each event file records only what the paper knew: a `?`
 # cell records nothing for that component.
 #
-#   examples/build-ledgers.sh [OUT_DIR]        (CUSTODY=path/to/custody to choose the binary)
+#   examples/build-ledgers.sh [OUT_DIR]
+#
+# The binary: $CUSTODY if set, else `custody` on PATH (`cargo install
+# --path .`), else this checkout's, built with `cargo build --release`.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$(mktemp -d)}
-custody=${CUSTODY:-custody}
+if [ -n "${CUSTODY:-}" ]; then
+  custody=$CUSTODY
+elif command -v custody >/dev/null 2>&1; then
+  custody=custody
+else
+  (cd "$here/.." && cargo build --release --quiet)
+  custody="$here/../target/release/custody"
+fi
+# The examples' throwaway key keeps its high-water marks beside the ledgers.
+export CUSTODY_STATE_DIR=${CUSTODY_STATE_DIR:-$out/state}
 mkdir -p "$out"
 "$custody" keygen --out "$out/examples.key" >/dev/null
 ledgers=()

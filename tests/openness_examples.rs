@@ -14,7 +14,19 @@ fn each_example_ledger_reproduces_the_papers_row() {
     let out = Command::new("bash")
         .arg(format!("{root}/examples/build-ledgers.sh"))
         .arg(tmp.path())
-        .env("CUSTODY", common::bin())
+        // Found on PATH, as after `cargo install --path .`.
+        .env_remove("CUSTODY")
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                std::path::Path::new(common::bin())
+                    .parent()
+                    .unwrap()
+                    .display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
         .output()
         .unwrap();
     assert!(
