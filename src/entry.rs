@@ -69,6 +69,49 @@ fn cbor_rejection(e: CborError, what: &str) -> Rejection {
     }
 }
 
+/// The body and signature of an entry encoded exactly as the canonical
+/// `[bytes, bytes .size 64]`: array head, body with its shortest length
+/// head, the 64-byte signature, nothing after. `None` for anything else.
+fn canonical_parts(b: &[u8]) -> Option<(&[u8], [u8; 64])> {
+    if b.first() != Some(&0x82) {
+        return None;
+    }
+    let ai = *b.get(1)?;
+    if ai >> 5 != 2 {
+        return None;
+    }
+    let (len, start): (usize, usize) = match ai & 31 {
+        n @ 0..=23 => (usize::from(n), 2),
+        24 => (usize::from(*b.get(2)?), 3),
+        25 => (
+            usize::from(u16::from_be_bytes(b.get(2..4)?.try_into().ok()?)),
+            4,
+        ),
+        26 => (
+            u32::from_be_bytes(b.get(2..6)?.try_into().ok()?) as usize,
+            6,
+        ),
+        _ => return None,
+    };
+    // The shortest head only.
+    let shortest = match len {
+        0..=23 => 2,
+        24..=255 => 3,
+        256..=65535 => 4,
+        _ => 6,
+    };
+    if start != shortest {
+        return None;
+    }
+    let end = start.checked_add(len)?;
+    let body = b.get(start..end)?;
+    if b.get(end..end + 2)? != [0x58, 0x40] || b.len() != end + 66 {
+        return None;
+    }
+    let sig: [u8; 64] = b.get(end + 2..)?.try_into().ok()?;
+    Some((body, sig))
+}
+
 impl ParsedEntry {
     /// Parses entry bytes. Never panics, whatever the bytes.
     pub fn parse(bytes: Vec<u8>) -> Result<ParsedEntry, Rejection> {
@@ -77,6 +120,13 @@ impl ParsedEntry {
                 Reason::TooLarge,
                 format!("{} bytes, more than {MAX_ENTRY_SIZE}", bytes.len()),
             ));
+        }
+        // Nearly every entry is the one canonical shape: take it apart
+        // without decoding and re-encoding the whole entry; anything else
+        // goes the general way, which names what is wrong with it.
+        if let Some((body, signature)) = canonical_parts(&bytes) {
+            let body = body.to_vec();
+            return Self::parse_body(bytes, body, signature);
         }
         let outer = cbor::decode_canonical(&bytes).map_err(|e| cbor_rejection(e, "entry"))?;
         let Value::Array(items) = outer else {
@@ -101,6 +151,14 @@ impl ParsedEntry {
                 format!("signature is {} bytes, not 64", sig.len()),
             )
         })?;
+        Self::parse_body(bytes, body, signature)
+    }
+
+    fn parse_body(
+        bytes: Vec<u8>,
+        body: Vec<u8>,
+        signature: [u8; 64],
+    ) -> Result<ParsedEntry, Rejection> {
         let map = cbor::decode_canonical(&body).map_err(|e| cbor_rejection(e, "body"))?;
         // The version decides the body's schema, so it is read first.
         let v = match &map {
@@ -431,4 +489,66 @@ pub fn decode_entry(bytes: &[u8]) -> Result<UnverifiedEntry, crate::error::Verif
             reason,
             detail,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The general way: decode, re-encode, compare.
+    fn general(b: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+        match cbor::decode_canonical(b).ok()? {
+            Value::Array(items) => match <[Value; 2]>::try_from(items).ok()? {
+                [Value::Bytes(body), Value::Bytes(sig)] if sig.len() == 64 => Some((body, sig)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The shortcut takes apart exactly what the general way accepts as
+    /// `[bytes, 64 bytes]`, and nothing else.
+    #[test]
+    fn the_shortcut_agrees_with_the_general_way() {
+        let sig = [7u8; 64];
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for len in [0usize, 1, 23, 24, 255, 256, 65535, 65536] {
+            let body = vec![0xa0u8; len];
+            let v = cbor::encode(&Value::Array(vec![
+                Value::Bytes(body),
+                Value::Bytes(sig.to_vec()),
+            ]))
+            .unwrap();
+            cases.push(v.clone());
+            // Mutations of the framing: every byte of the first 8 and the
+            // last 67, set to a few values, and lengths cut or extended.
+            for i in (0..8.min(v.len())).chain(v.len().saturating_sub(67)..v.len()) {
+                for x in [
+                    0x00u8, 0x18, 0x19, 0x1a, 0x40, 0x41, 0x58, 0x5f, 0x82, 0x9f, 0xff,
+                ] {
+                    let mut m = v.clone();
+                    m[i] = x;
+                    cases.push(m);
+                }
+            }
+            cases.push(v[..v.len() - 1].to_vec());
+            let mut longer = v.clone();
+            longer.push(0);
+            cases.push(longer);
+        }
+        // Non-shortest length heads of a short body.
+        cases.push([&[0x82, 0x58, 0x01, 0xa0][..], &[0x58, 0x40], &sig].concat());
+        cases.push([&[0x82, 0x59, 0x00, 0x01, 0xa0][..], &[0x58, 0x40], &sig].concat());
+        cases.push([&[0x82, 0x41, 0xa0][..], &[0x59, 0x00, 0x40], &sig].concat());
+        let mut taken = 0;
+        for c in &cases {
+            if let Some((body, s)) = canonical_parts(c) {
+                taken += 1;
+                let (gb, gs) = general(c).expect("the general way accepts what the shortcut takes");
+                assert_eq!(body, gb.as_slice());
+                assert_eq!(s.as_slice(), gs.as_slice());
+            }
+        }
+        assert!(taken >= 8, "the shortcut took only {taken} cases");
+    }
 }
