@@ -629,6 +629,7 @@ impl<'a> Fields<'a> {
     fn license(&mut self) -> Result<License, FieldError> {
         match self.req("license")? {
             Json::String(s) => {
+                check_length("license", s)?;
                 crate::license::check_expression(s).map_err(|m| FieldError::new("license", m))?;
                 Ok(License::Spdx(s.clone()))
             }
@@ -731,8 +732,18 @@ pub fn is_hidden_char(c: char) -> bool {
         | '\u{e0000}'..='\u{e0fff}')
 }
 
+/// The longest a `uri` may be, in bytes.
+pub const MAX_URI: usize = 2048;
+/// The longest any other string that is not free text may be (ids, names,
+/// license expressions and names, operations, holders...), in bytes. Ids
+/// and names are repeated in what is derived from a ledger (each
+/// restriction of each artifact names its source and license): bounded,
+/// they keep that output within a constant factor of the ledger's size.
+pub const MAX_NAME: usize = 256;
+
 fn checked_text(name: &str, s: &str) -> Result<String, FieldError> {
     if !FREE_TEXT.contains(&name) {
+        check_length(name, s)?;
         if let Some(c) = s.chars().find(|&c| is_hidden_char(c)) {
             return Err(FieldError::new(
                 name,
@@ -744,6 +755,21 @@ fn checked_text(name: &str, s: &str) -> Result<String, FieldError> {
         }
     }
     Ok(s.to_string())
+}
+
+fn check_length(name: &str, s: &str) -> Result<(), FieldError> {
+    let max = if name == "uri" { MAX_URI } else { MAX_NAME };
+    if s.len() > max {
+        return Err(FieldError::new(
+            name,
+            format!(
+                "{} bytes long; ids, names and license expressions may be at most {MAX_NAME} bytes, \
+                 a uri {MAX_URI} (free text belongs in `description` or `note`)",
+                s.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn prefix(p: &str, e: FieldError) -> FieldError {

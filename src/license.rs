@@ -38,7 +38,7 @@ impl fmt::Display for Expr {
 }
 
 /// Longest expression accepted, far beyond any real one.
-const MAX_LEN: usize = 1024;
+const MAX_LEN: usize = crate::event::MAX_NAME;
 
 /// Checks that `s` is a well-formed expression.
 pub(crate) fn check_expression(s: &str) -> Result<(), String> {

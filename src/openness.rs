@@ -335,6 +335,16 @@ fn resembles(l: u32, name: &str) -> Option<String> {
     })
 }
 
+/// The registry entry of a single license id, as written: `GPL-2.0+` is
+/// its own entry ("or later"), not `GPL-2.0`'s; a `+` on an id the
+/// registry lists only without it falls back to that one.
+fn registry_entry(id: &str) -> Option<&'static crate::registry::RegistryLicense> {
+    let id = id.trim();
+    registry()
+        .get(id)
+        .or_else(|| registry().get(id.trim_end_matches('+')))
+}
+
 fn license_info(state: &State, seq: u64, l: u32) -> LicenseInfo {
     let lic = &state.licenses[l as usize];
     match lic {
@@ -349,7 +359,7 @@ fn license_info(state: &State, seq: u64, l: u32) -> LicenseInfo {
         },
         License::Spdx(s) => LicenseInfo {
             id: Some(s.clone()),
-            name: match registry().get(s.trim().trim_end_matches('+')) {
+            name: match registry_entry(s) {
                 Some(r) => r.name.clone(),
                 None => s.clone(),
             },
@@ -953,9 +963,7 @@ fn license_words(l: &LicenseInfo) -> String {
 
 /// The rights a license itself withholds, each with its reason.
 fn own_reasons(l: &LicenseInfo) -> Vec<(&'static str, String)> {
-    let reg =
-        l.id.as_deref()
-            .and_then(|id| registry().get(id.trim().trim_end_matches('+')));
+    let reg = l.id.as_deref().and_then(registry_entry);
     let Some(terms) = &l.terms else {
         return Vec::new();
     };
@@ -1053,7 +1061,7 @@ fn restrictions(
                 Some(info) => info
                     .id
                     .as_deref()
-                    .and_then(|id| registry().get(id.trim().trim_end_matches('+')))
+                    .and_then(registry_entry)
                     .and_then(|reg| reg.reasons.get(CRITERIA[r]).cloned()),
             };
             match out.iter_mut().find(|x| x.artifact == *a.id) {

@@ -137,6 +137,8 @@ pub struct Registry {
     exception_ids: HashMap<String, usize>,
     /// Reduced ids and names, for `confusable`.
     reduced: OnceLock<Vec<(String, usize)>>,
+    /// Their words, for `confusable`.
+    words: OnceLock<Words>,
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -158,6 +160,7 @@ pub fn registry() -> &'static Registry {
             exceptions: Vec::new(),
             exception_ids: HashMap::new(),
             reduced: OnceLock::new(),
+            words: OnceLock::new(),
         })
     })
 }
@@ -242,6 +245,7 @@ impl Registry {
             exceptions: file.exceptions,
             exception_ids,
             reduced: OnceLock::new(),
+            words: OnceLock::new(),
         })
     }
 
@@ -432,7 +436,8 @@ fn reduce(s: &str) -> String {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && !FILLER.contains(w))
         .collect();
-    let joined = words.join(" ");
+    // `Creative Commons` is written `CC` as often as not.
+    let joined = words.join(" ").replace("CREATIVE COMMONS", "CC");
     let lower = unicode_security::confusable_detection::skeleton(&joined)
         .collect::<String>()
         .to_lowercase();
@@ -440,6 +445,37 @@ fn reduce(s: &str) -> String {
         .flat_map(char::to_lowercase)
         .filter(|c| c.is_alphanumeric())
         .collect()
+}
+
+/// The words of a name, each reduced as [`reduce`] reduces a name: what
+/// the word-level comparisons of `confusable` look at.
+fn reduced_words(s: &str) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let upper: String = s
+        .nfkc()
+        .map(|c| small_capital(c).unwrap_or(c))
+        .collect::<String>()
+        .to_uppercase();
+    let words: Vec<&str> = upper
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !FILLER.contains(w))
+        .collect();
+    words
+        .join(" ")
+        .replace("CREATIVE COMMONS", "CC")
+        .split(' ')
+        .map(reduce)
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Word-level views of the registry's ids, names and aliases.
+#[derive(Debug, Default)]
+struct Words {
+    /// Short one-word ids and names (`mit`, `isc`, `zlib`, `expat`).
+    single: HashMap<String, usize>,
+    /// The words of every id, name and alias, sorted and joined.
+    sets: HashMap<String, usize>,
 }
 
 impl Registry {
@@ -488,11 +524,52 @@ impl Registry {
             // A part of a registry name (`Apache` of `Apache 2.0`).
             (n_len >= 5 && c.contains(n.as_str())).then_some(4)
         };
-        reduced
+        let close = reduced
             .iter()
-            .filter_map(|(c, i)| closeness(c).map(|d| (d, *i)))
+            .filter_map(|(c, i)| {
+                closeness(c)
+                    .or_else(|| {
+                        // A versioned prefix (`BSD-2` of `BSD-2-Clause`).
+                        (n_len >= 4
+                            && n.chars().any(|x| x.is_ascii_digit())
+                            && c.starts_with(n.as_str()))
+                        .then_some(4)
+                    })
+                    .map(|d| (d, *i))
+            })
             .min()
-            .map(|(_, i)| &self.licenses[i])
+            .map(|(_, i)| i);
+        if let Some(i) = close {
+            return Some(&self.licenses[i]);
+        }
+        // Word by word: a short registry name as one of the words (`MIT
+        // Licensed`, `Zlib-style`), or the same words in another order
+        // (`3-clause BSD`).
+        let words = self.words.get_or_init(|| {
+            let mut w = Words::default();
+            for (i, l) in self.licenses.iter().enumerate() {
+                for name in [&l.id, &l.name].into_iter().chain(&l.aliases) {
+                    let ws = reduced_words(name);
+                    if let [one] = ws.as_slice() {
+                        if (3..=8).contains(&one.chars().count()) {
+                            w.single.entry(one.clone()).or_insert(i);
+                        }
+                    }
+                    if ws.len() >= 2 {
+                        let mut sorted = ws.clone();
+                        sorted.sort_unstable();
+                        w.sets.entry(sorted.join(" ")).or_insert(i);
+                    }
+                }
+            }
+            w
+        });
+        let mut ws = reduced_words(name);
+        if let Some(i) = ws.iter().find_map(|x| words.single.get(x)) {
+            return Some(&self.licenses[*i]);
+        }
+        ws.sort_unstable();
+        words.sets.get(&ws.join(" ")).map(|i| &self.licenses[*i])
     }
 }
 

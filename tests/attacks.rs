@@ -1186,3 +1186,137 @@ fn json_output_escapes_hidden_characters_and_ids_hold_none() {
         assert!(r.stderr.contains("is not a selector"), "{}", r.stderr);
     }
 }
+
+/// Look-alikes of short registry names (`MIT Licensed`, `BSD-2`, `3-clause
+/// BSD`, `CC Attribution-ShareAlike 4.0`) are refused like longer ones,
+/// while names of one's own pass.
+#[test]
+fn look_alikes_of_short_names_are_refused() {
+    let f = Fixture::new();
+    f.append_ok("owner.key", r#"{"type":"artifact","id":"a","kind":"data"}"#);
+    let line = |name: &str| {
+        json!({"type": "license", "artifact": "a", "license": {"name": name, "terms": {"research": true, "commercial": true, "modify": true, "copyright_derivative": true, "other_license_derivative": true}}}).to_string()
+    };
+    for name in [
+        "MIT Licensed",
+        "The MIT Lisence",
+        "MIT license, Expat variant",
+        "BSD-2",
+        "3-clause BSD",
+        "ISC-licensed",
+        "Zlib-style",
+        "CC Attribution-ShareAlike 4.0",
+        "CC Attribution-NonCommercial 4.0",
+    ] {
+        let r = f.append("owner.key", &line(name));
+        assert_eq!(r.code, 2, "`{name}` was accepted");
+        assert!(
+            r.stderr.contains("is named like the registry license"),
+            "{}",
+            r.stderr
+        );
+    }
+    for name in [
+        "Acme Model License",
+        "Example Lab Data Terms",
+        "Corpus Terms 2",
+    ] {
+        f.append_ok("owner.key", &line(name));
+    }
+}
+
+/// `GPL-2.0+` is explained as itself ("or later"), not as `GPL-2.0`.
+#[test]
+fn an_or_later_id_is_named_as_itself() {
+    let f = Fixture::new();
+    f.append_ok(
+        "owner.key",
+        r#"{"type":"artifact","id":"c","kind":"code"}
+{"type":"license","artifact":"c","license":"GPL-2.0+"}
+{"type":"release","artifact":"c","access":"public"}
+{"type":"component","component":"inference-code","artifacts":["c"]}"#,
+    );
+    let (_, v) = openness_json(f.dir(), "L");
+    let c = &v["components"]["inference-code"];
+    assert_eq!(c["license"]["id"], "GPL-2.0+");
+    assert_eq!(
+        c["license"]["name"],
+        "GNU General Public License v2.0 or later"
+    );
+    assert!(
+        c["because"]["text"].as_str().unwrap().contains("or later"),
+        "{c}"
+    );
+}
+
+/// Ids and names are at most 256 bytes, so what openness derives stays
+/// within a constant factor of the ledger: sources with the longest
+/// license names restricting many derived artifacts.
+#[test]
+fn openness_output_stays_proportional_to_the_ledger() {
+    let f = Fixture::new();
+    let long = "x".repeat(300);
+    let r = f.append(
+        "appender.key",
+        &json!({"type": "artifact", "id": long, "kind": "data"}).to_string(),
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("at most 256 bytes"), "{}", r.stderr);
+    let mut lines = Vec::new();
+    let rights = ["research", "commercial", "modify", "copyright_derivative"];
+    for s in 0..12 {
+        let mut terms = serde_json::Map::new();
+        for (k, r) in rights.iter().enumerate() {
+            terms.insert(r.to_string(), json!(k != s % 4));
+        }
+        terms.insert("other_license_derivative".into(), json!(false));
+        let id = format!("s{s:02}{}", "i".repeat(253));
+        let name = format!("Q{s:02}{}", "z".repeat(253));
+        lines.push(json!({"type": "artifact", "id": id, "kind": "data"}).to_string());
+        lines.push(
+            json!({"type": "license", "artifact": id, "license": {"name": name, "terms": terms}})
+                .to_string(),
+        );
+    }
+    let sources: Vec<String> = (0..12)
+        .map(|s| format!("s{s:02}{}", "i".repeat(253)))
+        .collect();
+    let n = 300;
+    let outs: Vec<String> = (0..n).map(|i| format!("d{i}")).collect();
+    for o in &outs {
+        lines.push(json!({"type": "artifact", "id": o, "kind": "data"}).to_string());
+    }
+    lines.push(
+        json!({"type": "transformation", "operation": "mix", "inputs": sources, "outputs": outs})
+            .to_string(),
+    );
+    for o in &outs {
+        lines.push(json!({"type": "license", "artifact": o, "license": "MIT"}).to_string());
+        lines.push(json!({"type": "release", "artifact": o, "access": "public"}).to_string());
+    }
+    f.append_ok("appender.key", &lines.join("\n"));
+    f.append_ok(
+        "owner.key",
+        &json!({"type": "component", "component": "pretraining-data", "artifacts": outs})
+            .to_string(),
+    );
+    assert_eq!(
+        custody(f.dir(), &["export", "L", "--out", "x.custody"]).code,
+        0
+    );
+    let size = std::fs::metadata(f.path("x.custody")).unwrap().len() as usize;
+    let json_out = custody(f.dir(), &["openness", "x.custody", "--json"])
+        .stdout
+        .len();
+    let text_out = custody(f.dir(), &["openness", "x.custody"]).stdout.len();
+    // Measured: 18 and 8 times (before the limit, names of 60 KB made it
+    // 1,200 times); the bound SECURITY.md states.
+    assert!(
+        json_out < 40 * size,
+        "json {json_out} bytes for a {size}-byte ledger"
+    );
+    assert!(
+        text_out < 40 * size,
+        "text {text_out} bytes for a {size}-byte ledger"
+    );
+}

@@ -750,6 +750,23 @@ def build_cases():
     rules("revoke a granted mixed-order key", [(1, {"type": "grant", "key": mixed.hex(), "role": "owner"}), (1, {"type": "revoke", "key": mixed.hex()})], ok)
 
 
+    # ---- section 7: lengths of ids and names (256 bytes; uri 2048)
+    for n, allowed in [(256, True), (257, False)]:
+        rules(f"artifact id of {n} bytes", [(2, art("a" * n))], ok if allowed else (e, "bad-event"))
+        # Multi-byte characters count in bytes: 85 x 3 bytes + 1 = 256.
+        rules(f"artifact id of {n} bytes in 3-byte characters", [(2, art("\u4e2d" * 85 + "a" * (n - 255)))], ok if allowed else (e, "bad-event"))
+        rules(f"inline license name of {n} bytes", [(2, art("x")), (2, {"type": "license", "artifact": "x", "license": {"name": "T" * n, "terms": dict.fromkeys(V.TERMS, True)}})], ok if allowed else (e + 1, "bad-event"))
+    for n, allowed in [(2048, True), (2049, False)]:
+        rules(f"uri of {n} bytes", [(2, {"type": "artifact", "id": "u", "kind": "data", "uri": "h" * n})], ok if allowed else (e, "bad-event"))
+    for n, allowed in [(255, True), (259, False)]:
+        # `MIT AND ` repeated, ending in `MIT`: n bytes.
+        reps = (n - 3) // 8
+        expr = "MIT AND " * reps + "MIT"
+        rules(f"license expression of {len(expr)} bytes", [(2, art("x")), (2, {"type": "license", "artifact": "x", "license": expr})], ok if allowed else (e + 1, "bad-event"))
+    c = Chain(genesis=False)
+    c.add({"type": "genesis", "name": "n" * 257})
+    case("a genesis name of 257 bytes", c.bytes(), (0, "bad-event"))
+
     # ---- section 7: hidden characters in ids and names
     # Each range boundary: the code point just outside, the first and last
     # inside (U+0020 and U+007E are ordinary; U+00A0, U+2800 and U+3000

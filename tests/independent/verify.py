@@ -400,8 +400,12 @@ def free_text(x, field):
 
 
 def string(x, field):
-    """Every other string field: no hidden characters (§7)."""
+    """Every other string field: no hidden characters, and at most 256
+    bytes of UTF-8 (`uri`: 2048) (§7)."""
     free_text(x, field)
+    limit = 2048 if field == "uri" else 256
+    if len(x.encode()) > limit:
+        fail(field, f"longer than {limit} bytes")
     for c in x:
         if hidden(c):
             fail(field, f"holds the hidden character U+{ord(c):04X}")
@@ -519,7 +523,7 @@ def spdx(s, field):
     def bad(msg):
         fail(field, msg)
 
-    if len(s.encode()) > 1024:
+    if len(s.encode()) > 256:
         bad("too long")
     tokens, cur = [], ""
     for c in s:

@@ -9,12 +9,6 @@ mod openness;
 mod output;
 mod progress;
 
-/// Verification parses many small values on the thread that also feeds the
-/// signature workers; mimalloc's allocation is cheaper than glibc's there
-/// (BENCHMARKS.md).
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::Parser;
 use cli::{Cli, Command, Prove};
 use custody::Error;
