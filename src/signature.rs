@@ -73,6 +73,106 @@ pub(crate) fn verify_jobs(jobs: &[Job]) -> Vec<bool> {
     })
 }
 
+/// Signature workers that live as long as one verification: each chunk's
+/// checks are split among them rather than among threads made for it
+/// (thousands of short-lived threads cost their stacks and allocator
+/// arenas over a long ledger).
+pub(crate) struct Workers {
+    tx: Option<std::sync::mpsc::Sender<Task>>,
+    threads: usize,
+}
+
+struct Task {
+    jobs: std::sync::Arc<Vec<Job>>,
+    part: usize,
+    range: std::ops::Range<usize>,
+    done: std::sync::mpsc::Sender<(usize, Vec<bool>)>,
+}
+
+/// The verdicts of one chunk, on their way.
+pub(crate) struct Pending {
+    rx: std::sync::mpsc::Receiver<(usize, Vec<bool>)>,
+    lens: Vec<usize>,
+}
+
+impl Pending {
+    /// The verdicts, in order; a part whose worker failed fails all its
+    /// signatures, never passes them.
+    pub fn wait(self) -> Vec<bool> {
+        let mut parts: Vec<Option<Vec<bool>>> = vec![None; self.lens.len()];
+        for _ in 0..self.lens.len() {
+            match self.rx.recv() {
+                Ok((i, v)) if i < parts.len() => parts[i] = Some(v),
+                _ => break,
+            }
+        }
+        parts
+            .into_iter()
+            .zip(&self.lens)
+            .flat_map(|(p, &n)| p.filter(|v| v.len() == n).unwrap_or_else(|| vec![false; n]))
+            .collect()
+    }
+}
+
+impl Workers {
+    /// Starts the workers in `scope`; they stop when `self` is dropped.
+    pub fn start<'s>(scope: &'s std::thread::Scope<'s, '_>) -> Workers {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let (tx, rx) = std::sync::mpsc::channel::<Task>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for _ in 0..threads {
+            let rx = std::sync::Arc::clone(&rx);
+            scope.spawn(move || loop {
+                let task = match rx.lock() {
+                    Ok(r) => r.recv(),
+                    Err(_) => return,
+                };
+                let Ok(t) = task else { return };
+                let v: Vec<bool> = t.jobs[t.range].iter().map(check).collect();
+                let _ = t.done.send((t.part, v));
+            });
+        }
+        Workers {
+            tx: Some(tx),
+            threads,
+        }
+    }
+
+    /// Hands a chunk's checks to the workers.
+    pub fn submit(&self, jobs: Vec<Job>) -> Pending {
+        let (done, rx) = std::sync::mpsc::channel();
+        let n = jobs.len();
+        let per = n.div_ceil(self.threads).max(1);
+        let jobs = std::sync::Arc::new(jobs);
+        let mut lens = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let end = (start + per).min(n);
+            let task = Task {
+                jobs: std::sync::Arc::clone(&jobs),
+                part: lens.len(),
+                range: start..end,
+                done: done.clone(),
+            };
+            lens.push(end - start);
+            if let Some(tx) = &self.tx {
+                let _ = tx.send(task);
+            }
+            start = end;
+        }
+        Pending { rx, lens }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        // Closing the channel ends every worker's loop.
+        self.tx.take();
+    }
+}
+
 /// Checks every item with `verify_strict` semantics, on all cores, and
 /// returns one verdict per item, in order.
 pub fn verify_signatures(items: &[SignatureItem<'_>]) -> Vec<bool> {

@@ -12,7 +12,7 @@ use crate::error::{Error, Invalid, Reason, VerifyError};
 use crate::event::{Event, EventKind};
 use crate::merkle::{CompactRange, TreeHash};
 use crate::rules::State;
-use crate::signature::{verify_jobs, Job, KeyCache};
+use crate::signature::{Job, KeyCache, Pending, Workers};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
@@ -323,6 +323,8 @@ impl Chain {
             last_disclosed: None,
         };
         std::thread::scope(|s| -> Result<(), Error> {
+            // Dropped when this closure returns, which ends the workers.
+            let workers = Workers::start(s);
             let mut pending = None;
             loop {
                 let chunk = match reader.read(&mut source) {
@@ -348,7 +350,7 @@ impl Chain {
                         Item::Withheld(_) => None,
                     })
                     .collect();
-                let handle = s.spawn(move || verify_jobs(&jobs));
+                let handle = workers.submit(jobs);
                 if let Some((prev, prev_handle)) = pending.take() {
                     self.finish(prev, prev_handle, &mut sink)?;
                 }
@@ -390,19 +392,11 @@ impl Chain {
     fn finish(
         &mut self,
         chunk: Chunk,
-        verdicts: std::thread::ScopedJoinHandle<'_, Vec<bool>>,
+        verdicts: Pending,
         sink: &mut impl FnMut(VerifiedEntry) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let n = chunk
-            .items
-            .iter()
-            .filter(|i| matches!(i, Item::Entry(_)))
-            .count();
-        // A worker that panicked fails its signatures, never passes them.
-        let mut sig_ok = verdicts
-            .join()
-            .unwrap_or_else(|_| vec![false; n])
-            .into_iter();
+        // A worker that failed fails its signatures, never passes them.
+        let mut sig_ok = verdicts.wait().into_iter();
         for item in chunk.items {
             let p = match item {
                 Item::Withheld(leaf) => {
