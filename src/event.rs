@@ -678,7 +678,7 @@ impl<'a> Fields<'a> {
                 allowed.dedup();
                 let close = allowed
                     .iter()
-                    .map(|a| (edit_distance(&k.to_lowercase(), a), *a))
+                    .map(|a| (crate::registry::distance(&k.to_lowercase(), a), *a))
                     .filter(|(d, a)| *d <= 2.max(a.len() / 3))
                     .min();
                 let hint = match close {
@@ -786,26 +786,6 @@ fn wrong_type(name: &str, want: &str, got: &Json) -> FieldError {
         Json::Object(_) => "an object",
     };
     FieldError::new(name, format!("must be {want}, not {got}"))
-}
-
-/// Levenshtein distance, for suggesting a field name; inputs are short.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

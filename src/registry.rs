@@ -426,30 +426,13 @@ fn small_capital(c: char) -> Option<char> {
 /// `СС BY-NC 4.0` (Cyrillic), `ΜIT` (Greek), `𝐌𝐈𝐓` and `MIT License`
 /// reduce like their registry license.
 fn reduce(s: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let upper: String = s
-        .nfkc()
-        .map(|c| small_capital(c).unwrap_or(c))
-        .collect::<String>()
-        .to_uppercase();
-    let words: Vec<&str> = upper
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && !FILLER.contains(w))
-        .collect();
-    // `Creative Commons` is written `CC` as often as not.
-    let joined = words.join(" ").replace("CREATIVE COMMONS", "CC");
-    let lower = unicode_security::confusable_detection::skeleton(&joined)
-        .collect::<String>()
-        .to_lowercase();
-    unicode_security::confusable_detection::skeleton(&lower)
-        .flat_map(char::to_lowercase)
-        .filter(|c| c.is_alphanumeric())
-        .collect()
+    skeleton(&words(s).join(" "))
 }
 
-/// The words of a name, each reduced as [`reduce`] reduces a name: what
-/// the word-level comparisons of `confusable` look at.
-fn reduced_words(s: &str) -> Vec<String> {
+/// A name's words: compatibility-normalised, small capitals taken to
+/// capitals, upper case, filler words dropped, `Creative Commons` written
+/// `CC` (as it is as often as not).
+fn words(s: &str) -> Vec<String> {
     use unicode_normalization::UnicodeNormalization;
     let upper: String = s
         .nfkc()
@@ -464,7 +447,29 @@ fn reduced_words(s: &str) -> Vec<String> {
         .join(" ")
         .replace("CREATIVE COMMONS", "CC")
         .split(' ')
-        .map(reduce)
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Words mapped to the UTS #39 confusable skeleton, lower case, letters
+/// and digits only.
+fn skeleton(words: &str) -> String {
+    let lower = unicode_security::confusable_detection::skeleton(words)
+        .collect::<String>()
+        .to_lowercase();
+    unicode_security::confusable_detection::skeleton(&lower)
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// The words of a name, each reduced as [`reduce`] reduces a name: what
+/// the word-level comparisons of `confusable` look at.
+fn reduced_words(s: &str) -> Vec<String> {
+    words(s)
+        .iter()
+        .map(|w| skeleton(w))
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -584,7 +589,7 @@ impl Registry {
 }
 
 /// Levenshtein distance, for suggestions.
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

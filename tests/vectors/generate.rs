@@ -720,6 +720,7 @@ pub fn cases() -> Vec<Case> {
         invalid(n, "rule-violation"),
     );
 
+    let long_id = "a".repeat(257);
     for (name, description, id) in [
         (
             "control-character-in-id",
@@ -730,6 +731,11 @@ pub fn cases() -> Vec<Case> {
             "bidi-override-in-id",
             "an artifact id holding a right-to-left override",
             "raw\u{202e}txt.exe",
+        ),
+        (
+            "id-longer-than-256-bytes",
+            "an artifact id of 257 bytes (ids and names are at most 256)",
+            &*long_id,
         ),
     ] {
         let mut ev = pipeline();
