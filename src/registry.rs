@@ -446,6 +446,7 @@ fn words(s: &str) -> Vec<String> {
     words
         .join(" ")
         .replace("CREATIVE COMMONS", "CC")
+        .replace("CREATIVECOMMONS", "CC")
         .split(' ')
         .filter(|w| !w.is_empty())
         .map(str::to_string)

@@ -1207,6 +1207,12 @@ fn look_alikes_of_short_names_are_refused() {
         "Zlib-style",
         "CC Attribution-ShareAlike 4.0",
         "CC Attribution-NonCommercial 4.0",
+        "CreativeCommons-BY-4.0",
+        "Affero GPL",
+        "Lesser GPL",
+        "Mozilla 2.0",
+        "Massachusetts Institute of Technology",
+        "Responsible AI License",
     ] {
         let r = f.append("owner.key", &line(name));
         assert_eq!(r.code, 2, "`{name}` was accepted");
