@@ -191,7 +191,7 @@ struct Brief {
 /// The file is verified before it is kept: an export that would not verify
 /// is never written.
 pub fn export_partial(
-    source: &Path,
+    source: impl Into<crate::store::Location>,
     out: Output<'_>,
     selectors: &[Selector],
     key: &SigningKey,
@@ -209,6 +209,7 @@ pub fn export_partial(
         *ids.entry(s.to_string()).or_insert(n)
     };
     let mut briefs: Vec<Brief> = Vec::new();
+    let source = &source.into();
     let v = crate::ledger::verify_whole(source, &VerifyOptions::default(), false, None, |e| {
         let kind = &e.event().kind;
         let named: Vec<u32> = named(kind).into_iter().map(&mut intern).collect();

@@ -42,7 +42,8 @@ pub fn entry_hash(bytes: &[u8]) -> Hash {
 #[derive(Debug, Clone)]
 pub(crate) struct ParsedEntry {
     pub bytes: Vec<u8>,
-    pub body: Vec<u8>,
+    /// Where the body lies within `bytes`.
+    pub body: std::ops::Range<usize>,
     pub signature: [u8; 64],
     pub seq: u64,
     pub prev: Option<Hash>,
@@ -72,7 +73,7 @@ fn cbor_rejection(e: CborError, what: &str) -> Rejection {
 /// The body and signature of an entry encoded exactly as the canonical
 /// `[bytes, bytes .size 64]`: array head, body with its shortest length
 /// head, the 64-byte signature, nothing after. `None` for anything else.
-fn canonical_parts(b: &[u8]) -> Option<(&[u8], [u8; 64])> {
+fn canonical_parts(b: &[u8]) -> Option<(std::ops::Range<usize>, [u8; 64])> {
     if b.first() != Some(&0x82) {
         return None;
     }
@@ -104,12 +105,12 @@ fn canonical_parts(b: &[u8]) -> Option<(&[u8], [u8; 64])> {
         return None;
     }
     let end = start.checked_add(len)?;
-    let body = b.get(start..end)?;
+    b.get(start..end)?;
     if b.get(end..end + 2)? != [0x58, 0x40] || b.len() != end + 66 {
         return None;
     }
     let sig: [u8; 64] = b.get(end + 2..)?.try_into().ok()?;
-    Some((body, sig))
+    Some((start..end, sig))
 }
 
 impl ParsedEntry {
@@ -125,7 +126,6 @@ impl ParsedEntry {
         // without decoding and re-encoding the whole entry; anything else
         // goes the general way, which names what is wrong with it.
         if let Some((body, signature)) = canonical_parts(&bytes) {
-            let body = body.to_vec();
             return Self::parse_body(bytes, body, signature);
         }
         let outer = cbor::decode_canonical(&bytes).map_err(|e| cbor_rejection(e, "entry"))?;
@@ -151,15 +151,23 @@ impl ParsedEntry {
                 format!("signature is {} bytes, not 64", sig.len()),
             )
         })?;
-        Self::parse_body(bytes, body, signature)
+        // The entry is canonical, so its body lies right after the two heads.
+        let mut head = vec![0x82];
+        cbor::head(2, body.len() as u64, &mut head);
+        let range = head.len()..head.len() + body.len();
+        if bytes.get(range.clone()) != Some(&body[..]) {
+            return Err((Reason::Malformed, "entry body out of place".into()));
+        }
+        Self::parse_body(bytes, range, signature)
     }
 
     fn parse_body(
         bytes: Vec<u8>,
-        body: Vec<u8>,
+        body: std::ops::Range<usize>,
         signature: [u8; 64],
     ) -> Result<ParsedEntry, Rejection> {
-        let map = cbor::decode_canonical(&body).map_err(|e| cbor_rejection(e, "body"))?;
+        let map =
+            cbor::decode_canonical(&bytes[body.clone()]).map_err(|e| cbor_rejection(e, "body"))?;
         // The version decides the body's schema, so it is read first.
         let v = match &map {
             Value::Map(m) => m.iter().find_map(|(k, v)| match (k, v) {
@@ -212,7 +220,12 @@ impl ParsedEntry {
 
     /// The message the signature covers.
     pub fn signed_message(&self) -> Vec<u8> {
-        signed_message(&self.body)
+        signed_message(self.body())
+    }
+
+    /// The body bytes the signature covers, after its domain.
+    pub fn body(&self) -> &[u8] {
+        &self.bytes[self.body.clone()]
     }
 }
 
@@ -545,7 +558,7 @@ mod tests {
             if let Some((body, s)) = canonical_parts(c) {
                 taken += 1;
                 let (gb, gs) = general(c).expect("the general way accepts what the shortcut takes");
-                assert_eq!(body, gb.as_slice());
+                assert_eq!(&c[body], gb.as_slice());
                 assert_eq!(s.as_slice(), gs.as_slice());
             }
         }

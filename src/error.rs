@@ -24,8 +24,12 @@ pub enum Error {
     },
     /// Another process holds the ledger's write lock.
     Locked(PathBuf),
-    /// The embedded database reported an error.
+    /// The ledger's database reported an error.
     Store(String),
+    /// The ledger's database could not be reached, or gave up on the
+    /// transaction (a restart, a conflict): nothing was written, and trying
+    /// again may succeed.
+    Unavailable(String),
 }
 
 impl Error {
@@ -53,6 +57,7 @@ impl fmt::Display for Error {
                 p.display()
             ),
             Error::Store(m) => write!(f, "ledger database error: {m}"),
+            Error::Unavailable(m) => write!(f, "ledger database unavailable: {m}"),
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::files::Output;
 use crate::merkle::CompactRange;
 use crate::rules::State;
 use crate::source::Source;
-use crate::store::Store;
+use crate::store::{self, Location, Mode, Store};
 use crate::verify::{Chain, Resume, Verified, VerifiedEntry, VerifiedLedger, VerifyOptions};
 use ed25519_dalek::SigningKey;
 use serde_json::Value as Json;
@@ -31,6 +31,8 @@ pub struct AppendReport {
     /// Something that went wrong after the batch was durably appended (the
     /// key's high-water mark could not be raised): the batch stands.
     pub warnings: Vec<String>,
+    /// Attempts that the database gave up on before this one succeeded.
+    pub retries: u32,
 }
 
 fn now() -> u64 {
@@ -39,11 +41,13 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Creates the ledger directory `path` with its genesis entry, signed by
-/// `key`, which becomes the first owner. Returns the ledger id. The
-/// directory is built under a temporary name beside `path` and renamed at
-/// the end, so an interrupted `init` leaves no ledger behind.
-pub fn init(path: &Path, key: &SigningKey, name: &str) -> Result<Hash, Error> {
+/// Creates a ledger (a directory, or a ledger in a PostgreSQL database)
+/// with its genesis entry, signed by `key`, which becomes the first owner.
+/// Returns the ledger id. A directory is built under a temporary name
+/// beside it and renamed at the end, a database ledger in one transaction,
+/// so an interrupted `init` leaves no ledger behind.
+pub fn init(ledger: impl Into<Location>, key: &SigningKey, name: &str) -> Result<Hash, Error> {
+    let loc = ledger.into();
     let event = serde_json::json!({"type": "genesis", "name": name});
     Event::from_json(&event, true)
         .map_err(|e| Error::usage(format!("ledger name: {}", e.message)))?;
@@ -57,7 +61,7 @@ pub fn init(path: &Path, key: &SigningKey, name: &str) -> Result<Hash, Error> {
     let bytes = entry::build(key, &header, &event).map_err(Error::Usage)?;
     let hash = entry_hash(&bytes);
     crate::highwater::prepare(&key.verifying_key().to_bytes(), &hash)?;
-    build_dir(path, |store| {
+    store::build(&loc, |store| {
         // The owner's record: verified up to the genesis entry.
         let mut state = State::default();
         let parsed = crate::entry::ParsedEntry::parse(bytes.clone())
@@ -77,7 +81,8 @@ pub fn init(path: &Path, key: &SigningKey, name: &str) -> Result<Hash, Error> {
         };
         let rec = crate::record::seal(key, &resume);
         let pubkey = key.verifying_key().to_bytes();
-        store.append_with(
+        store::append_entries(
+            store,
             0,
             std::slice::from_ref(&bytes),
             hash,
@@ -87,42 +92,6 @@ pub fn init(path: &Path, key: &SigningKey, name: &str) -> Result<Hash, Error> {
     })?;
     crate::highwater::write(&key.verifying_key().to_bytes(), &hash, 1, &hash)?;
     Ok(hash)
-}
-
-/// Builds a new ledger directory under a temporary name beside `path`,
-/// marks it complete and renames it to `path`. On any failure nothing is
-/// left at `path`.
-fn build_dir(path: &Path, fill: impl FnOnce(&Store) -> Result<(), Error>) -> Result<(), Error> {
-    if std::fs::symlink_metadata(path).is_ok() {
-        return Err(Error::usage(format!(
-            "{} already exists; a new ledger never touches an existing path",
-            path.display()
-        )));
-    }
-    crate::files::check_output(path)?;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".custody-new-")
-        .tempdir_in(parent)
-        .map_err(|e| Error::io(parent, e))?;
-    let dir = tmp.path().join("ledger");
-    let store = Store::create(&dir)?;
-    fill(&store)?;
-    store.mark_ready()?;
-    store.close_after_write()?;
-    // Checked again just before the rename, which would replace an empty
-    // directory created meanwhile.
-    if std::fs::symlink_metadata(path).is_ok() {
-        return Err(Error::usage(format!(
-            "{} appeared while the ledger was being built; nothing was written",
-            path.display()
-        )));
-    }
-    std::fs::rename(&dir, path).map_err(|e| Error::io(path, e))?;
-    Ok(())
 }
 
 /// How `append_with` appends.
@@ -149,8 +118,12 @@ impl Default for AppendOptions {
 /// Appends the JSON Lines events of `input`, signed by `key`, as one atomic
 /// batch. Every line is checked before anything is written: on any error
 /// the ledger is left as it was.
-pub fn append<R: BufRead>(path: &Path, key: &SigningKey, input: R) -> Result<AppendReport, Error> {
-    append_with(path, key, input, &AppendOptions::default())
+pub fn append<R: BufRead>(
+    ledger: impl Into<Location>,
+    key: &SigningKey,
+    input: R,
+) -> Result<AppendReport, Error> {
+    append_with(ledger, key, input, &AppendOptions::default())
 }
 
 /// Verifies a ledger directory as far as `key` needs to build on it: from
@@ -158,7 +131,7 @@ pub fn append<R: BufRead>(path: &Path, key: &SigningKey, input: R) -> Result<App
 /// from the start when there is none, signatures included. The store's head
 /// record must match what verified.
 pub(crate) fn verified_for(
-    store: &Store,
+    store: &dyn Store,
     key: &SigningKey,
 ) -> Result<(Verified, Option<u64>), Error> {
     let pubkey = key.verifying_key().to_bytes();
@@ -270,23 +243,83 @@ pub(crate) fn verified_for(
 
 /// As [`append`], with options.
 pub fn append_with<R: BufRead>(
-    path: &Path,
+    ledger: impl Into<Location>,
+    key: &SigningKey,
+    mut input: R,
+    opts: &AppendOptions,
+) -> Result<AppendReport, Error> {
+    let loc = ledger.into();
+    match &loc {
+        Location::Path(path) => {
+            if path.is_file() {
+                return Err(Error::usage(format!(
+                    "{} is a file (an exported ledger?); entries are appended to a ledger \
+                     directory: `custody import {} DIR` makes one of an export",
+                    path.display(),
+                    path.display()
+                )));
+            }
+            // The directory's lock is held from here on.
+            let store = store::open(&loc, Mode::Write)?;
+            append_locked(store, key, input, opts)
+        }
+        Location::Postgres(_) => {
+            // An attempt the database gave up on (a restart, a dropped
+            // connection) wrote nothing: the batch is checked and signed
+            // again on the ledger as it is then, up to ATTEMPTS times.
+            let mut events = Vec::new();
+            input
+                .read_to_end(&mut events)
+                .map_err(|e| Error::io(Path::new("<input>"), e))?;
+            let mut retries = 0u32;
+            loop {
+                let attempt = store::open(&loc, Mode::Write)
+                    .and_then(|store| append_locked(store, key, events.as_slice(), opts));
+                match attempt {
+                    Err(Error::Unavailable(m)) if retries + 1 < ATTEMPTS => {
+                        retries += 1;
+                        std::thread::sleep(backoff(retries));
+                        let _ = m;
+                    }
+                    Err(Error::Unavailable(m)) => {
+                        return Err(Error::Unavailable(format!(
+                            "{m}; gave up after {ATTEMPTS} attempts, nothing was appended"
+                        )))
+                    }
+                    Ok(mut r) => {
+                        r.retries = retries;
+                        return Ok(r);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+}
+
+/// Attempts at an append to a database that keeps going away.
+const ATTEMPTS: u32 = 12;
+
+/// How long to wait before attempt `n + 1`: doubling from 50 ms up to 2 s,
+/// each wait drawn at random from its upper half so that appenders turned
+/// away together do not come back together.
+fn backoff(n: u32) -> std::time::Duration {
+    let cap = (50u64 << n.min(6)).min(2000);
+    let mut r = [0u8; 8];
+    let _ = getrandom::getrandom(&mut r);
+    let jitter = u64::from_le_bytes(r) % (cap / 2 + 1);
+    std::time::Duration::from_millis(cap / 2 + jitter)
+}
+
+/// Appends to a store opened to write (so holding the ledger's lock).
+fn append_locked<R: BufRead>(
+    store: Box<dyn Store>,
     key: &SigningKey,
     input: R,
     opts: &AppendOptions,
 ) -> Result<AppendReport, Error> {
-    if path.is_file() {
-        return Err(Error::usage(format!(
-            "{} is a file (an exported ledger?); entries are appended to a ledger directory: \
-             `custody import {} DIR` makes one of an export",
-            path.display(),
-            path.display()
-        )));
-    }
-    let store = Store::open(path)?;
-    // The store is locked from here on; nothing is built on an entry that
-    // has not been verified.
-    let (v, _) = verified_for(&store, key)?;
+    // Nothing is built on an entry that has not been verified.
+    let (v, _) = verified_for(store.as_ref(), key)?;
     let signer = key.verifying_key().to_bytes();
     let Verified { ledger, tree, .. } = v;
     let mut state = ledger.state;
@@ -375,14 +408,15 @@ pub fn append_with<R: BufRead>(
     // Before anything is committed: the mark that must follow the batch
     // can be written, or nothing is appended.
     crate::highwater::prepare(&signer, &id)?;
-    store.append_with(
+    store::append_entries(
+        store.as_ref(),
         first,
         &batch,
         head,
         opts.merkle_tree,
         rec.as_deref().map(|r| (&signer, r)),
     )?;
-    store.close_after_write()?;
+    store.finish()?;
     // The batch is durable: a mark that cannot follow now is reported, not
     // turned into a failure that would invite appending the batch again.
     let mut warnings = Vec::new();
@@ -397,6 +431,7 @@ pub fn append_with<R: BufRead>(
         entries: first + batch.len() as u64,
         head,
         warnings,
+        retries: 0,
     })
 }
 
@@ -526,8 +561,11 @@ fn read_events<R: BufRead>(
     }
 }
 
-/// Whether `path` is a file that starts like a partial export.
-pub(crate) fn is_partial_file(path: &Path) -> Result<bool, Error> {
+/// Whether `loc` is a file that starts like a partial export.
+pub(crate) fn is_partial_file(loc: &Location) -> Result<bool, Error> {
+    let Some(path) = loc.path() else {
+        return Ok(false);
+    };
     if path.is_dir() {
         return Ok(false);
     }
@@ -538,53 +576,56 @@ pub(crate) fn is_partial_file(path: &Path) -> Result<bool, Error> {
     }
 }
 
-/// Verifies a ledger directory, exported file or partial export end to end.
-pub fn verify_any(path: &Path, opts: &VerifyOptions) -> Result<VerifiedLedger, Error> {
-    verify(path, opts, |_| Ok(()))
+/// Verifies a ledger (directory or database), exported file or partial
+/// export end to end.
+pub fn verify_any(
+    source: impl Into<Location>,
+    opts: &VerifyOptions,
+) -> Result<VerifiedLedger, Error> {
+    verify(source, opts, |_| Ok(()))
 }
 
 /// Verifies a ledger directory, exported file or partial export end to end,
 /// handing each verified entry (each disclosed one, for a partial export)
 /// to `sink` in order.
 pub fn verify(
-    path: &Path,
+    source: impl Into<Location>,
     opts: &VerifyOptions,
     sink: impl FnMut(VerifiedEntry) -> Result<(), Error>,
 ) -> Result<VerifiedLedger, Error> {
-    check(path, opts, None, sink).map(|v| v.ledger)
+    check(&source.into(), opts, None, sink).map(|v| v.ledger)
 }
 
 /// Verifies any source, keeping the tree and noting the root at `watch`.
 pub(crate) fn check(
-    path: &Path,
+    loc: &Location,
     opts: &VerifyOptions,
     watch: Option<u64>,
     sink: impl FnMut(VerifiedEntry) -> Result<(), Error>,
 ) -> Result<Verified, Error> {
-    if is_partial_file(path)? {
+    if let (true, Some(path)) = (is_partial_file(loc)?, loc.path()) {
         let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut r = std::io::BufReader::with_capacity(1 << 20, f);
         return crate::disclosure::verify_partial(path, &mut r, opts, watch, sink);
     }
-    verify_whole(path, opts, false, watch, sink)
+    verify_whole(loc, opts, false, watch, sink)
 }
 
 /// Verifies a ledger directory or exported file; a partial export is
 /// refused (commands that need every entry use this).
 pub(crate) fn verify_whole(
-    path: &Path,
+    loc: &Location,
     opts: &VerifyOptions,
     tree: bool,
     watch: Option<u64>,
     sink: impl FnMut(VerifiedEntry) -> Result<(), Error>,
 ) -> Result<Verified, Error> {
-    if is_partial_file(path)? {
+    if is_partial_file(loc)? {
         return Err(Error::usage(format!(
-            "{} is a partial export: this command needs a whole ledger (a directory or a whole export)",
-            path.display()
+            "{loc} is a partial export: this command needs a whole ledger (a directory or a whole export)"
         )));
     }
-    let mut source = Source::open(path)?;
+    let mut source = Source::open(loc)?;
     let stored = match &source {
         Source::Store(store) => Some(store.head()?.map_or(0, |(n, _)| n)),
         Source::File(..) => None,
@@ -658,7 +699,8 @@ pub fn verify_bytes(bytes: &[u8], opts: &VerifyOptions) -> Result<VerifiedLedger
 
 /// Verifies `source` and writes it to `out` as one file, atomically: `out`
 /// is either the complete verified ledger or untouched.
-pub fn export(source: &Path, out: Output<'_>) -> Result<VerifiedLedger, Error> {
+pub fn export(source: impl Into<Location>, out: Output<'_>) -> Result<VerifiedLedger, Error> {
+    let source = &source.into();
     match out {
         Output::File { path, overwrite } => {
             crate::files::refuse_existing(path, overwrite)?;
@@ -685,25 +727,28 @@ pub fn export(source: &Path, out: Output<'_>) -> Result<VerifiedLedger, Error> {
     }
 }
 
-/// Verifies the exported file `file` and creates the ledger directory
-/// `path` from it. The directory is built under a temporary name and
-/// renamed at the end: an interrupted import leaves no ledger behind.
-pub fn import(file: &Path, path: &Path) -> Result<VerifiedLedger, Error> {
+/// Verifies the exported file `file` and creates a ledger (a directory,
+/// or a ledger in a PostgreSQL database) from it. A directory is built
+/// under a temporary name and renamed at the end, a database ledger in one
+/// transaction: an interrupted import leaves no ledger behind.
+pub fn import(file: &Path, ledger: impl Into<Location>) -> Result<VerifiedLedger, Error> {
+    let loc = ledger.into();
     if file.is_dir() {
         return Err(Error::usage(format!(
             "{} is a ledger directory; `import` takes an exported file",
             file.display()
         )));
     }
-    if is_partial_file(file)? {
+    let file_loc = Location::Path(file.to_path_buf());
+    if is_partial_file(&file_loc)? {
         return Err(Error::usage(format!(
             "{} is a partial export: only a whole ledger can be imported",
             file.display()
         )));
     }
-    let mut source = Source::open(file)?;
+    let mut source = Source::open(&file_loc)?;
     let mut out = None;
-    build_dir(path, |store| {
+    store::build(&loc, |store| {
         let mut batch: Vec<Vec<u8>> = Vec::new();
         let mut next = 0u64;
         let mut last = [0u8; 32];
@@ -711,14 +756,14 @@ pub fn import(file: &Path, path: &Path) -> Result<VerifiedLedger, Error> {
             last = *e.hash();
             batch.push(e.bytes().to_vec());
             if batch.len() >= IMPORT_BATCH {
-                store.append(next, &batch, last)?;
+                store::append_entries(store, next, &batch, last, true, None)?;
                 next += batch.len() as u64;
                 batch.clear();
             }
             Ok(())
         })?;
         if !batch.is_empty() {
-            store.append(next, &batch, last)?;
+            store::append_entries(store, next, &batch, last, true, None)?;
         }
         out = Some(v.ledger);
         Ok(())

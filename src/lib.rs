@@ -63,7 +63,7 @@ pub use openness::{
 };
 pub use registry::{registry, LicenseClass, Registry, RegistryLicense};
 pub use signature::{verify_signatures, SignatureItem};
-pub use store::set_lock_wait;
+pub use store::{migrate, set_lock_wait, Location};
 pub use time::rfc3339;
 pub use tlog::{
     check_entry, checkpoint, default_origin, prove_consistency, prove_inclusion, verify_proof,

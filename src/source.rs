@@ -3,22 +3,28 @@
 
 use crate::entry::MAX_ENTRY_SIZE;
 use crate::error::{Error, Reason};
-use crate::store::Store;
+use crate::store::{Location, Mode, Store};
 use crate::verify::Frame;
 use std::fs::File;
 use std::io::{BufReader, ErrorKind, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// An opened source of entries.
 pub(crate) enum Source {
-    Store(Store),
+    Store(Box<dyn Store>),
     File(PathBuf, BufReader<File>),
 }
 
 impl Source {
-    pub fn open(path: &Path) -> Result<Source, Error> {
+    pub fn open(loc: &Location) -> Result<Source, Error> {
+        let path = match loc {
+            Location::Postgres(_) => {
+                return Ok(Source::Store(crate::store::open(loc, Mode::Read)?))
+            }
+            Location::Path(p) => p.as_path(),
+        };
         if path.is_dir() {
-            return Ok(Source::Store(Store::open(path)?));
+            return Ok(Source::Store(crate::store::open(loc, Mode::Read)?));
         }
         let f = File::open(path).map_err(|e| {
             if e.kind() == ErrorKind::NotFound {

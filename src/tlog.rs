@@ -5,10 +5,9 @@ use crate::checkpoint::{sign_note, Checkpoint, TlogProof, VerifierKey};
 use crate::entry::{decode_entry, Hash};
 use crate::error::{Error, Invalid, Reason, VerifyError};
 use crate::merkle::{self, MemoryTree, Nodes, TreeHash};
-use crate::store::Store;
+use crate::store::{Location, Mode, Store, StoredTree};
 use crate::verify::{VerifiedLedger, VerifyOptions};
 use ed25519_dalek::SigningKey;
-use std::path::Path;
 
 /// The origin a ledger's checkpoints carry unless told otherwise:
 /// `custody/<name, reduced to [a-z0-9-]>/<first 16 hex digits of the id>`.
@@ -42,23 +41,37 @@ pub struct LedgerTree {
 
 /// Where a tree's nodes come from.
 enum Backing {
-    Store(Store),
+    Store(Box<dyn Store>),
     Memory(MemoryTree),
 }
 
 impl Backing {
-    fn as_ref(&self) -> &dyn Nodes {
+    fn nodes(&self) -> NodesRef<'_> {
         match self {
-            Backing::Store(s) => s,
-            Backing::Memory(m) => m,
+            Backing::Store(s) => NodesRef::Store(StoredTree(s.as_ref())),
+            Backing::Memory(m) => NodesRef::Memory(m),
+        }
+    }
+}
+
+enum NodesRef<'a> {
+    Store(StoredTree<'a>),
+    Memory(&'a MemoryTree),
+}
+
+impl Nodes for NodesRef<'_> {
+    fn node(&self, level: u8, index: u64) -> Result<TreeHash, String> {
+        match self {
+            NodesRef::Store(s) => s.node(level, index),
+            NodesRef::Memory(m) => m.node(level, index),
         }
     }
 }
 
 impl LedgerTree {
-    /// Opens the tree of a ledger directory or exported file.
-    pub fn open(path: &Path) -> Result<LedgerTree, Error> {
-        open_tree(path)
+    /// Opens the tree of a ledger (directory or database) or exported file.
+    pub fn open(ledger: impl Into<Location>) -> Result<LedgerTree, Error> {
+        open_tree(&ledger.into())
     }
     /// Number of leaves (entries).
     pub fn size(&self) -> u64 {
@@ -66,19 +79,19 @@ impl LedgerTree {
     }
     /// The leaf hash of entry `index`.
     pub fn leaf(&self, index: u64) -> Result<TreeHash, Error> {
-        self.nodes.as_ref().node(0, index).map_err(tree_err)
+        self.nodes.nodes().node(0, index).map_err(tree_err)
     }
     /// The root of the first `size` leaves.
     pub fn root(&self, size: u64) -> Result<TreeHash, Error> {
-        merkle::root(self.nodes.as_ref(), size).map_err(tree_err)
+        merkle::root(&self.nodes.nodes(), size).map_err(tree_err)
     }
     /// The inclusion proof of leaf `index` in the tree of `size` leaves.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<TreeHash>, Error> {
-        merkle::inclusion_proof(self.nodes.as_ref(), index, size).map_err(tree_err)
+        merkle::inclusion_proof(&self.nodes.nodes(), index, size).map_err(tree_err)
     }
     /// The consistency proof from `m` leaves to `n`.
     pub fn consistency_proof(&self, m: u64, n: u64) -> Result<Vec<TreeHash>, Error> {
-        merkle::consistency_proof(self.nodes.as_ref(), m, n).map_err(tree_err)
+        merkle::consistency_proof(&self.nodes.nodes(), m, n).map_err(tree_err)
     }
 }
 
@@ -87,14 +100,14 @@ type Tree = LedgerTree;
 /// The stored tree of a ledger directory, as it is on disk (not verified:
 /// checkpoints and proofs check what they take from it against a verified
 /// root), or the tree of an exported file, verified and held in memory.
-fn open_tree(path: &Path) -> Result<Tree, Error> {
-    if path.is_dir() {
-        let store = Store::open(path)?;
-        return stored_tree(path, store);
+fn open_tree(loc: &Location) -> Result<Tree, Error> {
+    if loc.is_store() {
+        let store = crate::store::open(loc, Mode::Read)?;
+        return stored_tree(loc, store);
     }
     // A file must be read whole: verify it and build its tree on the way.
     let mut tree = MemoryTree::default();
-    crate::ledger::verify_whole(path, &VerifyOptions::default(), false, None, |e| {
+    crate::ledger::verify_whole(loc, &VerifyOptions::default(), false, None, |e| {
         tree.push(merkle::leaf_hash(e.bytes()));
         Ok(())
     })?;
@@ -104,15 +117,14 @@ fn open_tree(path: &Path) -> Result<Tree, Error> {
     })
 }
 
-fn stored_tree(path: &Path, store: Store) -> Result<Tree, Error> {
+fn stored_tree(loc: &Location, store: Box<dyn Store>) -> Result<Tree, Error> {
     let (size, _) = store
         .head()?
         .ok_or_else(|| Error::Store("the ledger has no head record".into()))?;
     if store.tree_size()? != size {
         return Err(Error::Usage(format!(
-            "{}: the ledger's Merkle tree is not up to date; append to it (even an empty batch) \
-             or re-import it to build the tree",
-            path.display()
+            "{loc}: the ledger's Merkle tree is not up to date; append to it (even an empty batch) \
+             or re-import it to build the tree"
         )));
     }
     Ok(Tree {
@@ -138,14 +150,13 @@ struct VerifiedTree {
     stored: Option<Tree>,
 }
 
-fn verified_tree(path: &Path, key: Option<&SigningKey>) -> Result<VerifiedTree, Error> {
-    if path.is_dir() {
+fn verified_tree(loc: &Location, key: Option<&SigningKey>) -> Result<VerifiedTree, Error> {
+    if loc.is_store() {
         if let Some(key) = key {
-            let store = Store::open(path)?;
-            let (v, from) = crate::ledger::verified_for(&store, key)?;
+            let store = crate::store::open(loc, Mode::Write)?;
+            let (v, from) = crate::ledger::verified_for(store.as_ref(), key)?;
             let range = v.tree.unwrap_or_default();
             let root = range.root();
-            let mut store = store;
             if from != Some(v.ledger.entries) {
                 let resume = crate::verify::Resume {
                     state: v.ledger.state.clone(),
@@ -157,17 +168,19 @@ fn verified_tree(path: &Path, key: Option<&SigningKey>) -> Result<VerifiedTree, 
                 };
                 if let Some(rec) = crate::record::seal(key, &resume) {
                     // Failing to save it only costs the next call a longer check.
-                    if store
-                        .put_record(&key.verifying_key().to_bytes(), &rec)
-                        .is_ok()
-                    {
-                        // As after an append: a later command that fails
-                        // then leaves the directory byte for byte as it was.
-                        store.close_after_write()?;
-                        store = Store::open(path)?;
-                    }
+                    let _ = store.write(&crate::store::Batch {
+                        first: v.ledger.entries,
+                        entries: &[],
+                        head: v.ledger.head,
+                        tree: None,
+                        record: Some((&key.verifying_key().to_bytes(), &rec)),
+                    });
                 }
             }
+            // As after an append: a later command that fails then leaves
+            // the directory byte for byte as it was.
+            store.finish()?;
+            let store = crate::store::open(loc, Mode::Read)?;
             // What this key signs now, it must never sign a fork of.
             crate::highwater::write(
                 &key.verifying_key().to_bytes(),
@@ -175,7 +188,7 @@ fn verified_tree(path: &Path, key: Option<&SigningKey>) -> Result<VerifiedTree, 
                 v.ledger.entries,
                 &v.ledger.head,
             )?;
-            let tree = stored_tree(path, store)?;
+            let tree = stored_tree(loc, store)?;
             return Ok(VerifiedTree {
                 size: v.ledger.entries,
                 root,
@@ -185,7 +198,7 @@ fn verified_tree(path: &Path, key: Option<&SigningKey>) -> Result<VerifiedTree, 
             });
         }
     }
-    let v = crate::ledger::verify_whole(path, &VerifyOptions::default(), true, None, |_| Ok(()))?;
+    let v = crate::ledger::verify_whole(loc, &VerifyOptions::default(), true, None, |_| Ok(()))?;
     let root = v.tree.map(|t| t.root()).unwrap_or_else(merkle::empty_root);
     Ok(VerifiedTree {
         size: v.ledger.entries,
@@ -199,8 +212,12 @@ fn verified_tree(path: &Path, key: Option<&SigningKey>) -> Result<VerifiedTree, 
 /// Signs a checkpoint of the ledger at its current size. The root signed
 /// is the one verification gives (resumed from `key`'s record of an
 /// earlier verification of this directory), never a stored one.
-pub fn checkpoint(path: &Path, key: &SigningKey, origin: Option<&str>) -> Result<String, Error> {
-    let t = verified_tree(path, Some(key))?;
+pub fn checkpoint(
+    ledger: impl Into<Location>,
+    key: &SigningKey,
+    origin: Option<&str>,
+) -> Result<String, Error> {
+    let t = verified_tree(&ledger.into(), Some(key))?;
     let origin = origin.map_or_else(|| default_origin(&t.name, &t.id), str::to_string);
     let cp = Checkpoint {
         origin: origin.clone(),
@@ -222,7 +239,12 @@ pub enum ProofCheckpoint<'a> {
 /// checked before it is returned: its path must lead from the entry's leaf
 /// to the checkpoint's root, and the entry's own signature must verify, so
 /// no proof of a forged or damaged entry ever leaves this function.
-pub fn prove_inclusion(path: &Path, seq: u64, cp: ProofCheckpoint<'_>) -> Result<TlogProof, Error> {
+pub fn prove_inclusion(
+    ledger: impl Into<Location>,
+    seq: u64,
+    cp: ProofCheckpoint<'_>,
+) -> Result<TlogProof, Error> {
+    let path = &ledger.into();
     let (note, size, root, tree) = match cp {
         ProofCheckpoint::Note(note) => {
             let c = Checkpoint::parse_unverified(note)
@@ -257,7 +279,7 @@ pub fn prove_inclusion(path: &Path, seq: u64, cp: ProofCheckpoint<'_>) -> Result
             "entry {seq} is not in the checkpointed tree of {size} entries"
         )));
     }
-    let hashes = merkle::inclusion_proof(tree.nodes.as_ref(), seq, size).map_err(tree_err)?;
+    let hashes = merkle::inclusion_proof(&tree.nodes.nodes(), seq, size).map_err(tree_err)?;
     let leaf = tree.leaf(seq)?;
     if merkle::verify_inclusion(seq, size, &leaf, &hashes, &root).is_err() {
         return Err(Error::Usage(
@@ -322,12 +344,23 @@ fn check_entry_signature(bytes: &[u8]) -> Result<crate::entry::UnverifiedEntry, 
 /// add-checkpoint request: `old N`, the proof hashes, and when `to` is given
 /// a blank line and that checkpoint. The proof is checked against both
 /// roots before it is returned.
-pub fn prove_consistency(path: &Path, from: &str, to: Option<&str>) -> Result<String, Error> {
-    let tree = open_tree(path)?;
+pub fn prove_consistency(
+    ledger: impl Into<Location>,
+    from: &str,
+    to: Option<&str>,
+) -> Result<String, Error> {
+    let path = &ledger.into();
     let old = Checkpoint::parse_unverified(from)
         .map_err(|m| Error::Usage(format!("old checkpoint: {m}")))?;
-    let (new_size, new_root) = match to {
-        Some(t) => {
+    // The current root is verified before the stored tree is opened: a
+    // ledger directory is opened by one reader at a time.
+    let current = match to {
+        Some(_) => None,
+        None => Some(verified_tree(path, None)?),
+    };
+    let tree = open_tree(path)?;
+    let (new_size, new_root) = match (to, current) {
+        (Some(t), _) => {
             let c = Checkpoint::parse_unverified(t)
                 .map_err(|m| Error::Usage(format!("new checkpoint: {m}")))?;
             if c.size > tree.size {
@@ -338,10 +371,15 @@ pub fn prove_consistency(path: &Path, from: &str, to: Option<&str>) -> Result<St
             (c.size, c.root)
         }
         // The current tree's root as verification gives it, not as stored.
-        None => {
-            let t = verified_tree(path, None)?;
+        (None, Some(t)) => {
+            if t.size != tree.size {
+                return Err(Error::usage(
+                    "the ledger changed while the proof was being made; run the command again",
+                ));
+            }
             (t.size, t.root)
         }
+        (None, None) => return Err(Error::Store("internal: no current tree".into())),
     };
     if old.size > new_size {
         return Err(Error::Usage(format!(
@@ -350,7 +388,7 @@ pub fn prove_consistency(path: &Path, from: &str, to: Option<&str>) -> Result<St
         )));
     }
     let proof =
-        merkle::consistency_proof(tree.nodes.as_ref(), old.size, new_size).map_err(tree_err)?;
+        merkle::consistency_proof(&tree.nodes.nodes(), old.size, new_size).map_err(tree_err)?;
     if merkle::verify_consistency(old.size, new_size, &proof, &old.root, &new_root).is_err() {
         return Err(Error::Usage(
             "the checkpoints are not of this ledger's tree (another ledger, a fork, or a damaged \
@@ -376,14 +414,14 @@ pub fn prove_consistency(path: &Path, from: &str, to: Option<&str>) -> Result<St
 /// `vkey`: not truncated, not rewritten, and of the same log (origin). A
 /// checkpoint of size 0 is consistent with every ledger of its origin.
 pub fn verify_with_checkpoint(
-    path: &Path,
+    source: impl Into<Location>,
     opts: &VerifyOptions,
     note: &str,
     vkey: &VerifierKey,
     origin: Option<&str>,
 ) -> Result<VerifiedLedger, Error> {
     let cp = Checkpoint::open(note, vkey).map_err(|m| Error::Usage(format!("checkpoint: {m}")))?;
-    let v = crate::ledger::check(path, opts, Some(cp.size), |_| Ok(()))?;
+    let v = crate::ledger::check(&source.into(), opts, Some(cp.size), |_| Ok(()))?;
     let l = &v.ledger;
     let seq = cp.size.min(l.entries);
     let head = match v.watched {

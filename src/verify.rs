@@ -7,12 +7,13 @@
 //! rules are applied in order; the first failing entry, by sequence number,
 //! is the one reported, with the reason the documented check order gives.
 
+use crate::entry::SIGNATURE_DOMAIN;
 use crate::entry::{Hash, ParsedEntry};
 use crate::error::{Error, Invalid, Reason, VerifyError};
 use crate::event::{Event, EventKind};
 use crate::merkle::{CompactRange, TreeHash};
 use crate::rules::State;
-use crate::signature::{Job, KeyCache, Pending, Workers};
+use crate::signature::{Batch, KeyCache, Pending, Workers};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
@@ -338,18 +339,16 @@ impl Chain {
                         return Err(e);
                     }
                 };
-                let jobs: Vec<Job> = chunk
-                    .items
-                    .iter()
-                    .filter_map(|i| match i {
-                        Item::Entry(p) => Some(Job {
-                            key: self.keys.get(&p.signer),
-                            message: p.signed_message(),
-                            signature: p.signature,
-                        }),
-                        Item::Withheld(_) => None,
-                    })
-                    .collect();
+                let mut jobs = Batch::with_capacity(chunk.items.len(), chunk.bytes);
+                for i in &chunk.items {
+                    if let Item::Entry(p) = i {
+                        jobs.push(
+                            self.keys.get(&p.signer),
+                            &[SIGNATURE_DOMAIN, p.body()],
+                            p.signature,
+                        );
+                    }
+                }
                 let handle = workers.submit(jobs);
                 if let Some((prev, prev_handle)) = pending.take() {
                     self.finish(prev, prev_handle, &mut sink)?;
@@ -494,6 +493,8 @@ enum Item {
 /// that ended it, if any.
 struct Chunk {
     items: Vec<Item>,
+    /// Bytes of the entries in `items`.
+    bytes: usize,
     stop: Option<(u64, Reason, String)>,
     done: bool,
 }
@@ -520,6 +521,7 @@ impl ChunkReader {
         let stop = |items, seq, r, d| {
             Ok(Chunk {
                 items,
+                bytes: 0,
                 stop: Some((seq, r, d)),
                 done: true,
             })
@@ -530,6 +532,7 @@ impl ChunkReader {
                 None => {
                     return Ok(Chunk {
                         items,
+                        bytes,
                         stop: None,
                         done: true,
                     })
@@ -599,6 +602,7 @@ impl ChunkReader {
         }
         Ok(Chunk {
             items,
+            bytes,
             stop: None,
             done: false,
         })

@@ -419,7 +419,7 @@ fn a_lagging_tree_is_refused_then_caught_up() {
         .map(|i| format!("{{\"type\":\"artifact\",\"id\":\"t{i}\",\"kind\":\"data\"}}\n"))
         .collect();
     custody::append_with(
-        &f.path("L"),
+        f.path("L"),
         &key,
         lines.as_bytes(),
         &custody::AppendOptions {
@@ -433,7 +433,7 @@ fn a_lagging_tree_is_refused_then_caught_up() {
     assert!(r.stderr.contains("not up to date"), "{}", r.stderr);
     // An empty append catches the tree up; its root is then the entries' root.
     custody::append_with(
-        &f.path("L"),
+        f.path("L"),
         &key,
         &b""[..],
         &custody::AppendOptions {
@@ -443,12 +443,12 @@ fn a_lagging_tree_is_refused_then_caught_up() {
     )
     .unwrap();
     let mut range = custody::CompactRange::default();
-    custody::verify(&f.path("L"), &Default::default(), |e| {
+    custody::verify(f.path("L"), &Default::default(), |e| {
         range.push(custody::leaf_hash(e.bytes()));
         Ok(())
     })
     .unwrap();
-    let tree = custody::LedgerTree::open(&f.path("L")).unwrap();
+    let tree = custody::LedgerTree::open(f.path("L")).unwrap();
     assert_eq!(tree.size(), 42);
     assert_eq!(tree.root(42).unwrap(), range.root());
     for size in [1u64, 15, 16, 17, 33, 42] {

@@ -22,7 +22,7 @@ pub struct Cli {
 pub enum Prove {
     /// A c2sp.org/tlog-proof@v1 proof that entry SEQ is in the checkpointed tree.
     Inclusion {
-        /// A ledger directory or an exported file.
+        /// A ledger directory, a postgres:// URL or an exported file.
         source: PathBuf,
         /// The entry.
         #[arg(long)]
@@ -45,7 +45,7 @@ pub enum Prove {
     },
     /// The consistency proof from an older checkpoint to the current tree.
     Consistency {
-        /// A ledger directory or an exported file.
+        /// A ledger directory, a postgres:// URL or an exported file.
         source: PathBuf,
         /// The older checkpoint.
         #[arg(long)]
@@ -57,6 +57,16 @@ pub enum Prove {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum Db {
+    /// Create or update custody's tables in a PostgreSQL database (`init`
+    /// does this too); prints the schema version.
+    Migrate {
+        /// postgres://USER@HOST:PORT/DATABASE (a `ledger` parameter is ignored).
+        url: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum Command {
     /// Generate an Ed25519 key: KEY (PKCS#8 PEM, mode 0600) and KEY.pub (hex).
     Keygen {
@@ -64,9 +74,9 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Create a ledger directory with its genesis entry; KEY becomes its owner.
+    /// Create a ledger (a directory, or a postgres:// URL) with its genesis entry; KEY becomes its owner.
     Init {
-        /// The ledger directory to create (must not exist).
+        /// The ledger to create (a directory that must not exist, or postgres://USER@HOST:PORT/DB?ledger=NAME).
         ledger: PathBuf,
         /// The owner's private key (PKCS#8 PEM).
         #[arg(long)]
@@ -83,7 +93,7 @@ pub enum Command {
     /// run is a `transformation` whose inputs are the data and code it
     /// consumed and whose outputs are the weights it produced.
     Append {
-        /// The ledger directory.
+        /// The ledger: a directory or a postgres:// URL.
         ledger: PathBuf,
         /// The signer's private key (PKCS#8 PEM).
         #[arg(long)]
@@ -95,9 +105,9 @@ pub enum Command {
         #[arg(long)]
         allow_empty: bool,
     },
-    /// Verify a ledger directory, exported file or partial export end to end.
+    /// Verify a ledger (directory or postgres:// URL), exported file or partial export end to end.
     Verify {
-        /// A ledger directory, an exported file or a partial export.
+        /// A ledger directory, a postgres:// URL, an exported file or a partial export.
         source: PathBuf,
         /// The owner key you expect: 64 hex digits or a .pub file.
         #[arg(long)]
@@ -121,7 +131,7 @@ pub enum Command {
     /// checking its signature, and with --proof and --vkey checks that it
     /// is in the checkpointed ledger.
     Log {
-        /// A ledger directory, an exported file, or one entry's file.
+        /// A ledger directory, a postgres:// URL, an exported file, or one entry's file.
         source: PathBuf,
         /// For one entry's file: its inclusion proof (`custody prove inclusion`).
         #[arg(long, requires = "vkey", conflicts_with = "seq")]
@@ -144,7 +154,7 @@ pub enum Command {
     },
     /// Print a signed checkpoint (c2sp.org/tlog-checkpoint) of the ledger's Merkle tree.
     Checkpoint {
-        /// A ledger directory or an exported file.
+        /// A ledger directory, a postgres:// URL or an exported file.
         ledger: PathBuf,
         /// The signing key (PKCS#8 PEM).
         #[arg(long)]
@@ -186,7 +196,7 @@ pub enum Command {
     },
     /// Verify a ledger and write it as one file to attach to a release.
     Export {
-        /// A ledger directory (or an exported file).
+        /// A ledger directory or postgres:// URL (or an exported file).
         ledger: PathBuf,
         /// The file to write (`-`: standard output).
         #[arg(long)]
@@ -206,11 +216,11 @@ pub enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
-    /// Verify an exported file and create a ledger directory from it.
+    /// Verify an exported file and create a ledger (directory or postgres:// URL) from it.
     Import {
         /// The exported file.
         file: PathBuf,
-        /// The ledger directory to create (must not exist).
+        /// The ledger to create (a directory that must not exist, or postgres://USER@HOST:PORT/DB?ledger=NAME).
         ledger: PathBuf,
     },
     /// Verify ledgers and derive each pipeline component's openness level.
@@ -228,7 +238,7 @@ pub enum Command {
     /// `N/A` not part of this pipeline; `?` nothing verifiable says.
     #[command(verbatim_doc_comment)]
     Openness {
-        /// Ledger directories or exported files.
+        /// Ledger directories, postgres:// URLs or exported files.
         #[arg(required = true)]
         sources: Vec<PathBuf>,
         /// The owner key you expect: 64 hex digits or a .pub file.
@@ -241,6 +251,9 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Manage the PostgreSQL schema custody keeps ledgers in.
+    #[command(subcommand)]
+    Db(Db),
     /// Print a shell completion script: `custody completions bash >
     /// ~/.local/share/bash-completion/completions/custody`.
     Completions {

@@ -182,7 +182,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 out,
                 "created ledger \"{}\" in {}",
                 safe(&name),
-                safe(&ledger.display().to_string())
+                safe(&custody::Location::from(&ledger).to_string())
             )?;
             writeln!(out, "ledger id: {}", hex::encode(id))?;
             writeln!(
@@ -220,11 +220,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             writeln!(
                 out,
-                "appended {} entr{}; the ledger has {} entries; head {}",
+                "appended {} entr{}; the ledger has {} entries; head {}{}",
                 report.appended,
                 if report.appended == 1 { "y" } else { "ies" },
                 report.entries,
-                hex::encode(report.head)
+                hex::encode(report.head),
+                match report.retries {
+                    0 => String::new(),
+                    1 => " (after 1 retry)".to_string(),
+                    n => format!(" (after {n} retries)"),
+                }
             )?;
         }
         Command::Verify {
@@ -338,7 +343,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     Err(m) => {
                         eprintln!(
                             "custody: {}: {}",
-                            safe(&source.display().to_string()),
+                            safe(&custody::Location::from(&source).to_string()),
                             safe(&m)
                         );
                         return Err(Failure::Reported);
@@ -472,7 +477,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 "imported {} verified entries of \"{}\" into {}; head {}",
                 v.entries(),
                 safe(v.name()),
-                safe(&ledger.display().to_string()),
+                safe(&custody::Location::from(&ledger).to_string()),
                 hex::encode(v.head())
             )?;
         }
@@ -589,6 +594,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     return Err(Failure::Reported);
                 }
             }
+        }
+        Command::Db(cli::Db::Migrate { url }) => {
+            let loc = custody::Location::parse(&url);
+            let version = custody::migrate(&loc)?;
+            writeln!(
+                out,
+                "{}: custody schema version {version}",
+                safe(&loc.to_string())
+            )?;
         }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

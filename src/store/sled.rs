@@ -1,13 +1,13 @@
-//! The working ledger: a sled database in a directory.
+//! The embedded store: a sled database in a directory.
 //!
 //! Entries live under `e` + big-endian sequence number, and the head record
 //! (size and hash of the last entry) under `head`. A batch of entries and its
 //! new head record go in as one sled batch, followed by a flush, so an append
 //! is all or nothing across crashes and durable once it returns.
 
+use super::{Batch, Store};
 use crate::entry::Hash;
 use crate::error::Error;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -42,8 +42,13 @@ pub fn set_lock_wait(wait: Duration, notice: Option<fn(&Path, Duration)>) {
     }
 }
 
+/// How long opening a ledger waits for another process to release it.
+pub(crate) fn lock_wait() -> Duration {
+    Duration::from_millis(LOCK_WAIT_MS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
 /// An open ledger directory. Holding it holds the ledger's lock.
-pub(crate) struct Store {
+pub(crate) struct Sled {
     db: sled::Db,
     path: PathBuf,
     /// Entries read one by one (not by a scan): what proofs cost.
@@ -73,10 +78,10 @@ pub(crate) fn looks_like_store(path: &Path) -> bool {
     path.join("db").is_file() && path.join("conf").is_file()
 }
 
-impl Store {
+impl Sled {
     /// Creates the database of a new ledger directory at `path`, which must
     /// not exist. It is not a ledger until `mark_ready`.
-    pub fn create(path: &Path) -> Result<Store, Error> {
+    pub fn create(path: &Path) -> Result<Sled, Error> {
         if std::fs::symlink_metadata(path).is_ok() {
             return Err(Error::usage(format!(
                 "{} already exists; a new ledger never touches an existing path",
@@ -97,7 +102,7 @@ impl Store {
 
     /// Opens an existing ledger directory, waiting briefly if another
     /// process holds it.
-    pub fn open(path: &Path) -> Result<Store, Error> {
+    pub fn open(path: &Path) -> Result<Sled, Error> {
         if !path.exists() {
             return Err(Error::usage(format!(
                 "{}: no such ledger (`custody init {} --key KEY --name NAME` creates one)",
@@ -131,7 +136,7 @@ impl Store {
         }
     }
 
-    fn open_db(path: &Path) -> Result<Store, Error> {
+    fn open_db(path: &Path) -> Result<Sled, Error> {
         let start = Instant::now();
         let mut noticed = false;
         loop {
@@ -143,7 +148,7 @@ impl Store {
                 .open();
             match res {
                 Ok(db) => {
-                    return Ok(Store {
+                    return Ok(Sled {
                         db,
                         path: path.to_path_buf(),
                         reads: std::sync::atomic::AtomicU64::new(0),
@@ -180,14 +185,15 @@ impl Store {
     /// that wrote, means a later command that fails (a refused append) leaves
     /// the directory byte for byte as it found it.
     pub fn close_after_write(self) -> Result<(), Error> {
-        let Store { db, path, .. } = self;
+        let Sled { db, path, .. } = self;
         drop(db);
         drop(Self::open_db(&path)?);
         Ok(())
     }
+}
 
-    /// The stored head record: number of entries and hash of the last.
-    pub fn head(&self) -> Result<Option<(u64, Hash)>, Error> {
+impl Store for Sled {
+    fn head(&self) -> Result<Option<(u64, Hash)>, Error> {
         let Some(v) = self.db.get(HEAD_KEY).map_err(store_err)? else {
             return Ok(None);
         };
@@ -201,21 +207,15 @@ impl Store {
         Ok(Some((u64::from_be_bytes(n), h)))
     }
 
-    /// Iterates the stored entries' bytes in sequence order, from `first`.
-    pub fn entries_from(&self, first: u64) -> impl Iterator<Item = Result<Vec<u8>, Error>> + '_ {
-        self.db
-            .range(entry_key(first)..=entry_key(u64::MAX))
-            .map(|r| r.map(|(_, v)| v.to_vec()).map_err(store_err))
+    fn entries_from(&self, first: u64) -> Box<dyn Iterator<Item = Result<Vec<u8>, Error>> + '_> {
+        Box::new(
+            self.db
+                .range(entry_key(first)..=entry_key(u64::MAX))
+                .map(|r| r.map(|(_, v)| v.to_vec()).map_err(store_err)),
+        )
     }
 
-    /// Appends `entries` as numbers `first..`, with the new head and the
-    /// Merkle tree nodes they complete, atomically and durably.
-    pub fn append(&self, first: u64, entries: &[Vec<u8>], head: Hash) -> Result<(), Error> {
-        self.append_with(first, entries, head, true, None)
-    }
-
-    /// The verification record of a signing key (`record`), if any.
-    pub fn record(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+    fn record(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
         Ok(self
             .db
             .get(record_key(key))
@@ -223,78 +223,37 @@ impl Store {
             .map(|v| v.to_vec()))
     }
 
-    /// Replaces a signing key's verification record, durably.
-    pub fn put_record(&self, key: &[u8; 32], bytes: &[u8]) -> Result<(), Error> {
-        self.db.insert(record_key(key), bytes).map_err(store_err)?;
-        self.db.flush().map_err(store_err)?;
-        Ok(())
-    }
-
-    /// As `append`; without `tree`, the Merkle tree is left behind, to be
-    /// caught up by the next append that keeps it.
-    pub fn append_with(
-        &self,
-        first: u64,
-        entries: &[Vec<u8>],
-        head: Hash,
-        tree: bool,
-        record: Option<(&[u8; 32], &[u8])>,
-    ) -> Result<(), Error> {
+    fn write(&self, b: &Batch<'_>) -> Result<(), Error> {
         let mut batch = sled::Batch::default();
-        if let Some((key, bytes)) = record {
+        if let Some((key, bytes)) = b.record {
             batch.insert(&record_key(key)[..], bytes);
         }
-        if tree {
-            self.tree_nodes(first, entries, &mut batch)?;
+        if let Some((nodes, size)) = &b.tree {
+            for ((level, index), hash) in nodes {
+                batch.insert(&node_key(*level, *index)[..], &hash[..]);
+            }
+            batch.insert(TREE_KEY, &size.to_be_bytes()[..]);
         }
-        for (i, e) in entries.iter().enumerate() {
-            batch.insert(&entry_key(first + i as u64)[..], e.as_slice());
+        for (i, e) in b.entries.iter().enumerate() {
+            batch.insert(&entry_key(b.first + i as u64)[..], e.as_slice());
         }
-        let size = first + entries.len() as u64;
-        let mut h = Vec::with_capacity(40);
-        h.extend_from_slice(&size.to_be_bytes());
-        h.extend_from_slice(&head);
-        batch.insert(HEAD_KEY, h);
+        if !b.entries.is_empty() {
+            let size = b.first + b.entries.len() as u64;
+            let mut h = Vec::with_capacity(40);
+            h.extend_from_slice(&size.to_be_bytes());
+            h.extend_from_slice(&b.head);
+            batch.insert(HEAD_KEY, h);
+        }
         self.db.apply_batch(batch).map_err(store_err)?;
         self.db.flush().map_err(store_err)?;
         Ok(())
     }
 
-    /// Adds to `batch` the tree nodes that entries `first..` complete (and
-    /// any the tree lacks before them), and the new tree size.
-    fn tree_nodes(
-        &self,
-        first: u64,
-        entries: &[Vec<u8>],
-        batch: &mut sled::Batch,
-    ) -> Result<(), Error> {
-        // A ledger written before the tree was kept catches up first.
-        let start = self.tree_size()?.min(first);
-        let mut w = NodeWriter {
-            store: self,
-            fresh: HashMap::new(),
-        };
-        for seq in start..first {
-            let e = self
-                .entry(seq)?
-                .ok_or_else(|| Error::Store(format!("entry {seq} is missing")))?;
-            w.add_leaf(seq, crate::merkle::leaf_hash(&e))?;
-        }
-        for (i, e) in entries.iter().enumerate() {
-            w.add_leaf(first + i as u64, crate::merkle::leaf_hash(e))?;
-        }
-        for ((level, index), hash) in w.fresh {
-            if level > 0 {
-                batch.insert(&node_key(level, index)[..], &hash[..]);
-            }
-        }
-        let size = first + entries.len() as u64;
-        batch.insert(TREE_KEY, &size.to_be_bytes()[..]);
-        Ok(())
+    fn finish(self: Box<Self>) -> Result<(), Error> {
+        self.close_after_write()
     }
 
-    /// Number of leaves whose tree nodes are stored.
-    pub fn tree_size(&self) -> Result<u64, Error> {
+    fn tree_size(&self) -> Result<u64, Error> {
         match self.db.get(TREE_KEY).map_err(store_err)? {
             None => Ok(0),
             Some(v) => <[u8; 8]>::try_from(v.as_ref())
@@ -303,8 +262,16 @@ impl Store {
         }
     }
 
-    /// One entry's bytes.
-    pub fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, Error> {
+    fn stored_node(&self, level: u8, index: u64) -> Result<Option<[u8; 32]>, Error> {
+        match self.db.get(node_key(level, index)).map_err(store_err)? {
+            None => Ok(None),
+            Some(v) => <[u8; 32]>::try_from(v.as_ref())
+                .map(Some)
+                .map_err(|_| Error::Store(format!("tree node {level}/{index} is damaged"))),
+        }
+    }
+
+    fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, Error> {
         self.reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(self
@@ -315,12 +282,6 @@ impl Store {
     }
 }
 
-/// Tree levels stored: every fourth (16, 256, 4096... leaves per node).
-/// The levels between are recomputed from at most 8 nodes of the stored
-/// level below, and leaves from the entries themselves, so the tree adds
-/// about one small record per 16 entries.
-const STRIDE: u8 = 4;
-
 fn node_key(level: u8, index: u64) -> [u8; 10] {
     let mut k = [0u8; 10];
     k[0] = b'm';
@@ -329,83 +290,50 @@ fn node_key(level: u8, index: u64) -> [u8; 10] {
     k
 }
 
-/// Hashes `2^span` consecutive nodes of one level up to their common root.
-fn fold(mut hashes: Vec<[u8; 32]>) -> [u8; 32] {
-    while hashes.len() > 1 {
-        hashes = hashes
-            .chunks(2)
-            .map(|p| crate::merkle::node_hash(&p[0], &p[1]))
-            .collect();
+/// Builds a new ledger directory under a temporary name beside `path`,
+/// marks it complete and renames it to `path`. On any failure nothing is
+/// left at `path`.
+pub(crate) fn build_dir(
+    path: &Path,
+    fill: impl FnOnce(&Sled) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::usage(format!(
+            "{} already exists; a new ledger never touches an existing path",
+            path.display()
+        )));
     }
-    hashes[0]
-}
-
-impl crate::merkle::Nodes for Store {
-    fn node(&self, level: u8, index: u64) -> Result<crate::merkle::TreeHash, String> {
-        if level == 0 {
-            let e = self
-                .entry(index)
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("entry {index} is missing"))?;
-            return Ok(crate::merkle::leaf_hash(&e));
-        }
-        if level % STRIDE == 0 {
-            let v = self
-                .db
-                .get(node_key(level, index))
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("tree node {level}/{index} is missing"))?;
-            return <[u8; 32]>::try_from(v.as_ref())
-                .map_err(|_| format!("tree node {level}/{index} is damaged"));
-        }
-        let span = level % STRIDE;
-        let base = level - span;
-        let first = index << span;
-        let children = (first..first + (1u64 << span))
-            .map(|i| self.node(base, i))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(fold(children))
+    crate::files::check_output(path)?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".custody-new-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
+    let dir = tmp.path().join("ledger");
+    let store = Sled::create(&dir)?;
+    fill(&store)?;
+    store.mark_ready()?;
+    store.close_after_write()?;
+    // Checked again just before the rename, which would replace an empty
+    // directory created meanwhile.
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::usage(format!(
+            "{} appeared while the ledger was being built; nothing was written",
+            path.display()
+        )));
     }
-}
-
-/// Computes the stored nodes new leaves complete.
-struct NodeWriter<'a> {
-    store: &'a Store,
-    /// Nodes of this batch by (level, index); leaves (level 0) are kept in
-    /// memory only.
-    fresh: HashMap<(u8, u64), [u8; 32]>,
-}
-
-impl NodeWriter<'_> {
-    fn get(&self, level: u8, index: u64) -> Result<[u8; 32], Error> {
-        if let Some(h) = self.fresh.get(&(level, index)) {
-            return Ok(*h);
-        }
-        crate::merkle::Nodes::node(self.store, level, index).map_err(Error::Store)
-    }
-
-    fn add_leaf(&mut self, index: u64, leaf: [u8; 32]) -> Result<(), Error> {
-        self.fresh.insert((0, index), leaf);
-        let (mut level, mut idx) = (0u8, index);
-        let block = (1u64 << STRIDE) - 1;
-        // Each completed block of 16 nodes gives one node STRIDE levels up.
-        while idx & block == block {
-            let first = idx - block;
-            let children = (first..=idx)
-                .map(|i| self.get(level, i))
-                .collect::<Result<Vec<_>, _>>()?;
-            level += STRIDE;
-            idx >>= STRIDE;
-            self.fresh.insert((level, idx), fold(children));
-        }
-        Ok(())
-    }
+    std::fs::rename(&dir, path).map_err(|e| Error::io(path, e))?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::merkle::{self, Nodes};
+    use crate::store::{append_entries, StoredTree, STRIDE};
     use std::sync::atomic::Ordering;
 
     /// A proof from a ledger of 2^20 entries reads a few dozen of them, not
@@ -414,26 +342,27 @@ mod tests {
     fn a_proof_from_a_million_entries_reads_a_handful() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("L");
-        let store = Store::create(&path).unwrap();
+        let store = Sled::create(&path).unwrap();
         store.mark_ready().unwrap();
         let n: u64 = 1 << 20;
         let entry = |i: u64| i.to_be_bytes().repeat(4);
         let batch = 1 << 16;
         for first in (0..n).step_by(batch as usize) {
             let entries: Vec<Vec<u8>> = (first..first + batch).map(entry).collect();
-            store.append(first, &entries, [0; 32]).unwrap();
+            append_entries(&store, first, &entries, [0; 32], true, None).unwrap();
         }
         assert_eq!(store.tree_size().unwrap(), n);
         store.reads.store(0, Ordering::Relaxed);
         let size = n - 3;
-        let root = merkle::root(&store, size).unwrap();
+        let tree = StoredTree(&store);
+        let root = merkle::root(&tree, size).unwrap();
         for &i in &[0, 1, 12_345, 524_287, 524_288, size - 1] {
-            let proof = merkle::inclusion_proof(&store, i, size).unwrap();
+            let proof = merkle::inclusion_proof(&tree, i, size).unwrap();
             merkle::verify_inclusion(i, size, &merkle::leaf_hash(&entry(i)), &proof, &root)
                 .unwrap();
         }
-        let old = merkle::root(&store, 700_001).unwrap();
-        let proof = merkle::consistency_proof(&store, 700_001, size).unwrap();
+        let old = merkle::root(&tree, 700_001).unwrap();
+        let proof = merkle::consistency_proof(&tree, 700_001, size).unwrap();
         merkle::verify_consistency(700_001, size, &proof, &old, &root).unwrap();
         let reads = store.reads.load(Ordering::Relaxed);
         assert!(
@@ -445,6 +374,6 @@ mod tests {
         for i in 0..256 {
             t.push(merkle::leaf_hash(&entry(i)));
         }
-        assert_eq!(store.node(8, 0).unwrap(), t.node(8, 0).unwrap());
+        assert_eq!(tree.node(2 * STRIDE, 0).unwrap(), t.node(8, 0).unwrap());
     }
 }

@@ -1,0 +1,647 @@
+//! The PostgreSQL store: many ledgers in one database, appended to by any
+//! number of processes on any number of machines.
+//!
+//! Schema (version 1, plain SQL, no extensions), created by `migrate`:
+//!
+//! - `custody_schema (version)`: one row.
+//! - `custody_ledgers (ledger, name, size, head, tree_size)`: one row per
+//!   ledger, its head record. Appenders take turns by locking this row
+//!   (`SELECT ... FOR UPDATE`) for the whole of an append: verify what was
+//!   appended since their last look, check and sign the batch, insert it,
+//!   commit. Each entry's signature covers the hash of the one before, so
+//!   a batch can only be signed once the head it follows is known; waiting
+//!   in line costs one lock wait, where racing would cost a re-signed batch
+//!   per lost race.
+//! - `custody_entries (ledger, seq, bytes)`: the entries exactly as signed,
+//!   keyed by (ledger, seq).
+//! - `custody_nodes (ledger, level, idx, hash)`: the stored tree levels.
+//! - `custody_records (ledger, signer, record)`: verification records.
+//!
+//! A batch's rows and the new head go in one transaction. Readers work in
+//! a REPEATABLE READ, READ ONLY transaction: one consistent snapshot, and
+//! no lock that would hold up an appender.
+
+use super::{Batch, Mode, Store};
+use crate::entry::Hash;
+use crate::error::Error;
+use postgres::error::SqlState;
+use postgres::{Client, NoTls};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The schema version this custody writes and reads.
+pub(crate) const SCHEMA_VERSION: i32 = 1;
+/// Entries fetched per query when streaming a ledger.
+const PAGE: i64 = 8192;
+/// An appender waits in line at least this long for the ledger's lock.
+const MIN_LOCK_WAIT: Duration = Duration::from_secs(60);
+/// Key of the advisory lock that serialises schema changes.
+const MIGRATE_LOCK: i64 = 0x6375_7374_6f64_7901;
+
+const SCHEMA: &str = "
+CREATE TABLE custody_ledgers (
+    ledger    bigserial PRIMARY KEY,
+    name      text   NOT NULL UNIQUE,
+    size      bigint NOT NULL,
+    head      bytea  NOT NULL,
+    tree_size bigint NOT NULL
+);
+CREATE TABLE custody_entries (
+    ledger bigint NOT NULL,
+    seq    bigint NOT NULL,
+    bytes  bytea  NOT NULL,
+    PRIMARY KEY (ledger, seq)
+);
+CREATE TABLE custody_nodes (
+    ledger bigint   NOT NULL,
+    level  smallint NOT NULL,
+    idx    bigint   NOT NULL,
+    hash   bytea    NOT NULL,
+    PRIMARY KEY (ledger, level, idx)
+);
+CREATE TABLE custody_records (
+    ledger bigint NOT NULL,
+    signer bytea  NOT NULL,
+    record bytea  NOT NULL,
+    PRIMARY KEY (ledger, signer)
+);
+";
+
+/// A URL with its password, if any, replaced by `***`.
+pub(crate) fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..auth_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &rest[..colon],
+                &rest[at..]
+            ),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Splits the `ledger` parameter off a URL: (connection config, ledger name).
+fn parse(url: &str) -> Result<(postgres::Config, String), Error> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, q),
+        None => (url, ""),
+    };
+    let mut name = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("ledger", v)) => name = Some(percent_decode(v)?),
+            _ => rest.push(pair),
+        }
+    }
+    let conn = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    let mut config: postgres::Config = conn.parse().map_err(|e| {
+        Error::usage(format!(
+            "{}: not a PostgreSQL URL custody can use ({e}); the form is \
+             postgres://USER@HOST:PORT/DATABASE?ledger=NAME",
+            redact(url)
+        ))
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    config.application_name("custody");
+    let name = name.unwrap_or_else(|| "default".to_string());
+    if name.is_empty() || name.len() > 256 || name.chars().any(char::is_control) {
+        return Err(Error::usage(format!(
+            "{}: the ledger name must be 1 to 256 bytes without control characters",
+            redact(url)
+        )));
+    }
+    Ok((config, name))
+}
+
+fn percent_decode(s: &str) -> Result<String, Error> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = s
+                    .get(i + 1..i + 3)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| Error::usage(format!("ledger={s}: a bad %-escape")))?;
+                out.push(hex);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| Error::usage(format!("ledger={s}: not UTF-8")))
+}
+
+/// Whether an error leaves the database as it was and is worth another
+/// attempt: the connection went away, the server is restarting, a lock or
+/// serialisation conflict.
+fn transient(e: &postgres::Error) -> bool {
+    match e.code() {
+        None => true,
+        Some(c) => {
+            let code = c.code();
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || [
+                    SqlState::T_R_SERIALIZATION_FAILURE,
+                    SqlState::T_R_DEADLOCK_DETECTED,
+                    SqlState::LOCK_NOT_AVAILABLE,
+                    SqlState::UNIQUE_VIOLATION,
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                ]
+                .contains(c)
+        }
+    }
+}
+
+fn db_err(what: &str) -> impl Fn(postgres::Error) -> Error + '_ {
+    move |e| {
+        let msg = match e.as_db_error() {
+            Some(d) => format!("{what}: {}", d.message()),
+            None => format!("{what}: {e}"),
+        };
+        if transient(&e) {
+            Error::Unavailable(msg)
+        } else {
+            Error::Store(msg)
+        }
+    }
+}
+
+fn connect(config: &postgres::Config, url: &str) -> Result<Client, Error> {
+    config.connect(NoTls).map_err(|e| {
+        let m = format!("cannot connect to {}: {e}", redact(url));
+        if transient(&e) {
+            Error::Unavailable(m)
+        } else {
+            Error::Store(m)
+        }
+    })
+}
+
+/// Creates or updates the schema; returns its version.
+pub(crate) fn migrate_url(url: &str) -> Result<u32, Error> {
+    let (config, _) = parse(url)?;
+    let mut c = connect(&config, url)?;
+    migrate(&mut c)
+}
+
+fn migrate(c: &mut Client) -> Result<u32, Error> {
+    let mut t = c.transaction().map_err(db_err("begin"))?;
+    // Two first `init`s at once must not both create the tables.
+    t.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])
+        .map_err(db_err("schema lock"))?;
+    t.batch_execute("CREATE TABLE IF NOT EXISTS custody_schema (version integer NOT NULL)")
+        .map_err(db_err("schema"))?;
+    let rows = t
+        .query("SELECT version FROM custody_schema", &[])
+        .map_err(db_err("schema"))?;
+    let version: Option<i32> = rows.first().map(|r| r.get(0));
+    match version {
+        None => {
+            t.batch_execute(SCHEMA)
+                .map_err(db_err("creating the schema"))?;
+            t.execute(
+                "INSERT INTO custody_schema (version) VALUES ($1)",
+                &[&SCHEMA_VERSION],
+            )
+            .map_err(db_err("schema"))?;
+        }
+        Some(v) if v == SCHEMA_VERSION => {}
+        Some(v) if v > SCHEMA_VERSION => {
+            return Err(Error::usage(format!(
+                "the database's custody schema is version {v}, newer than this custody \
+                 ({SCHEMA_VERSION}): use a newer custody"
+            )))
+        }
+        Some(v) => {
+            return Err(Error::Store(format!(
+                "the database's custody schema is version {v}, which this custody cannot migrate"
+            )))
+        }
+    }
+    t.commit().map_err(db_err("commit"))?;
+    Ok(SCHEMA_VERSION as u32)
+}
+
+fn schema_version(c: &mut Client) -> Result<Option<i32>, Error> {
+    let exists: bool = c
+        .query_one("SELECT to_regclass('custody_schema') IS NOT NULL", &[])
+        .map_err(db_err("schema"))?
+        .get(0);
+    if !exists {
+        return Ok(None);
+    }
+    let rows = c
+        .query("SELECT version FROM custody_schema", &[])
+        .map_err(db_err("schema"))?;
+    Ok(rows.first().map(|r| r.get(0)))
+}
+
+/// A ledger in a PostgreSQL database, opened inside a transaction.
+pub(crate) struct Pg {
+    client: Mutex<Client>,
+    config: postgres::Config,
+    url: String,
+    name: String,
+    ledger: i64,
+    mode: Mode,
+    /// The size and head the last write leads to, to confirm a commit
+    /// whose answer was lost.
+    pending: Mutex<Option<(u64, Hash)>>,
+}
+
+impl Pg {
+    pub fn open(url: &str, mode: Mode) -> Result<Pg, Error> {
+        let (config, name) = parse(url)?;
+        let mut client = connect(&config, url)?;
+        match schema_version(&mut client)? {
+            Some(SCHEMA_VERSION) => {}
+            None => return Err(no_ledger(url, &name)),
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(Error::usage(format!(
+                    "{}: the database's custody schema is version {v}, newer than this custody \
+                     ({SCHEMA_VERSION}): use a newer custody",
+                    redact(url)
+                )))
+            }
+            Some(v) => {
+                return Err(Error::usage(format!(
+                "{}: the database's custody schema is version {v}: run `custody db migrate URL`",
+                redact(url)
+            )))
+            }
+        }
+        let begin = match mode {
+            Mode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string(),
+            Mode::Write => {
+                let wait = super::sled::lock_wait().max(MIN_LOCK_WAIT);
+                format!("BEGIN; SET LOCAL lock_timeout = {}", wait.as_millis())
+            }
+        };
+        client.batch_execute(&begin).map_err(db_err("begin"))?;
+        let sql = match mode {
+            Mode::Read => "SELECT ledger FROM custody_ledgers WHERE name = $1",
+            // Appenders wait here, in line, until the one before commits.
+            Mode::Write => "SELECT ledger FROM custody_ledgers WHERE name = $1 FOR UPDATE",
+        };
+        let rows = client.query(sql, &[&name]).map_err(|e| {
+            if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) {
+                Error::Unavailable(format!(
+                    "{}: waited too long for other appenders to finish",
+                    redact(url)
+                ))
+            } else {
+                db_err("opening the ledger")(e)
+            }
+        })?;
+        let Some(row) = rows.first() else {
+            return Err(no_ledger(url, &name));
+        };
+        Ok(Pg {
+            ledger: row.get(0),
+            client: Mutex::new(client),
+            config,
+            url: url.to_string(),
+            name,
+            mode,
+            pending: Mutex::new(None),
+        })
+    }
+
+    fn client(&self) -> std::sync::MutexGuard<'_, Client> {
+        // A panic while holding it leaves nothing half-done in memory: the
+        // transaction is the database's.
+        self.client.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// After a commit whose answer was lost: whether the batch is there.
+    fn confirm(&self, size: u64, head: Hash) -> Result<(), Error> {
+        let mut last = String::new();
+        for attempt in 0..20u32 {
+            std::thread::sleep(Duration::from_millis(250 * u64::from(attempt.min(8))));
+            let mut c = match connect(&self.config, &self.url) {
+                Ok(c) => c,
+                Err(e) => {
+                    last = e.to_string();
+                    continue;
+                }
+            };
+            let row = c.query_opt(
+                "SELECT e.bytes FROM custody_ledgers l JOIN custody_entries e \
+                 ON e.ledger = l.ledger AND e.seq = $2 WHERE l.name = $1",
+                &[&self.name, &((size - 1) as i64)],
+            );
+            return match row {
+                Ok(Some(r)) if crate::entry::entry_hash(r.get::<_, &[u8]>(0)) == head => Ok(()),
+                Ok(_) => Err(Error::Unavailable(
+                    "the connection was lost while committing, and the batch is not in the \
+                     ledger"
+                        .into(),
+                )),
+                Err(e) => {
+                    last = e.to_string();
+                    continue;
+                }
+            };
+        }
+        Err(Error::Store(format!(
+            "the connection was lost while committing and the database could not be reached \
+             since ({last}): whether the batch was appended is unknown; `custody log {}` shows \
+             the ledger",
+            redact(&self.url)
+        )))
+    }
+}
+
+fn no_ledger(url: &str, name: &str) -> Error {
+    Error::usage(format!(
+        "{}: no ledger named {name:?} in this database (`custody init {} --key KEY --name NAME` \
+         creates one)",
+        redact(url),
+        redact(url)
+    ))
+}
+
+impl Store for Pg {
+    fn head(&self) -> Result<Option<(u64, Hash)>, Error> {
+        let row = self
+            .client()
+            .query_one(
+                "SELECT size, head FROM custody_ledgers WHERE ledger = $1",
+                &[&self.ledger],
+            )
+            .map_err(db_err("reading the head"))?;
+        let size: i64 = row.get(0);
+        if size == 0 {
+            return Ok(None);
+        }
+        let head: Vec<u8> = row.get(1);
+        let head = <[u8; 32]>::try_from(head.as_slice())
+            .map_err(|_| Error::Store("head record has the wrong length".into()))?;
+        Ok(Some((size as u64, head)))
+    }
+
+    fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, Error> {
+        let Ok(seq) = i64::try_from(seq) else {
+            return Ok(None);
+        };
+        Ok(self
+            .client()
+            .query_opt(
+                "SELECT bytes FROM custody_entries WHERE ledger = $1 AND seq = $2",
+                &[&self.ledger, &seq],
+            )
+            .map_err(db_err("reading an entry"))?
+            .map(|r| r.get(0)))
+    }
+
+    fn entries_from(&self, first: u64) -> Box<dyn Iterator<Item = Result<Vec<u8>, Error>> + '_> {
+        // Keyset pages in seq order: rows are read as stored, gaps and all,
+        // and the verifier judges what they say.
+        let mut next = i64::try_from(first).ok();
+        let mut page: std::vec::IntoIter<Vec<u8>> = Vec::new().into_iter();
+        Box::new(std::iter::from_fn(move || loop {
+            if let Some(b) = page.next() {
+                return Some(Ok(b));
+            }
+            let from = next?;
+            let rows = match self.client().query(
+                "SELECT seq, bytes FROM custody_entries WHERE ledger = $1 AND seq >= $2 \
+                 ORDER BY seq LIMIT $3",
+                &[&self.ledger, &from, &PAGE],
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    next = None;
+                    return Some(Err(db_err("reading entries")(e)));
+                }
+            };
+            next = match rows.last() {
+                Some(r) if (rows.len() as i64) == PAGE => r.get::<_, i64>(0).checked_add(1),
+                _ => None,
+            };
+            page = rows
+                .into_iter()
+                .map(|r| r.get::<_, Vec<u8>>(1))
+                .collect::<Vec<_>>()
+                .into_iter();
+            if page.len() == 0 {
+                return None;
+            }
+        }))
+    }
+
+    fn record(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .client()
+            .query_opt(
+                "SELECT record FROM custody_records WHERE ledger = $1 AND signer = $2",
+                &[&self.ledger, &key.as_slice()],
+            )
+            .map_err(db_err("reading a record"))?
+            .map(|r| r.get(0)))
+    }
+
+    fn tree_size(&self) -> Result<u64, Error> {
+        let n: i64 = self
+            .client()
+            .query_one(
+                "SELECT tree_size FROM custody_ledgers WHERE ledger = $1",
+                &[&self.ledger],
+            )
+            .map_err(db_err("reading the tree size"))?
+            .get(0);
+        Ok(n.max(0) as u64)
+    }
+
+    fn stored_node(&self, level: u8, index: u64) -> Result<Option<[u8; 32]>, Error> {
+        let Ok(idx) = i64::try_from(index) else {
+            return Ok(None);
+        };
+        let row = self
+            .client()
+            .query_opt(
+                "SELECT hash FROM custody_nodes WHERE ledger = $1 AND level = $2 AND idx = $3",
+                &[&self.ledger, &i16::from(level), &idx],
+            )
+            .map_err(db_err("reading the tree"))?;
+        match row {
+            None => Ok(None),
+            Some(r) => <[u8; 32]>::try_from(r.get::<_, &[u8]>(0))
+                .map(Some)
+                .map_err(|_| Error::Store(format!("tree node {level}/{index} is damaged"))),
+        }
+    }
+
+    fn write(&self, b: &Batch<'_>) -> Result<(), Error> {
+        if self.mode != Mode::Write {
+            return Err(Error::Store(
+                "internal: a write to a ledger opened to read".into(),
+            ));
+        }
+        let mut c = self.client();
+        let first = i64::try_from(b.first).map_err(|_| Error::Store("seq out of range".into()))?;
+        if !b.entries.is_empty() {
+            c.execute(
+                "INSERT INTO custody_entries (ledger, seq, bytes) \
+                 SELECT $1, $2::bigint + t.ord - 1, t.b \
+                 FROM unnest($3::bytea[]) WITH ORDINALITY AS t(b, ord)",
+                &[&self.ledger, &first, &b.entries],
+            )
+            .map_err(db_err("inserting entries"))?;
+            let size = first + b.entries.len() as i64;
+            // The head moves only from where this batch was built on.
+            let moved = c
+                .execute(
+                    "UPDATE custody_ledgers SET size = $2, head = $3 \
+                     WHERE ledger = $1 AND size = $4",
+                    &[&self.ledger, &size, &b.head.as_slice(), &first],
+                )
+                .map_err(db_err("moving the head"))?;
+            if moved != 1 {
+                return Err(Error::Unavailable(
+                    "the ledger's head moved while the batch was being written".into(),
+                ));
+            }
+            *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some((size as u64, b.head));
+        }
+        if let Some((nodes, size)) = &b.tree {
+            let levels: Vec<i16> = nodes.iter().map(|((l, _), _)| i16::from(*l)).collect();
+            let idx: Vec<i64> = nodes.iter().map(|((_, i), _)| *i as i64).collect();
+            let hashes: Vec<&[u8]> = nodes.iter().map(|(_, h)| h.as_slice()).collect();
+            c.execute(
+                "INSERT INTO custody_nodes (ledger, level, idx, hash) \
+                 SELECT $1, t.l, t.i, t.h FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) \
+                 AS t(l, i, h) \
+                 ON CONFLICT (ledger, level, idx) DO UPDATE SET hash = EXCLUDED.hash",
+                &[&self.ledger, &levels, &idx, &hashes],
+            )
+            .map_err(db_err("inserting tree nodes"))?;
+            c.execute(
+                "UPDATE custody_ledgers SET tree_size = $2 WHERE ledger = $1",
+                &[&self.ledger, &(*size as i64)],
+            )
+            .map_err(db_err("moving the tree"))?;
+        }
+        if let Some((key, bytes)) = b.record {
+            c.execute(
+                "INSERT INTO custody_records (ledger, signer, record) VALUES ($1, $2, $3) \
+                 ON CONFLICT (ledger, signer) DO UPDATE SET record = EXCLUDED.record",
+                &[&self.ledger, &key.as_slice(), &bytes],
+            )
+            .map_err(db_err("saving the verification record"))?;
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), Error> {
+        if self.mode != Mode::Write {
+            return Ok(());
+        }
+        let res = self.client().batch_execute("COMMIT");
+        match res {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let pending = *self.pending.lock().unwrap_or_else(|p| p.into_inner());
+                match pending {
+                    // The server may have committed before the answer was
+                    // lost: look before saying either way.
+                    Some((size, head)) if e.code().is_none() || self.client().is_closed() => {
+                        self.confirm(size, head)
+                    }
+                    _ => Err(db_err("commit")(e)),
+                }
+            }
+        }
+    }
+}
+
+/// Creates the ledger named in `url` in one transaction with what `fill`
+/// writes; on any failure nothing is left.
+pub(crate) fn build(url: &str, fill: impl FnOnce(&Pg) -> Result<(), Error>) -> Result<(), Error> {
+    let (config, name) = parse(url)?;
+    let mut client = connect(&config, url)?;
+    migrate(&mut client)?;
+    client.batch_execute("BEGIN").map_err(db_err("begin"))?;
+    let row = client
+        .query_one(
+            "INSERT INTO custody_ledgers (name, size, head, tree_size) VALUES ($1, 0, '', 0) \
+             RETURNING ledger",
+            &[&name],
+        )
+        .map_err(|e| {
+            if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                Error::usage(format!(
+                    "{}: a ledger named {name:?} already exists in this database; a new ledger \
+                     never touches an existing one",
+                    redact(url)
+                ))
+            } else {
+                db_err("creating the ledger")(e)
+            }
+        })?;
+    let pg = Pg {
+        ledger: row.get(0),
+        client: Mutex::new(client),
+        config,
+        url: url.to_string(),
+        name,
+        mode: Mode::Write,
+        pending: Mutex::new(None),
+    };
+    fill(&pg)?;
+    Box::new(pg).finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db?ledger=x"),
+            "postgres://u:***@h:5432/db?ledger=x"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("postgres://h/db?x=a@b"), "postgres://h/db?x=a@b");
+    }
+
+    #[test]
+    fn the_ledger_parameter_is_taken_off_the_url() {
+        let (c, name) = parse("postgresql://u@127.0.0.1:5433/db?ledger=team%20a").unwrap();
+        assert_eq!(name, "team a");
+        assert_eq!(c.get_dbname(), Some("db"));
+        assert_eq!(c.get_user(), Some("u"));
+        let (_, name) = parse("postgres://u@h/db").unwrap();
+        assert_eq!(name, "default");
+        assert!(parse("postgres://u@h/db?ledger=").is_err());
+        assert!(parse("postgres://u@h/db?bogus=1").is_err());
+    }
+}
