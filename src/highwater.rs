@@ -94,3 +94,52 @@ pub(crate) fn write(key: &[u8; 32], ledger: &Hash, entries: u64, head: &Hash) ->
     make_parent(&p)?;
     crate::files::write_atomic(&p, format!("{entries} {}\n", hex::encode(head)).as_bytes())
 }
+
+/// The file binding a ledger location (a directory's path, a database
+/// URL without its password) to the ledger a key built on there.
+fn binding_path(key: &[u8; 32], location: &str) -> Option<PathBuf> {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(location.as_bytes());
+    Some(
+        dir()?
+            .join(hex::encode(&key[..16]))
+            .join(format!("at-{}", hex::encode(&h[..16]))),
+    )
+}
+
+/// Refuses when `location` now holds another ledger than the one this key
+/// built on there (a database row renamed, a directory replaced): its mark
+/// is per ledger, so another ledger would look new to it, and the key
+/// would sign into a ledger it never chose.
+pub(crate) fn check_binding(key: &[u8; 32], location: &str, ledger: &Hash) -> Result<(), Error> {
+    let Some(p) = binding_path(key, location) else {
+        return Ok(());
+    };
+    let text = match std::fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(&p, e)),
+    };
+    let bound = text.split_whitespace().next().unwrap_or("");
+    if bound == hex::encode(ledger) {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "{location} now holds ledger {}, not ledger {bound} that this key built on there: \
+         nothing was signed into it. If the ledger there was replaced on purpose, delete {}",
+        hex::encode(ledger),
+        p.display()
+    )))
+}
+
+/// Records that this key built on `ledger` at `location`.
+pub(crate) fn bind(key: &[u8; 32], location: &str, ledger: &Hash) -> Result<(), Error> {
+    let Some(p) = binding_path(key, location) else {
+        return Ok(());
+    };
+    make_parent(&p)?;
+    crate::files::write_atomic(
+        &p,
+        format!("{} {location}\n", hex::encode(ledger)).as_bytes(),
+    )
+}

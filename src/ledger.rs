@@ -91,6 +91,7 @@ pub fn init(ledger: impl Into<Location>, key: &SigningKey, name: &str) -> Result
         )
     })?;
     crate::highwater::write(&key.verifying_key().to_bytes(), &hash, 1, &hash)?;
+    crate::highwater::bind(&key.verifying_key().to_bytes(), &loc.binding_name(), &hash)?;
     Ok(hash)
 }
 
@@ -104,6 +105,8 @@ pub struct AppendOptions {
     /// Accept input with no events (appending nothing). Refused by
     /// default: an empty or failed input pipe is rarely what was meant.
     pub allow_empty: bool,
+    /// Append only to a ledger whose owner (genesis signer) is this key.
+    pub owner: Option<[u8; 32]>,
 }
 
 impl Default for AppendOptions {
@@ -111,6 +114,7 @@ impl Default for AppendOptions {
         AppendOptions {
             merkle_tree: true,
             allow_empty: false,
+            owner: None,
         }
     }
 }
@@ -134,6 +138,16 @@ pub(crate) fn verified_for(
     store: &dyn Store,
     key: &SigningKey,
 ) -> Result<(Verified, Option<u64>), Error> {
+    verified_from(store, key, None)
+}
+
+/// As [`verified_for`], resuming from `hint` (what this process verified a
+/// moment ago) instead of the stored record when given.
+fn verified_from(
+    store: &dyn Store,
+    key: &SigningKey,
+    hint: Option<Resume>,
+) -> Result<(Verified, Option<u64>), Error> {
     let pubkey = key.verifying_key().to_bytes();
     let (n, head) = store
         .head()?
@@ -145,18 +159,31 @@ pub(crate) fn verified_for(
     // The key's mark, kept outside the directory: a record older than it
     // came back with a rolled-back directory, and is not resumed from.
     let mark = crate::highwater::read(&pubkey, &id)?;
-    let resume = store
-        .record(&pubkey)?
-        .and_then(|b| crate::record::open(key, &b))
-        // A record of another ledger (or of this one under another entry
-        // 0) is not this ledger's: verify from the start, entry 0 included,
-        // so that the mark looked up above is the one of the ledger that
-        // verifies.
-        .filter(|r| r.id == id)
-        .filter(|r| match mark {
-            Some((m, hm)) => r.entries > m || (r.entries == m && r.head == hm),
-            None => true,
-        });
+    let stored = |store: &dyn Store| -> Result<Option<Resume>, Error> {
+        Ok(store
+            .record(&pubkey)?
+            .and_then(|b| crate::record::open(key, &b)))
+    };
+    let resume = match hint {
+        // Nothing came since the hint: nothing to read or verify.
+        Some(h) if h.entries == n => Some(h),
+        // Others appended meanwhile; the key's stored record may be
+        // fresher than the hint (another process with this key wrote it).
+        Some(h) => match stored(store)? {
+            Some(r) if r.id == h.id && r.entries > h.entries => Some(r),
+            _ => Some(h),
+        },
+        None => stored(store)?,
+    }
+    // A record of another ledger (or of this one under another entry
+    // 0) is not this ledger's: verify from the start, entry 0 included,
+    // so that the mark looked up above is the one of the ledger that
+    // verifies.
+    .filter(|r| r.id == id)
+    .filter(|r| match mark {
+        Some((m, hm)) => r.entries > m || (r.entries == m && r.head == hm),
+        None => true,
+    });
     if let Some(r) = &resume {
         // This key verified more entries than the directory now holds: the
         // directory was rolled back or cut. Building on it would sign a
@@ -261,7 +288,7 @@ pub fn append_with<R: BufRead>(
             }
             // The directory's lock is held from here on.
             let store = store::open(&loc, Mode::Write)?;
-            append_locked(store, key, input, opts)
+            append_locked(store, key, input, opts, None, &loc.binding_name())
         }
         Location::Postgres(_) => {
             // An attempt the database gave up on (a restart, a dropped
@@ -273,8 +300,17 @@ pub fn append_with<R: BufRead>(
                 .map_err(|e| Error::io(Path::new("<input>"), e))?;
             let mut retries = 0u32;
             loop {
-                let attempt = store::open(&loc, Mode::Write)
-                    .and_then(|store| append_locked(store, key, events.as_slice(), opts));
+                let attempt = prepare(&loc, key).and_then(|hint| {
+                    let store = store::open(&loc, Mode::Write)?;
+                    append_locked(
+                        store,
+                        key,
+                        events.as_slice(),
+                        opts,
+                        Some(hint),
+                        &loc.binding_name(),
+                    )
+                });
                 match attempt {
                     Err(Error::Unavailable(m)) if retries + 1 < ATTEMPTS => {
                         retries += 1;
@@ -311,15 +347,51 @@ fn backoff(n: u32) -> std::time::Duration {
     std::time::Duration::from_millis(cap / 2 + jitter)
 }
 
+/// Verifies a database ledger on a snapshot, without waiting in line, so
+/// that the appender's turn only has to verify what came after it.
+fn prepare(loc: &Location, key: &SigningKey) -> Result<Resume, Error> {
+    let snapshot = store::open(loc, Mode::Read)?;
+    let (v, _) = verified_for(snapshot.as_ref(), key)?;
+    Ok(Resume {
+        entries: v.ledger.entries,
+        head: v.ledger.head,
+        id: v.ledger.id,
+        owner: v.ledger.owner,
+        tree: v.tree.unwrap_or_default(),
+        state: v.ledger.state,
+    })
+}
+
 /// Appends to a store opened to write (so holding the ledger's lock).
 fn append_locked<R: BufRead>(
     store: Box<dyn Store>,
     key: &SigningKey,
     input: R,
     opts: &AppendOptions,
+    hint: Option<Resume>,
+    at: &str,
 ) -> Result<AppendReport, Error> {
     // Nothing is built on an entry that has not been verified.
-    let (v, _) = verified_for(store.as_ref(), key)?;
+    let (v, _) = verified_from(store.as_ref(), key, hint)?;
+    if let Some(pin) = opts.owner {
+        if pin != v.ledger.owner {
+            return Err(Error::Invalid(Box::new(Invalid {
+                error: VerifyError {
+                    seq: 0,
+                    reason: Reason::OwnerMismatch,
+                    detail: format!(
+                        "the owner key is {}, not the pinned {}: nothing was signed into it",
+                        hex::encode(v.ledger.owner),
+                        hex::encode(pin)
+                    ),
+                },
+                entries: 0,
+                head: None,
+                owner: Some(v.ledger.owner),
+            })));
+        }
+    }
+    crate::highwater::check_binding(&key.verifying_key().to_bytes(), at, &v.ledger.id)?;
     let signer = key.verifying_key().to_bytes();
     let Verified { ledger, tree, .. } = v;
     let mut state = ledger.state;
@@ -335,7 +407,11 @@ fn append_locked<R: BufRead>(
     // another signs and chains the ones before it (each entry's hash is
     // needed for the next, so signing itself is sequential).
     let (tx, rx) = std::sync::mpsc::sync_channel::<Encoded>(1024);
-    let signer_thread = |rx: std::sync::mpsc::Receiver<Encoded>| {
+    // A third stage hashes each signed entry's Merkle leaf as it comes,
+    // off the signing thread.
+    let (leaf_tx, leaf_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1024);
+    let signer_thread = |rx: std::sync::mpsc::Receiver<Encoded>,
+                         leaf_tx: std::sync::mpsc::SyncSender<Vec<u8>>| {
         let mut prev = ledger.head;
         let mut batch = Vec::new();
         for Encoded {
@@ -355,6 +431,7 @@ fn append_locked<R: BufRead>(
             let bytes =
                 entry::build_encoded(key, &signer, &header, &event).map_err(|m| (line, m))?;
             prev = entry_hash(&bytes);
+            let _ = leaf_tx.send(bytes.clone());
             batch.push(bytes);
             if batch.len() % 4096 == 0 {
                 crate::verify::report(crate::verify::Progress::Signed(batch.len() as u64));
@@ -362,11 +439,18 @@ fn append_locked<R: BufRead>(
         }
         Ok::<_, (usize, String)>((batch, prev))
     };
-    let (read, signed) = std::thread::scope(|s| {
-        let handle = s.spawn(move || signer_thread(rx));
+    let (read, signed, leaves) = std::thread::scope(|s| {
+        let hasher = s.spawn(move || {
+            leaf_rx
+                .into_iter()
+                .map(|e| crate::merkle::leaf_hash(&e))
+                .collect::<Vec<_>>()
+        });
+        let handle = s.spawn(move || signer_thread(rx, leaf_tx));
         let read = read_events(input, &mut state, &signer, first, &tx);
         drop(tx);
-        (read, handle.join())
+        let signed = handle.join();
+        (read, signed, hasher.join().unwrap_or_default())
     });
     let (batch, head) = match (read, signed) {
         (Ok(()), Ok(Ok(done))) => done,
@@ -391,9 +475,14 @@ fn append_locked<R: BufRead>(
              command failed?); give --allow-empty to accept an empty batch",
         ));
     }
+    if leaves.len() != batch.len() {
+        return Err(Error::Store(
+            "internal: the leaf hashing stage failed".into(),
+        ));
+    }
     let mut tree = tree.unwrap_or_default();
-    for e in &batch {
-        tree.push(crate::merkle::leaf_hash(e));
+    for l in &leaves {
+        tree.push(*l);
     }
     let resume = Resume {
         state,
@@ -408,10 +497,11 @@ fn append_locked<R: BufRead>(
     // Before anything is committed: the mark that must follow the batch
     // can be written, or nothing is appended.
     crate::highwater::prepare(&signer, &id)?;
-    store::append_entries(
+    store::append_leaves(
         store.as_ref(),
         first,
         &batch,
+        &leaves,
         head,
         opts.merkle_tree,
         rec.as_deref().map(|r| (&signer, r)),
@@ -420,7 +510,9 @@ fn append_locked<R: BufRead>(
     // The batch is durable: a mark that cannot follow now is reported, not
     // turned into a failure that would invite appending the batch again.
     let mut warnings = Vec::new();
-    if let Err(e) = crate::highwater::write(&signer, &id, first + batch.len() as u64, &head) {
+    if let Err(e) = crate::highwater::write(&signer, &id, first + batch.len() as u64, &head)
+        .and_then(|()| crate::highwater::bind(&signer, at, &id))
+    {
         warnings.push(format!(
             "the batch was appended, but this key's high-water mark could not be raised ({e}): \
              until it is, a rolled-back copy of this directory would not be recognised"

@@ -24,8 +24,9 @@ use zeroize::Zeroizing;
 
 /// Domain of the HMAC key derived from a signing key.
 const MAC_KEY_DOMAIN: &[u8] = b"custody/v2/verified-record-key\0";
-/// Domain of the authenticated bytes.
-const MAC_DOMAIN: &[u8] = b"custody/v2/verified-record\0";
+/// Domain of the authenticated bytes; `.1`: the content in postcard rather
+/// than CBOR (an older record fails its MAC and is simply not used).
+const MAC_DOMAIN: &[u8] = b"custody/v2.1/verified-record\0";
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
@@ -61,8 +62,9 @@ pub(crate) fn seal(key: &SigningKey, r: &Resume) -> Option<Vec<u8>> {
         tree: r.tree.hashes().to_vec(),
         state: r.state.clone(),
     };
-    let mut bytes = Vec::new();
-    ciborium::ser::into_writer(&stored, &mut bytes).ok()?;
+    // postcard: compact (no field names), since a record holds the whole
+    // rules state and is rewritten with every batch.
+    let mut bytes = postcard::to_stdvec(&stored).ok()?;
     let tag = mac(key, &bytes);
     bytes.extend_from_slice(&tag);
     Some(bytes)
@@ -82,7 +84,7 @@ pub(crate) fn open(key: &SigningKey, bytes: &[u8]) -> Option<Resume> {
     if diff != 0 {
         return None;
     }
-    let s: Stored = ciborium::de::from_reader(content).ok()?;
+    let s: Stored = postcard::from_bytes(content).ok()?;
     let tree = CompactRange::from_parts(s.entries, s.tree)?;
     Some(Resume {
         state: s.state,

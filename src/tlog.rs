@@ -155,6 +155,8 @@ fn verified_tree(loc: &Location, key: Option<&SigningKey>) -> Result<VerifiedTre
         if let Some(key) = key {
             let store = crate::store::open(loc, Mode::Write)?;
             let (v, from) = crate::ledger::verified_for(store.as_ref(), key)?;
+            let at = loc.binding_name();
+            crate::highwater::check_binding(&key.verifying_key().to_bytes(), &at, &v.ledger.id)?;
             let range = v.tree.unwrap_or_default();
             let root = range.root();
             if from != Some(v.ledger.entries) {
@@ -188,6 +190,7 @@ fn verified_tree(loc: &Location, key: Option<&SigningKey>) -> Result<VerifiedTre
                 v.ledger.entries,
                 &v.ledger.head,
             )?;
+            crate::highwater::bind(&key.verifying_key().to_bytes(), &at, &v.ledger.id)?;
             let tree = stored_tree(loc, store)?;
             return Ok(VerifiedTree {
                 size: v.ledger.entries,

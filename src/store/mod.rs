@@ -60,6 +60,18 @@ impl Location {
         }
     }
 
+    /// What names this ledger's place for the key's records of it: a
+    /// directory's absolute path, a URL without its password.
+    pub(crate) fn binding_name(&self) -> String {
+        match self {
+            Location::Path(p) => std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string(),
+            Location::Postgres(u) => postgres::redact(u),
+        }
+    }
+
     /// Whether this names a ledger directory that exists, or a database
     /// ledger (which may or may not exist yet).
     pub(crate) fn is_store(&self) -> bool {
@@ -207,8 +219,25 @@ pub(crate) fn append_entries(
     tree: bool,
     record: Option<(&[u8; 32], &[u8])>,
 ) -> Result<(), Error> {
+    let leaves: Vec<_> = entries
+        .iter()
+        .map(|e| crate::merkle::leaf_hash(e))
+        .collect();
+    append_leaves(store, first, entries, &leaves, head, tree, record)
+}
+
+/// As [`append_entries`], with the entries' leaf hashes already computed.
+pub(crate) fn append_leaves(
+    store: &dyn Store,
+    first: u64,
+    entries: &[Vec<u8>],
+    leaves: &[crate::merkle::TreeHash],
+    head: Hash,
+    tree: bool,
+    record: Option<(&[u8; 32], &[u8])>,
+) -> Result<(), Error> {
     let tree = if tree {
-        Some(tree_nodes(store, first, entries)?)
+        Some(tree_nodes(store, first, leaves)?)
     } else {
         None
     };
@@ -273,7 +302,7 @@ impl crate::merkle::Nodes for StoredTree<'_> {
 fn tree_nodes(
     store: &dyn Store,
     first: u64,
-    entries: &[Vec<u8>],
+    leaves: &[crate::merkle::TreeHash],
 ) -> Result<(TreeNodes, u64), Error> {
     // A ledger written before the tree was kept catches up first.
     let start = store.tree_size()?.min(first);
@@ -287,11 +316,11 @@ fn tree_nodes(
             .ok_or_else(|| Error::Store(format!("entry {seq} is missing")))?;
         w.add_leaf(seq, crate::merkle::leaf_hash(&e))?;
     }
-    for (i, e) in entries.iter().enumerate() {
-        w.add_leaf(first + i as u64, crate::merkle::leaf_hash(e))?;
+    for (i, l) in leaves.iter().enumerate() {
+        w.add_leaf(first + i as u64, *l)?;
     }
     let nodes = w.fresh.into_iter().filter(|((l, _), _)| *l > 0).collect();
-    Ok((nodes, first + entries.len() as u64))
+    Ok((nodes, first + leaves.len() as u64))
 }
 
 /// Computes the stored nodes new leaves complete.

@@ -32,7 +32,25 @@ use std::time::Duration;
 /// The schema version this custody writes and reads.
 pub(crate) const SCHEMA_VERSION: i32 = 1;
 /// Entries fetched per query when streaming a ledger.
-const PAGE: i64 = 8192;
+const PAGE: i64 = 2048;
+/// Rows longer than this are not fetched: no entry can be (the verifier
+/// then refuses the entry as too large, as it would in an export).
+const MAX_ROW: i32 = crate::entry::MAX_ENTRY_SIZE as i32;
+
+/// A row's entry bytes; one over the size limit becomes a stand-in of the
+/// limit plus one byte, which the verifier refuses as too large.
+fn bounded(r: &postgres::Row) -> Result<Vec<u8>, Error> {
+    match col::<Option<Vec<u8>>>(r, 1)? {
+        Some(b) => Ok(b),
+        None => {
+            let len: Option<i32> = col(r, 2)?;
+            match len {
+                Some(_) => Ok(vec![0; crate::entry::MAX_ENTRY_SIZE + 1]),
+                None => Err(Error::Store("an entry row holds no bytes (NULL)".into())),
+            }
+        }
+    }
+}
 /// An appender waits in line at least this long for the ledger's lock.
 const MIN_LOCK_WAIT: Duration = Duration::from_secs(60);
 /// Key of the advisory lock that serialises schema changes.
@@ -65,31 +83,79 @@ CREATE TABLE custody_records (
     record bytea  NOT NULL,
     PRIMARY KEY (ledger, signer)
 );
+-- Records are rewritten with every batch and do not compress well:
+-- stored out of line, uncompressed.
+ALTER TABLE custody_records ALTER COLUMN record SET STORAGE EXTERNAL;
 ";
+
+/// Column `i` of a row as `T`, or an error naming it (a table altered
+/// behind custody's back must not make it panic).
+fn col<'a, T: postgres::types::FromSql<'a>>(row: &'a postgres::Row, i: usize) -> Result<T, Error> {
+    row.try_get(i).map_err(|e| {
+        Error::Store(format!(
+            "column {} of a custody table is not what custody wrote: {e}",
+            row.columns().get(i).map_or("?", |c| c.name())
+        ))
+    })
+}
 
 /// A URL with its password, if any, replaced by `***`.
 pub(crate) fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_string();
     };
-    let rest = &url[scheme_end..];
-    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    match rest[..auth_end].rfind('@') {
-        Some(at) => match rest[..at].find(':') {
-            Some(colon) => format!(
-                "{}{}:***{}",
-                &url[..scheme_end],
-                &rest[..colon],
-                &rest[at..]
-            ),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    let (main, query) = match url.find('?') {
+        Some(q) => (&url[..q], Some(&url[q + 1..])),
+        None => (url, None),
+    };
+    // The user information ends at the last `@` before the query: a
+    // password may hold `/`.
+    let mut out = match main[scheme_end..].rfind('@') {
+        Some(at) => {
+            let userinfo = &main[scheme_end..scheme_end + at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &main[..scheme_end],
+                    &userinfo[..colon],
+                    &main[scheme_end + at..]
+                ),
+                None => main.to_string(),
+            }
+        }
+        None => main.to_string(),
+    };
+    if let Some(q) = query {
+        out.push('?');
+        let pairs: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
     }
+    out
 }
 
 /// Splits the `ledger` parameter off a URL: (connection config, ledger name).
 fn parse(url: &str) -> Result<(postgres::Config, String), Error> {
+    if url.contains('#') {
+        return Err(Error::usage(format!(
+            "{}: a database URL has no #fragment (write %23 for # in a name)",
+            redact(url)
+        )));
+    }
+    // Schemes are case-insensitive; the driver wants them in lower case.
+    let lowered;
+    let url = match url.find("://") {
+        Some(i) if url[..i].chars().any(|c| c.is_ascii_uppercase()) => {
+            lowered = format!("{}{}", url[..i].to_ascii_lowercase(), &url[i..]);
+            lowered.as_str()
+        }
+        _ => url,
+    };
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, q),
         None => (url, ""),
@@ -142,10 +208,6 @@ fn percent_decode(s: &str) -> Result<String, Error> {
                 out.push(hex);
                 i += 3;
             }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
             c => {
                 out.push(c);
                 i += 1;
@@ -159,8 +221,15 @@ fn percent_decode(s: &str) -> Result<String, Error> {
 /// attempt: the connection went away, the server is restarting, a lock or
 /// serialisation conflict.
 fn transient(e: &postgres::Error) -> bool {
+    use std::error::Error as _;
     match e.code() {
-        None => true,
+        // No SQL state: the connection failed or closed (transient), or
+        // the configuration is one the driver cannot use (not).
+        None => {
+            e.is_closed()
+                || e.source()
+                    .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
+        }
         Some(c) => {
             let code = c.code();
             code.starts_with("08")
@@ -195,7 +264,17 @@ fn db_err(what: &str) -> impl Fn(postgres::Error) -> Error + '_ {
 
 fn connect(config: &postgres::Config, url: &str) -> Result<Client, Error> {
     config.connect(NoTls).map_err(|e| {
-        let m = format!("cannot connect to {}: {e}", redact(url));
+        let why = match e.as_db_error() {
+            Some(d) => d.message().to_string(),
+            None => {
+                use std::error::Error as _;
+                match e.source() {
+                    Some(s) => format!("{e}: {s}"),
+                    None => e.to_string(),
+                }
+            }
+        };
+        let m = format!("cannot connect to {}: {why}", redact(url));
         if transient(&e) {
             Error::Unavailable(m)
         } else {
@@ -221,7 +300,13 @@ fn migrate(c: &mut Client) -> Result<u32, Error> {
     let rows = t
         .query("SELECT version FROM custody_schema", &[])
         .map_err(db_err("schema"))?;
-    let version: Option<i32> = rows.first().map(|r| r.get(0));
+    if rows.len() > 1 {
+        return Err(Error::Store(format!(
+            "custody_schema holds {} rows, not one",
+            rows.len()
+        )));
+    }
+    let version: Option<i32> = rows.first().map(|r| col(r, 0)).transpose()?;
     match version {
         None => {
             t.batch_execute(SCHEMA)
@@ -250,17 +335,22 @@ fn migrate(c: &mut Client) -> Result<u32, Error> {
 }
 
 fn schema_version(c: &mut Client) -> Result<Option<i32>, Error> {
-    let exists: bool = c
+    let row = c
         .query_one("SELECT to_regclass('custody_schema') IS NOT NULL", &[])
-        .map_err(db_err("schema"))?
-        .get(0);
-    if !exists {
+        .map_err(db_err("schema"))?;
+    if !col::<bool>(&row, 0)? {
         return Ok(None);
     }
     let rows = c
         .query("SELECT version FROM custody_schema", &[])
         .map_err(db_err("schema"))?;
-    Ok(rows.first().map(|r| r.get(0)))
+    match rows.as_slice() {
+        [r] => Ok(Some(col(r, 0)?)),
+        _ => Err(Error::Store(format!(
+            "custody_schema holds {} rows, not one",
+            rows.len()
+        ))),
+    }
 }
 
 /// A ledger in a PostgreSQL database, opened inside a transaction.
@@ -301,7 +391,9 @@ impl Pg {
             Mode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string(),
             Mode::Write => {
                 let wait = super::sled::lock_wait().max(MIN_LOCK_WAIT);
-                format!("BEGIN; SET LOCAL lock_timeout = {}", wait.as_millis())
+                // PostgreSQL takes at most 2^31 - 1 ms.
+                let ms = wait.as_millis().min(i32::MAX as u128);
+                format!("BEGIN; SET LOCAL lock_timeout = {ms}")
             }
         };
         client.batch_execute(&begin).map_err(db_err("begin"))?;
@@ -324,7 +416,7 @@ impl Pg {
             return Err(no_ledger(url, &name));
         };
         Ok(Pg {
-            ledger: row.get(0),
+            ledger: col(row, 0)?,
             client: Mutex::new(client),
             config,
             url: url.to_string(),
@@ -358,12 +450,21 @@ impl Pg {
                 &[&self.name, &((size - 1) as i64)],
             );
             return match row {
-                Ok(Some(r)) if crate::entry::entry_hash(r.get::<_, &[u8]>(0)) == head => Ok(()),
-                Ok(_) => Err(Error::Unavailable(
+                Ok(Some(r))
+                    if col::<&[u8]>(&r, 0).is_ok_and(|b| crate::entry::entry_hash(b) == head) =>
+                {
+                    Ok(())
+                }
+                // Not there now; but it may have been committed and undone
+                // since (a restored backup): signing the batch again on its
+                // own could sign a fork, so a person decides.
+                Ok(_) => Err(Error::Store(format!(
                     "the connection was lost while committing, and the batch is not in the \
-                     ledger"
-                        .into(),
-                )),
+                     ledger now; it may have been committed and undone since, so it is not \
+                     signed again automatically: look at the ledger (`custody log {}`) and \
+                     append the batch again if it belongs there",
+                    redact(&self.url)
+                ))),
                 Err(e) => {
                     last = e.to_string();
                     continue;
@@ -397,11 +498,14 @@ impl Store for Pg {
                 &[&self.ledger],
             )
             .map_err(db_err("reading the head"))?;
-        let size: i64 = row.get(0);
+        let size: i64 = col(&row, 0)?;
         if size == 0 {
             return Ok(None);
         }
-        let head: Vec<u8> = row.get(1);
+        if size < 0 {
+            return Err(Error::Store(format!("the head record says {size} entries")));
+        }
+        let head: Vec<u8> = col(&row, 1)?;
         let head = <[u8; 32]>::try_from(head.as_slice())
             .map_err(|_| Error::Store("head record has the wrong length".into()))?;
         Ok(Some((size as u64, head)))
@@ -411,14 +515,15 @@ impl Store for Pg {
         let Ok(seq) = i64::try_from(seq) else {
             return Ok(None);
         };
-        Ok(self
+        let row = self
             .client()
             .query_opt(
-                "SELECT bytes FROM custody_entries WHERE ledger = $1 AND seq = $2",
-                &[&self.ledger, &seq],
+                "SELECT seq, CASE WHEN octet_length(bytes) <= $3 THEN bytes END, \
+                 octet_length(bytes) FROM custody_entries WHERE ledger = $1 AND seq = $2",
+                &[&self.ledger, &seq, &MAX_ROW],
             )
-            .map_err(db_err("reading an entry"))?
-            .map(|r| r.get(0)))
+            .map_err(db_err("reading an entry"))?;
+        row.map(|r| bounded(&r)).transpose()
     }
 
     fn entries_from(&self, first: u64) -> Box<dyn Iterator<Item = Result<Vec<u8>, Error>> + '_> {
@@ -431,10 +536,13 @@ impl Store for Pg {
                 return Some(Ok(b));
             }
             let from = next?;
+            // Rows over the entry size limit are not fetched: a page
+            // stays within PAGE entries of at most that size.
             let rows = match self.client().query(
-                "SELECT seq, bytes FROM custody_entries WHERE ledger = $1 AND seq >= $2 \
+                "SELECT seq, CASE WHEN octet_length(bytes) <= $4 THEN bytes END, \
+                 octet_length(bytes) FROM custody_entries WHERE ledger = $1 AND seq >= $2 \
                  ORDER BY seq LIMIT $3",
-                &[&self.ledger, &from, &PAGE],
+                &[&self.ledger, &from, &PAGE, &MAX_ROW],
             ) {
                 Ok(r) => r,
                 Err(e) => {
@@ -443,14 +551,19 @@ impl Store for Pg {
                 }
             };
             next = match rows.last() {
-                Some(r) if (rows.len() as i64) == PAGE => r.get::<_, i64>(0).checked_add(1),
+                Some(r) if (rows.len() as i64) == PAGE => match col::<i64>(r, 0) {
+                    Ok(s) => s.checked_add(1),
+                    Err(e) => return Some(Err(e)),
+                },
                 _ => None,
             };
-            page = rows
-                .into_iter()
-                .map(|r| r.get::<_, Vec<u8>>(1))
-                .collect::<Vec<_>>()
-                .into_iter();
+            page = match rows.iter().map(bounded).collect::<Result<Vec<_>, _>>() {
+                Ok(p) => p.into_iter(),
+                Err(e) => {
+                    next = None;
+                    return Some(Err(e));
+                }
+            };
             if page.len() == 0 {
                 return None;
             }
@@ -465,19 +578,18 @@ impl Store for Pg {
                 &[&self.ledger, &key.as_slice()],
             )
             .map_err(db_err("reading a record"))?
-            .map(|r| r.get(0)))
+            .and_then(|r| col::<Option<Vec<u8>>>(&r, 0).ok().flatten()))
     }
 
     fn tree_size(&self) -> Result<u64, Error> {
-        let n: i64 = self
+        let row = self
             .client()
             .query_one(
                 "SELECT tree_size FROM custody_ledgers WHERE ledger = $1",
                 &[&self.ledger],
             )
-            .map_err(db_err("reading the tree size"))?
-            .get(0);
-        Ok(n.max(0) as u64)
+            .map_err(db_err("reading the tree size"))?;
+        Ok(col::<i64>(&row, 0)?.max(0) as u64)
     }
 
     fn stored_node(&self, level: u8, index: u64) -> Result<Option<[u8; 32]>, Error> {
@@ -493,7 +605,7 @@ impl Store for Pg {
             .map_err(db_err("reading the tree"))?;
         match row {
             None => Ok(None),
-            Some(r) => <[u8; 32]>::try_from(r.get::<_, &[u8]>(0))
+            Some(r) => <[u8; 32]>::try_from(col::<&[u8]>(&r, 0)?)
                 .map(Some)
                 .map_err(|_| Error::Store(format!("tree node {level}/{index} is damaged"))),
         }
@@ -607,7 +719,7 @@ pub(crate) fn build(url: &str, fill: impl FnOnce(&Pg) -> Result<(), Error>) -> R
             }
         })?;
     let pg = Pg {
-        ledger: row.get(0),
+        ledger: col(&row, 0)?,
         client: Mutex::new(client),
         config,
         url: url.to_string(),
@@ -630,11 +742,24 @@ mod tests {
             "postgres://u:***@h:5432/db?ledger=x"
         );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact("postgres://u:hun/ter2@h/db?ledger=x"),
+            "postgres://u:***@h/db?ledger=x"
+        );
+        assert_eq!(
+            redact("postgres://u@h/db?password=hunter2&ledger=x"),
+            "postgres://u@h/db?password=***&ledger=x"
+        );
         assert_eq!(redact("postgres://h/db?x=a@b"), "postgres://h/db?x=a@b");
     }
 
     #[test]
     fn the_ledger_parameter_is_taken_off_the_url() {
+        let (c, name) = parse("POSTGRESQL://u@127.0.0.1:5433/db?ledger=team%20a+b").unwrap();
+        assert_eq!(name, "team a+b");
+        let (c2, _) = parse("postgresql://u@127.0.0.1:5433/db?ledger=team%20a").unwrap();
+        assert_eq!(c2.get_dbname(), c.get_dbname());
+        assert!(parse("postgres://u@h/db?ledger=a#b").is_err());
         let (c, name) = parse("postgresql://u@127.0.0.1:5433/db?ledger=team%20a").unwrap();
         assert_eq!(name, "team a");
         assert_eq!(c.get_dbname(), Some("db"));

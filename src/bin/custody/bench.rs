@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 /// Events per `append` call: pipelines append in batches, not one huge one.
 const APPEND_BATCH: u64 = 100_000;
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |e| Error::Io {
         path: path.to_path_buf(),
         source: e,
@@ -24,7 +24,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 /// The `n`th event of a realistic pipeline record: datasets declared,
 /// handed over, licensed, deduplicated, released and assigned to
 /// components, code and synthetic data alongside.
-fn event(n: u64) -> String {
+pub(crate) fn event(n: u64) -> String {
     let i = n / 12;
     let d = format!("{:064x}", u128::from(n) * 0x9e37_79b9_7f4a_7c15);
     match n % 12 {
@@ -332,7 +332,9 @@ fn chain_row(
     Ok(())
 }
 
-fn scratch(dir: Option<PathBuf>) -> Result<(Option<tempfile::TempDir>, PathBuf), Failure> {
+pub(crate) fn scratch(
+    dir: Option<PathBuf>,
+) -> Result<(Option<tempfile::TempDir>, PathBuf), Failure> {
     Ok(match dir {
         Some(d) => {
             std::fs::create_dir_all(&d).map_err(io(&d))?;
@@ -509,6 +511,11 @@ fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
     let append_round = |ledger: &Path| -> Result<Duration, Failure> {
         if ledger.exists() {
             std::fs::remove_dir_all(ledger).map_err(io(ledger))?;
+        }
+        // A new ledger in the same place: the keys' memory of the old one
+        // (marks, which ledger they built on there) goes with it.
+        if let Some(state) = std::env::var_os("CUSTODY_STATE_DIR") {
+            let _ = std::fs::remove_dir_all(state);
         }
         custody::init(ledger, &owner, "bench")?;
         custody::append(ledger, &owner, setup.as_bytes())?;

@@ -104,6 +104,11 @@ pub enum Command {
         /// file or a failed pipe is rarely what was meant).
         #[arg(long)]
         allow_empty: bool,
+        /// Append only if the ledger's owner is this key (64 hex digits or
+        /// a .pub file): on a machine that never appended to it before,
+        /// what makes sure it is the ledger meant.
+        #[arg(long)]
+        owner: Option<String>,
     },
     /// Verify a ledger (directory or postgres:// URL), exported file or partial export end to end.
     Verify {
@@ -283,6 +288,11 @@ pub enum Command {
         /// 2,000-way fan-in) against an ordinary ledger of the same size.
         #[arg(long, conflicts_with = "sizes")]
         shapes: bool,
+        /// Instead: PostgreSQL against sled, and 1, 4 and 8 concurrent
+        /// appenders, in the database at this URL (a throwaway one:
+        /// `examples/bench-postgres.sh` makes one).
+        #[arg(long, value_name = "URL", conflicts_with_all = ["sizes", "shapes"])]
+        postgres: Option<String>,
     },
     /// List the license registry, or explain one license: its class, each
     /// right granted or withheld and why, its points and levels.

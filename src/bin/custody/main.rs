@@ -2,6 +2,7 @@
 //! the `custody` library.
 
 mod bench;
+mod bench_pg;
 mod cli;
 mod demo;
 mod licenses;
@@ -196,10 +197,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             key,
             file,
             allow_empty,
+            owner,
         } => {
             let key = custody::read_signing_key(&key)?;
             let opts = custody::AppendOptions {
                 allow_empty,
+                owner: owner.map(|o| custody::read_public_key(&o)).transpose()?,
                 ..Default::default()
             };
             let report = match file.as_deref() {
@@ -631,6 +634,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench {
             shapes: true, dir, ..
         } => bench::shapes(&mut out, dir)?,
+        Command::Bench {
+            postgres: Some(url),
+            dir,
+            ..
+        } => bench_pg::run(&mut out, &url, dir)?,
         Command::Bench { sizes, dir, .. } => bench::run(&mut out, &sizes, dir)?,
         Command::Licenses { id, json } => licenses::run(&mut out, id.as_deref(), json)?,
     }

@@ -197,11 +197,12 @@ pub fn run(
         let r = custody::verify_any(s, &opts).map(|v| custody::openness(&v));
         // Usage and I/O errors stop everything; an invalid ledger is reported and skipped.
         match r {
-            Err(Error::Invalid(inv)) => {
-                results.push((s.display().to_string(), Err(Error::Invalid(inv))))
-            }
+            Err(Error::Invalid(inv)) => results.push((
+                custody::Location::from(s).to_string(),
+                Err(Error::Invalid(inv)),
+            )),
             Err(e) => return Err(e.into()),
-            Ok(o) => results.push((s.display().to_string(), Ok(o))),
+            Ok(o) => results.push((custody::Location::from(s).to_string(), Ok(o))),
         }
     }
     let any_invalid = results.iter().any(|(_, r)| r.is_err());

@@ -94,7 +94,7 @@ pub fn verify(
         Ok(v) => {
             if as_json {
                 let obj = json!({
-                    "source": source.display().to_string(),
+                    "source": custody::Location::from(source).to_string(),
                     "valid": true,
                     "name": v.name(),
                     "ledger": hex::encode(v.id()),
@@ -115,7 +115,7 @@ pub fn verify(
                 });
                 writeln!(out, "{}", json_safe(&obj.to_string()))?;
             } else {
-                let src = source.display().to_string();
+                let src = custody::Location::from(source).to_string();
                 if let Some(d) = v.disclosure() {
                     writeln!(
                         out,
@@ -166,7 +166,7 @@ pub fn verify(
         }
         Err(Error::Invalid(inv)) if as_json => {
             let obj = json!({
-                "source": source.display().to_string(),
+                "source": custody::Location::from(source).to_string(),
                 "valid": false,
                 "entries": inv.entries,
                 "head": inv.head.map(hex::encode),
