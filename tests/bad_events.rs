@@ -519,7 +519,12 @@ fn invalid_utf8_and_overlong_lines_are_refused() {
     let f = prepare();
     let before = snapshot(&f.path("L"));
     let mut child = std::process::Command::new(common::bin())
-        .args(["append", "L", "--key", "owner.key"])
+        .args([
+            "append",
+            &common::ledger_arg(f.dir(), "L"),
+            "--key",
+            "owner.key",
+        ])
         .current_dir(f.dir())
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

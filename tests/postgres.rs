@@ -5,11 +5,9 @@
 //! mid-append, and rows edited behind custody's back.
 
 mod common;
-#[path = "common/pg.rs"]
-mod pg;
 
+use common::pg::Cluster;
 use common::{custody, custody_in, Run};
-use pg::Cluster;
 use serde_json::Value;
 use std::path::Path;
 

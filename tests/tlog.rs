@@ -415,11 +415,12 @@ fn a_lagging_tree_is_refused_then_caught_up() {
     // This test's own high-water marks for the appends made in-process.
     std::env::set_var("CUSTODY_STATE_DIR", f.path(".custody-state"));
     let key = custody::read_signing_key(&f.path("owner.key")).unwrap();
+    let ledger = common::ledger_location(f.dir());
     let lines: String = (0..40)
         .map(|i| format!("{{\"type\":\"artifact\",\"id\":\"t{i}\",\"kind\":\"data\"}}\n"))
         .collect();
     custody::append_with(
-        f.path("L"),
+        &ledger,
         &key,
         lines.as_bytes(),
         &custody::AppendOptions {
@@ -433,7 +434,7 @@ fn a_lagging_tree_is_refused_then_caught_up() {
     assert!(r.stderr.contains("not up to date"), "{}", r.stderr);
     // An empty append catches the tree up; its root is then the entries' root.
     custody::append_with(
-        f.path("L"),
+        &ledger,
         &key,
         &b""[..],
         &custody::AppendOptions {
@@ -443,12 +444,12 @@ fn a_lagging_tree_is_refused_then_caught_up() {
     )
     .unwrap();
     let mut range = custody::CompactRange::default();
-    custody::verify(f.path("L"), &Default::default(), |e| {
+    custody::verify(&ledger, &Default::default(), |e| {
         range.push(custody::leaf_hash(e.bytes()));
         Ok(())
     })
     .unwrap();
-    let tree = custody::LedgerTree::open(f.path("L")).unwrap();
+    let tree = custody::LedgerTree::open(&ledger).unwrap();
     assert_eq!(tree.size(), 42);
     assert_eq!(tree.root(42).unwrap(), range.root());
     for size in [1u64, 15, 16, 17, 33, 42] {

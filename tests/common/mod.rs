@@ -6,8 +6,42 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod crafted;
+#[path = "pg.rs"]
+pub mod pg;
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_custody")
+}
+
+/// Whether this test binary keeps its ledgers in PostgreSQL: a test target
+/// named `..._on_postgres`, a link to the file of its sled twin, so that
+/// the same flows run against both stores.
+pub fn on_postgres() -> bool {
+    env!("CARGO_CRATE_NAME").ends_with("_on_postgres")
+}
+
+/// The ledger a test calls `L` in `dir`: the directory `L`, or on
+/// PostgreSQL a ledger of the test cluster named after `dir`.
+pub fn ledger_arg(dir: &Path, arg: &str) -> String {
+    if arg == "L" && on_postgres() {
+        pg::Cluster::get().url(&ledger_name(dir))
+    } else {
+        arg.to_string()
+    }
+}
+
+/// The ledger a test calls `L` in `dir`, for calls into the library.
+pub fn ledger_location(dir: &Path) -> custody::Location {
+    if on_postgres() {
+        custody::Location::parse(&ledger_arg(dir, "L"))
+    } else {
+        custody::Location::Path(dir.join("L"))
+    }
+}
+
+fn ledger_name(dir: &Path) -> String {
+    dir.file_name().unwrap().to_string_lossy().into_owned()
 }
 
 pub struct Run {
@@ -26,8 +60,9 @@ fn finish(o: Output) -> Run {
 
 /// Runs custody with `args` in `dir`, feeding `stdin`.
 pub fn custody_in(dir: &Path, args: &[&str], stdin: &str) -> Run {
+    let args: Vec<String> = args.iter().map(|a| ledger_arg(dir, a)).collect();
     let mut child = Command::new(bin())
-        .args(args)
+        .args(&args)
         .current_dir(dir)
         // Each test's own high-water marks, not the user's.
         .env("CUSTODY_STATE_DIR", dir.join(".custody-state"))
@@ -101,9 +136,18 @@ impl Fixture {
     }
 }
 
-/// Every file under `dir` with its bytes, to compare a directory before and after.
+/// Every file under `dir` with its bytes, to compare a directory before and
+/// after; for the ledger `L` on PostgreSQL, every row custody keeps of it.
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
+    if on_postgres() && dir.file_name().is_some_and(|n| n == "L") {
+        let name = ledger_name(dir.parent().unwrap());
+        for (i, row) in pg::Cluster::get().rows(&name).into_iter().enumerate() {
+            out.insert(PathBuf::from(format!("row {i}")), row.into_bytes());
+        }
+        assert!(!out.is_empty(), "no rows for ledger {name}");
+        return out;
+    }
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {

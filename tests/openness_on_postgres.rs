@@ -1,0 +1,1 @@
+openness.rs
