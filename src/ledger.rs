@@ -194,7 +194,7 @@ fn verified_from(
                     seq: n,
                     reason: Reason::Truncated,
                     detail: format!(
-                        "this key verified {} entries of this ledger (head {}), the directory now \
+                        "this key verified {} entries of this ledger (head {}), the ledger now \
                          holds {n}: it was rolled back or cut; restore it from an export or a \
                          backup with every entry",
                         r.entries,
@@ -237,7 +237,7 @@ fn verified_from(
                     detail: format!(
                         "{what}; this key already built on {m} entries of this ledger (head {}), \
                          and building on this copy would sign a fork of that history. Restore the \
-                         directory from an export or backup holding them; to fork on purpose, \
+                         ledger from an export or backup holding them; to fork on purpose, \
                          delete {file}",
                         hex::encode(hm)
                     ),
@@ -252,7 +252,7 @@ fn verified_from(
                 v.ledger.entries,
                 Reason::Truncated,
                 format!(
-                    "the directory holds {} entries: it was rolled back or cut",
+                    "the ledger holds {} entries: it was rolled back or cut",
                     v.ledger.entries
                 ),
             ));
@@ -261,7 +261,7 @@ fn verified_from(
             return Err(fail(
                 m,
                 Reason::Fork,
-                format!("the directory's first {m} entries are another history"),
+                format!("the ledger's first {m} entries are another history"),
             ));
         }
     }

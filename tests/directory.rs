@@ -71,7 +71,7 @@ fn a_rolled_back_directory_is_not_built_on() {
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.stderr
-            .contains("fork: the directory's first 3 entries are another history"),
+            .contains("fork: the ledger's first 3 entries are another history"),
         "{}",
         r.stderr
     );
@@ -85,7 +85,7 @@ fn a_rolled_back_directory_is_not_built_on() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("truncated: the directory holds 2 entries"),
+            .contains("truncated: the ledger holds 2 entries"),
         "{}",
         r.stderr
     );
