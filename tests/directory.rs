@@ -84,8 +84,7 @@ fn a_rolled_back_directory_is_not_built_on() {
     let r = custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]);
     assert_eq!(r.code, 1);
     assert!(
-        r.stderr
-            .contains("truncated: the ledger holds 2 entries"),
+        r.stderr.contains("truncated: the ledger holds 2 entries"),
         "{}",
         r.stderr
     );
