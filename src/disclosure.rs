@@ -210,7 +210,11 @@ pub fn export_partial(
     };
     let mut briefs: Vec<Brief> = Vec::new();
     let source = &source.into();
+    // The checkpoint inside is signed by `key`: held to its mark, as any
+    // other checkpoint it signs.
+    let mut watch = crate::ledger::MarkWatch::new(key);
     let v = crate::ledger::verify_whole(source, &VerifyOptions::default(), false, None, |e| {
+        watch.see(e.seq(), e.hash());
         let kind = &e.event().kind;
         let named: Vec<u32> = named(kind).into_iter().map(&mut intern).collect();
         let outputs = match kind {
@@ -249,6 +253,14 @@ pub fn export_partial(
             hex::encode(publisher),
             v.ledger.entries
         )));
+    }
+    let at = source.binding_names();
+    if source.is_store() {
+        crate::highwater::check_binding(&publisher, &at, &v.ledger.id)?;
+    }
+    watch.settle(&v.ledger)?;
+    if source.is_store() {
+        crate::highwater::bind(&publisher, &at, &v.ledger.id)?;
     }
     let lookup = |s: &str| ids.get(s).copied();
     // The lineage of the selected components: their artifacts and all ancestors.

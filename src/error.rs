@@ -30,6 +30,9 @@ pub enum Error {
     /// transaction (a restart, a conflict): nothing was written, and trying
     /// again may succeed.
     Unavailable(String),
+    /// The answer to the database's commit was lost and the batch could
+    /// not be found after: it may or may not have been committed.
+    Unconfirmed(String),
 }
 
 impl Error {
@@ -58,6 +61,7 @@ impl fmt::Display for Error {
             ),
             Error::Store(m) => write!(f, "ledger database error: {m}"),
             Error::Unavailable(m) => write!(f, "ledger database unavailable: {m}"),
+            Error::Unconfirmed(m) => write!(f, "ledger database error: {m}"),
         }
     }
 }

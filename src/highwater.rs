@@ -107,39 +107,47 @@ fn binding_path(key: &[u8; 32], location: &str) -> Option<PathBuf> {
     )
 }
 
-/// Refuses when `location` now holds another ledger than the one this key
-/// built on there (a database row renamed, a directory replaced): its mark
-/// is per ledger, so another ledger would look new to it, and the key
-/// would sign into a ledger it never chose.
-pub(crate) fn check_binding(key: &[u8; 32], location: &str, ledger: &Hash) -> Result<(), Error> {
-    let Some(p) = binding_path(key, location) else {
-        return Ok(());
-    };
-    let text = match std::fs::read_to_string(&p) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io(&p, e)),
-    };
-    let bound = text.split_whitespace().next().unwrap_or("");
-    if bound == hex::encode(ledger) {
-        return Ok(());
+/// Refuses when a location (any of the names given for it) now holds
+/// another ledger than the one this key built on there (a database row
+/// renamed, a directory replaced): its mark is per ledger, so another
+/// ledger would look new to it, and the key would sign into a ledger it
+/// never chose.
+pub(crate) fn check_binding(key: &[u8; 32], names: &[String], ledger: &Hash) -> Result<(), Error> {
+    for location in names {
+        let Some(p) = binding_path(key, location) else {
+            return Ok(());
+        };
+        let text = match std::fs::read_to_string(&p) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(&p, e)),
+        };
+        let bound = text.split_whitespace().next().unwrap_or("");
+        if bound != hex::encode(ledger) {
+            return Err(Error::usage(format!(
+                "{location} now holds ledger {}, not ledger {bound} that this key built on \
+                 there: nothing was signed into it. If the ledger there was replaced on \
+                 purpose, delete {}",
+                hex::encode(ledger),
+                p.display()
+            )));
+        }
     }
-    Err(Error::usage(format!(
-        "{location} now holds ledger {}, not ledger {bound} that this key built on there: \
-         nothing was signed into it. If the ledger there was replaced on purpose, delete {}",
-        hex::encode(ledger),
-        p.display()
-    )))
+    Ok(())
 }
 
-/// Records that this key built on `ledger` at `location`.
-pub(crate) fn bind(key: &[u8; 32], location: &str, ledger: &Hash) -> Result<(), Error> {
-    let Some(p) = binding_path(key, location) else {
-        return Ok(());
-    };
-    make_parent(&p)?;
-    crate::files::write_atomic(
-        &p,
-        format!("{} {location}\n", hex::encode(ledger)).as_bytes(),
-    )
+/// Records that this key built on `ledger` at a location (under each of
+/// the names given for it).
+pub(crate) fn bind(key: &[u8; 32], names: &[String], ledger: &Hash) -> Result<(), Error> {
+    for location in names {
+        let Some(p) = binding_path(key, location) else {
+            return Ok(());
+        };
+        make_parent(&p)?;
+        crate::files::write_atomic(
+            &p,
+            format!("{} {location}\n", hex::encode(ledger)).as_bytes(),
+        )?;
+    }
+    Ok(())
 }

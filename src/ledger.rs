@@ -91,7 +91,7 @@ pub fn init(ledger: impl Into<Location>, key: &SigningKey, name: &str) -> Result
         )
     })?;
     crate::highwater::write(&key.verifying_key().to_bytes(), &hash, 1, &hash)?;
-    crate::highwater::bind(&key.verifying_key().to_bytes(), &loc.binding_name(), &hash)?;
+    crate::highwater::bind(&key.verifying_key().to_bytes(), &loc.binding_names(), &hash)?;
     Ok(hash)
 }
 
@@ -164,26 +164,37 @@ fn verified_from(
             .record(&pubkey)?
             .and_then(|b| crate::record::open(key, &b)))
     };
+    // A stored record is resumed only if the history it covers holds the
+    // key's mark: one past the mark (written by this key on another
+    // machine, or by an attempt the database then undid) must chain back
+    // to the marked head through the entries stored between them, or it
+    // may cover a fork. A record of another ledger (or of this one under
+    // another entry 0) is not this ledger's: verify from the start, entry
+    // 0 included, so that the mark looked up above is the one of the
+    // ledger that verifies.
+    let holds_mark = |r: &Resume| -> Result<bool, Error> {
+        Ok(r.id == id
+            && match mark {
+                None => true,
+                Some((m, hm)) if r.entries == m => r.head == hm,
+                Some((m, hm)) => r.entries > m && chains(store, m, &hm, r.entries, &r.head)?,
+            })
+    };
     let resume = match hint {
-        // Nothing came since the hint: nothing to read or verify.
-        Some(h) if h.entries == n => Some(h),
+        // Nothing came since the hint (this process's verification a
+        // moment ago, held to the mark then): nothing to read or verify.
+        Some(h) if h.entries == n => Some(h).filter(|h| h.id == id),
         // Others appended meanwhile; the key's stored record may be
         // fresher than the hint (another process with this key wrote it).
         Some(h) => match stored(store)? {
-            Some(r) if r.id == h.id && r.entries > h.entries => Some(r),
-            _ => Some(h),
+            Some(r) if r.id == h.id && r.entries > h.entries && holds_mark(&r)? => Some(r),
+            _ => Some(h).filter(|h| h.id == id),
         },
-        None => stored(store)?,
-    }
-    // A record of another ledger (or of this one under another entry
-    // 0) is not this ledger's: verify from the start, entry 0 included,
-    // so that the mark looked up above is the one of the ledger that
-    // verifies.
-    .filter(|r| r.id == id)
-    .filter(|r| match mark {
-        Some((m, hm)) => r.entries > m || (r.entries == m && r.head == hm),
-        None => true,
-    });
+        None => match stored(store)? {
+            Some(r) if holds_mark(&r)? => Some(r),
+            _ => None,
+        },
+    };
     if let Some(r) = &resume {
         // This key verified more entries than the directory now holds: the
         // directory was rolled back or cut. Building on it would sign a
@@ -225,47 +236,148 @@ fn verified_from(
     if n != v.ledger.entries || head != v.ledger.head {
         return Err(head_mismatch(&v.ledger, n, None));
     }
-    if let Some((m, hm)) = mark {
-        let file = crate::highwater::path(&pubkey, &id)
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        let fail = |seq: u64, reason: Reason, what: String| {
-            Error::Invalid(Box::new(Invalid {
-                error: VerifyError {
-                    seq,
-                    reason,
-                    detail: format!(
-                        "{what}; this key already built on {m} entries of this ledger (head {}), \
-                         and building on this copy would sign a fork of that history. Restore the \
-                         ledger from an export or backup holding them; to fork on purpose, \
-                         delete {file}",
-                        hex::encode(hm)
-                    ),
-                },
-                entries: seq,
-                head: None,
-                owner: Some(v.ledger.owner),
-            }))
-        };
-        if v.ledger.entries < m {
-            return Err(fail(
-                v.ledger.entries,
-                Reason::Truncated,
-                format!(
-                    "the ledger holds {} entries: it was rolled back or cut",
-                    v.ledger.entries
-                ),
-            ));
+    check_mark(
+        &pubkey,
+        &id,
+        mark,
+        v.ledger.entries,
+        at_mark,
+        v.ledger.owner,
+    )?;
+    Ok((v, from))
+}
+
+/// Whether the stored entries `m - 1` to `end - 1` hash to `hm` at `m - 1`
+/// and chain, each naming the one before, up to `head` at `end - 1`: then
+/// the history that ends at `head` holds the mark (hashes only, no
+/// signatures: the record vouches for those).
+fn chains(store: &dyn Store, m: u64, hm: &Hash, end: u64, head: &Hash) -> Result<bool, Error> {
+    if m == 0 {
+        return Ok(false);
+    }
+    let mut prev: Option<Hash> = None;
+    let mut seq = m - 1;
+    for bytes in store.entries_from(m - 1) {
+        if seq >= end {
+            break;
         }
-        if at_mark.is_some_and(|h| h != hm) {
-            return Err(fail(
-                m,
-                Reason::Fork,
-                format!("the ledger's first {m} entries are another history"),
-            ));
+        let bytes = bytes?;
+        let h = entry_hash(&bytes);
+        match prev {
+            None if h != *hm => return Ok(false),
+            None => {}
+            Some(p) => match entry::decode_entry(&bytes) {
+                Ok(e) if e.seq() == seq && e.prev() == Some(&p) => {}
+                _ => return Ok(false),
+            },
+        }
+        prev = Some(h);
+        seq += 1;
+    }
+    Ok(seq == end && prev.as_ref() == Some(head))
+}
+
+/// Refuses a verified history of `entries` entries (whose entry at the
+/// mark's position hashed to `at_mark`) that falls short of or forks from
+/// `key`'s mark for the ledger: building on it, or vouching for it, would
+/// sign a fork of what the key already signed.
+pub(crate) fn check_mark(
+    key: &[u8; 32],
+    id: &Hash,
+    mark: Option<(u64, Hash)>,
+    entries: u64,
+    at_mark: Option<Hash>,
+    owner: [u8; 32],
+) -> Result<(), Error> {
+    let Some((m, hm)) = mark else {
+        return Ok(());
+    };
+    let file = crate::highwater::path(key, id)
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let fail = |seq: u64, reason: Reason, what: String| {
+        Error::Invalid(Box::new(Invalid {
+            error: VerifyError {
+                seq,
+                reason,
+                detail: format!(
+                    "{what}; this key already built on {m} entries of this ledger (head {}), \
+                     and building on this copy would sign a fork of that history. Restore the \
+                     ledger from an export or backup holding them; to fork on purpose, \
+                     delete {file}",
+                    hex::encode(hm)
+                ),
+            },
+            entries: seq,
+            head: None,
+            owner: Some(owner),
+        }))
+    };
+    if entries < m {
+        return Err(fail(
+            entries,
+            Reason::Truncated,
+            format!("the ledger holds {entries} entries: it was rolled back or cut"),
+        ));
+    }
+    if at_mark.is_some_and(|h| h != hm) {
+        return Err(fail(
+            m,
+            Reason::Fork,
+            format!("the ledger's first {m} entries are another history"),
+        ));
+    }
+    Ok(())
+}
+
+/// Watches a whole verification for the entry at `key`'s mark, so that
+/// what `key` is about to sign about the ledger can be held to it.
+pub(crate) struct MarkWatch {
+    key: [u8; 32],
+    mark: Option<(u64, Hash)>,
+    at_mark: Option<Hash>,
+    err: Option<Error>,
+}
+
+impl MarkWatch {
+    pub(crate) fn new(key: &SigningKey) -> MarkWatch {
+        MarkWatch {
+            key: key.verifying_key().to_bytes(),
+            mark: None,
+            at_mark: None,
+            err: None,
         }
     }
-    Ok((v, from))
+
+    /// Called with each verified entry in order.
+    pub(crate) fn see(&mut self, seq: u64, hash: &Hash) {
+        if seq == 0 {
+            match crate::highwater::read(&self.key, hash) {
+                Ok(m) => self.mark = m,
+                Err(e) => self.err = Some(e),
+            }
+        }
+        if self.mark.is_some_and(|(m, _)| seq + 1 == m) {
+            self.at_mark = Some(*hash);
+        }
+    }
+
+    /// Refuses the verified ledger if it falls short of or forks from the
+    /// mark; otherwise raises the mark to it.
+    pub(crate) fn settle(self, v: &VerifiedLedger) -> Result<(), Error> {
+        if let Some(e) = self.err {
+            return Err(e);
+        }
+        check_mark(
+            &self.key,
+            v.id(),
+            self.mark,
+            v.entries(),
+            self.at_mark,
+            *v.owner(),
+        )?;
+        crate::highwater::write(&self.key, v.id(), v.entries(), v.head())
+    }
 }
 
 /// As [`append`], with options.
@@ -276,6 +388,11 @@ pub fn append_with<R: BufRead>(
     opts: &AppendOptions,
 ) -> Result<AppendReport, Error> {
     let loc = ledger.into();
+    // One signing time for the batch, whatever the attempt: signed again
+    // on the same head after an attempt the database undid, the entries
+    // come out byte for byte the same (Ed25519 signatures are
+    // deterministic), so that the undone attempt is not a second history.
+    let time = now();
     match &loc {
         Location::Path(path) => {
             if path.is_file() {
@@ -288,7 +405,7 @@ pub fn append_with<R: BufRead>(
             }
             // The directory's lock is held from here on.
             let store = store::open(&loc, Mode::Write)?;
-            append_locked(store, key, input, opts, None, &loc.binding_name())
+            append_locked(store, key, input, opts, None, &loc.binding_names(), time)
         }
         Location::Postgres(_) => {
             // An attempt the database gave up on (a restart, a dropped
@@ -308,7 +425,8 @@ pub fn append_with<R: BufRead>(
                         events.as_slice(),
                         opts,
                         Some(hint),
-                        &loc.binding_name(),
+                        &loc.binding_names(),
+                        time,
                     )
                 });
                 match attempt {
@@ -369,7 +487,8 @@ fn append_locked<R: BufRead>(
     input: R,
     opts: &AppendOptions,
     hint: Option<Resume>,
-    at: &str,
+    at: &[String],
+    time: u64,
 ) -> Result<AppendReport, Error> {
     // Nothing is built on an entry that has not been verified.
     let (v, _) = verified_from(store.as_ref(), key, hint)?;
@@ -425,7 +544,7 @@ fn append_locked<R: BufRead>(
                 seq,
                 prev: Some(prev),
                 ledger: Some(id),
-                time: now(),
+                time,
                 roles,
             };
             let bytes =
@@ -506,11 +625,36 @@ fn append_locked<R: BufRead>(
         opts.merkle_tree,
         rec.as_deref().map(|r| (&signer, r)),
     )?;
-    store.finish()?;
+    let end = first + batch.len() as u64;
+    if let Err(e) = store.finish() {
+        return Err(match e {
+            // The batch may be in the ledger: this key must not build on a
+            // history without it, so its mark names the batch until a
+            // person says otherwise.
+            Error::Unconfirmed(m) => {
+                let file = crate::highwater::path(&signer, &id)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                match crate::highwater::write(&signer, &id, end, &head) {
+                    Ok(()) => Error::Unconfirmed(format!(
+                        "{m}. Until the ledger holds this batch (entries {first} to {}, head {}), \
+                         this key will not build on it; if you know the batch was never \
+                         committed, delete {file} first",
+                        end - 1,
+                        hex::encode(head)
+                    )),
+                    Err(w) => Error::Unconfirmed(format!(
+                        "{m}; this key's high-water mark could not name the batch ({w})"
+                    )),
+                }
+            }
+            e => e,
+        });
+    }
     // The batch is durable: a mark that cannot follow now is reported, not
     // turned into a failure that would invite appending the batch again.
     let mut warnings = Vec::new();
-    if let Err(e) = crate::highwater::write(&signer, &id, first + batch.len() as u64, &head)
+    if let Err(e) = crate::highwater::write(&signer, &id, end, &head)
         .and_then(|()| crate::highwater::bind(&signer, at, &id))
     {
         warnings.push(format!(

@@ -155,7 +155,7 @@ fn verified_tree(loc: &Location, key: Option<&SigningKey>) -> Result<VerifiedTre
         if let Some(key) = key {
             let store = crate::store::open(loc, Mode::Write)?;
             let (v, from) = crate::ledger::verified_for(store.as_ref(), key)?;
-            let at = loc.binding_name();
+            let at = loc.binding_names();
             crate::highwater::check_binding(&key.verifying_key().to_bytes(), &at, &v.ledger.id)?;
             let range = v.tree.unwrap_or_default();
             let root = range.root();
@@ -201,7 +201,17 @@ fn verified_tree(loc: &Location, key: Option<&SigningKey>) -> Result<VerifiedTre
             });
         }
     }
-    let v = crate::ledger::verify_whole(loc, &VerifyOptions::default(), true, None, |_| Ok(()))?;
+    // A key signing about an export file is held to its mark all the same.
+    let mut watch = key.map(crate::ledger::MarkWatch::new);
+    let v = crate::ledger::verify_whole(loc, &VerifyOptions::default(), true, None, |e| {
+        if let Some(w) = watch.as_mut() {
+            w.see(e.seq(), e.hash());
+        }
+        Ok(())
+    })?;
+    if let Some(w) = watch {
+        w.settle(&v.ledger)?;
+    }
     let root = v.tree.map(|t| t.root()).unwrap_or_else(merkle::empty_root);
     Ok(VerifiedTree {
         size: v.ledger.entries,

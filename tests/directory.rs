@@ -78,6 +78,32 @@ fn a_rolled_back_directory_is_not_built_on() {
     let r = custody(f.dir(), &["checkpoint", "L", "--key", "owner.key"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("would sign a fork"), "{}", r.stderr);
+    // A partial export signs a checkpoint too: of the fork, never.
+    let partial = [
+        "export",
+        "L",
+        "--out",
+        "p.custody",
+        "--disclose",
+        "openness",
+        "--key",
+        "owner.key",
+    ];
+    let r = custody(f.dir(), &partial);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("would sign a fork"), "{}", r.stderr);
+    assert!(!f.path("p.custody").exists());
+    // Nor of the fork exported to a file.
+    assert_eq!(
+        custody(f.dir(), &["export", "L", "--out", "fork.custody"]).code,
+        0
+    );
+    let r = custody(
+        f.dir(),
+        &["checkpoint", "fork.custody", "--key", "owner.key"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("would sign a fork"), "{}", r.stderr);
     // Cut back to fewer entries than the owner saw: refused as truncated.
     std::fs::remove_dir_all(f.path("L")).unwrap();
     copy_dir(&f.path("snapshot"), &f.path("L"));
@@ -88,6 +114,67 @@ fn a_rolled_back_directory_is_not_built_on() {
         "{}",
         r.stderr
     );
+    let r = custody(f.dir(), &partial);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("truncated"), "{}", r.stderr);
+}
+
+/// A record from past the key's mark (written by the same key after the
+/// mark, in an attempt the store then undid, or on another machine) is
+/// only resumed if the entries between chain back to the marked head; a
+/// record of a fork is not, and the fork is found.
+#[test]
+fn a_record_past_the_mark_must_hold_the_mark() {
+    let f = Fixture::new();
+    // The fork: the same two entries, then the owner's batch on them.
+    copy_dir(&f.path("L"), &f.path("fork"));
+    let state = f.dir().join(".fork-state");
+    // Built with marks of its own, as on another machine.
+    let in_fork = |args: &[&str], input: &str| {
+        let o = Command::new(common::bin())
+            .args(args)
+            .current_dir(f.dir())
+            .env("CUSTODY_STATE_DIR", &state)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(input.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = in_fork(
+        &["append", "fork", "--key", "owner.key"],
+        r#"{"type":"artifact","id":"in-the-fork","kind":"data"}"#,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    // The real ledger moves on: the owner's mark is at 3 entries there.
+    f.append_ok(
+        "owner.key",
+        r#"{"type":"artifact","id":"real","kind":"data"}"#,
+    );
+    // One entry more in the fork, so that the owner's record there is past
+    // its mark, then the fork put in the real one's place.
+    let (code, err) = in_fork(
+        &["append", "fork", "--key", "owner.key"],
+        r#"{"type":"artifact","id":"fork-2","kind":"data"}"#,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    std::fs::remove_dir_all(f.path("L")).unwrap();
+    copy_dir(&f.path("fork"), &f.path("L"));
+    let r = f.append(
+        "owner.key",
+        r#"{"type":"artifact","id":"next","kind":"data"}"#,
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("would sign a fork"), "{}", r.stderr);
 }
 
 /// The same rollback, with entry 0 of the old copy replaced so that the

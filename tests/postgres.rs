@@ -810,7 +810,7 @@ fn another_ledger_under_the_same_name_is_not_signed_into() {
     let c = Cluster::get();
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let (_, appender) = keys(d);
+    let (owner, appender) = keys(d);
     let evil = ok(custody(d, &["keygen", "--out", "evil.key"]))
         .stdout
         .trim()
@@ -835,10 +835,12 @@ fn another_ledger_under_the_same_name_is_not_signed_into() {
         d,
         &["init", &other, "--key", "evil.key", "--name", "tinylm"],
     ));
+    // It names the real owner an owner too, so that the owner key may
+    // sign for it.
     ok(custody_in(
         d,
         &["append", &other, "--key", "evil.key"],
-        &grant,
+        &format!("{grant}\n{{\"type\":\"grant\",\"key\":\"{owner}\",\"role\":\"owner\"}}"),
     ));
     // Someone with write access to the tables swaps the two names.
     c.client()
@@ -851,6 +853,34 @@ fn another_ledger_under_the_same_name_is_not_signed_into() {
     let before = c.rows("prod");
     let r = custody_in(d, &["append", &prod, "--key", "appender.key"], &batch("p2"));
     assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not ledger"), "{}", r.stderr);
+    // However the same place is spelled.
+    for spelling in [
+        prod.replacen("postgres://", "POSTGRESQL://", 1),
+        prod.replacen("custody@", "custody:any@", 1),
+        format!("{prod}&application_name=x"),
+        prod.replacen("/postgres?", "/postgres?connect_timeout=5&", 1),
+    ] {
+        let r = custody_in(
+            d,
+            &["append", &spelling, "--key", "appender.key"],
+            &batch("p2"),
+        );
+        assert_eq!(r.code, 2, "{spelling}: {}", r.stderr);
+        assert!(r.stderr.contains("not ledger"), "{spelling}: {}", r.stderr);
+    }
+    let partial = [
+        "export",
+        &prod,
+        "--out",
+        "p.custody",
+        "--disclose",
+        "openness",
+        "--key",
+        "owner.key",
+    ];
+    let r = custody(d, &partial);
+    assert_eq!(r.code, 2, "a partial export was signed: {}", r.stdout);
     assert!(r.stderr.contains("not ledger"), "{}", r.stderr);
     let r = custody(d, &["checkpoint", &prod, "--key", "owner.key"]);
     assert_eq!(
@@ -928,6 +958,25 @@ fn passwords_never_appear_in_output() {
             "postgres://custody:hunter2@127.0.0.1:1/postgres?ledger=x",
         ],
     ));
+    // Spellings a password can hide in: a %-encoded parameter name, a raw
+    // `?` in the user information (refused, without its password).
+    for url in [
+        format!(
+            "postgres://custody@127.0.0.1:{}/postgres?pass%77ord=hunter2&ledger=secret",
+            c.port
+        ),
+        format!(
+            "postgres://custody:hun?ter2@127.0.0.1:{}/postgres?ledger=secret",
+            c.port
+        ),
+        format!(
+            "postgres://custody:hunter2@127.0.0.1:{}/postgres?ledger=a@b",
+            c.port
+        ),
+    ] {
+        runs.push(custody(d, &["verify", &url]));
+        runs.push(custody(d, &["log", &url]));
+    }
     for r in &runs {
         for secret in ["hunter2", "hun/ter2", "ter2"] {
             assert!(
@@ -938,7 +987,80 @@ fn passwords_never_appear_in_output() {
             );
         }
     }
-    assert!(runs.iter().filter(|r| r.code == 0).count() >= 6);
+    assert!(runs.iter().filter(|r| r.code == 0).count() >= 8);
+}
+
+/// A table writer's trigger lets an attempt's rows in, keeps a copy, and
+/// makes the database give the attempt up (a serialisation failure): the
+/// appender tries again on the same head, and what it signs then is byte
+/// for byte what it signed before, so that the copy is no second history.
+#[test]
+fn an_attempt_undone_after_its_rows_were_sent_signs_nothing_new() {
+    let c = Cluster::get();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    keys(d);
+    let url = c.url("undone");
+    ok(custody(
+        d,
+        &["init", &url, "--key", "owner.key", "--name", "undone"],
+    ));
+    let mut admin = c.client();
+    let id: i64 = admin
+        .query_one(
+            "SELECT ledger FROM custody_ledgers WHERE name = 'undone'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    // The copy must outlive the rollback: the server's log does. The
+    // retry comes more than a second later, as after a real outage.
+    admin
+        .batch_execute(&format!(
+            "CREATE SEQUENCE undone_count; \
+             CREATE FUNCTION undo_once() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             DECLARE r record; \
+             BEGIN \
+               IF EXISTS (SELECT 1 FROM n WHERE ledger = {id}) \
+                  AND nextval('undone_count') = 1 THEN \
+                 FOR r IN SELECT seq, bytes FROM n ORDER BY seq LOOP \
+                   RAISE LOG 'custody-undone % %', r.seq, encode(r.bytes, 'hex'); \
+                 END LOOP; \
+                 PERFORM pg_sleep(1.1); \
+                 RAISE EXCEPTION 'undone' USING ERRCODE = '40001'; \
+               END IF; \
+               RETURN NULL; \
+             END $$; \
+             CREATE TRIGGER undo_once AFTER INSERT ON custody_entries \
+             REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION undo_once();"
+        ))
+        .unwrap();
+    let r = ok(custody_in(
+        d,
+        &["append", &url, "--key", "owner.key"],
+        &batch("u1"),
+    ));
+    admin
+        .batch_execute("DROP TRIGGER undo_once ON custody_entries; DROP FUNCTION undo_once()")
+        .unwrap();
+    assert!(r.stdout.contains("after 1 retr"), "{}", r.stdout);
+    let log = std::fs::read_to_string(c.dir.join("log")).unwrap();
+    let stolen: Vec<(i64, Vec<u8>)> = log
+        .lines()
+        .filter_map(|l| l.split("custody-undone ").nth(1))
+        .map(|l| {
+            let (seq, hex) = l.trim().split_once(' ').unwrap();
+            (seq.parse().unwrap(), hex::decode(hex).unwrap())
+        })
+        .collect();
+    assert_eq!(stolen.len(), 20, "{log}");
+    let kept = stored(c, "undone");
+    assert_eq!(kept.len(), 21);
+    assert_eq!(
+        stolen,
+        kept[1..].to_vec(),
+        "the attempt that was undone and the one that stands differ"
+    );
 }
 
 #[test]

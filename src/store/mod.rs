@@ -62,13 +62,22 @@ impl Location {
 
     /// What names this ledger's place for the key's records of it: a
     /// directory's absolute path, a URL without its password.
-    pub(crate) fn binding_name(&self) -> String {
+    pub(crate) fn binding_names(&self) -> Vec<String> {
         match self {
-            Location::Path(p) => std::fs::canonicalize(p)
-                .unwrap_or_else(|_| p.clone())
-                .display()
-                .to_string(),
-            Location::Postgres(u) => postgres::redact(u),
+            // Both the path as spelled (made absolute, links not followed)
+            // and where it leads: a link pointed at another ledger is
+            // caught by the first, another spelling of the same place by
+            // the second.
+            Location::Path(p) => {
+                let lexical = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                let real = std::fs::canonicalize(p).unwrap_or_else(|_| lexical.clone());
+                let mut v = vec![lexical.display().to_string()];
+                if real != lexical {
+                    v.push(real.display().to_string());
+                }
+                v
+            }
+            Location::Postgres(u) => vec![postgres::binding_name(u)],
         }
     }
 

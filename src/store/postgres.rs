@@ -41,7 +41,9 @@ const MAX_ROW: i32 = crate::entry::MAX_ENTRY_SIZE as i32;
 /// limit plus one byte, which the verifier refuses as too large.
 fn bounded(r: &postgres::Row) -> Result<Vec<u8>, Error> {
     match col::<Option<Vec<u8>>>(r, 1)? {
-        Some(b) => Ok(b),
+        // The server's word on the length is checked, not trusted.
+        Some(b) if b.len() <= crate::entry::MAX_ENTRY_SIZE => Ok(b),
+        Some(_) => Ok(vec![0; crate::entry::MAX_ENTRY_SIZE + 1]),
         None => {
             let len: Option<i32> = col(r, 2)?;
             match len {
@@ -51,6 +53,9 @@ fn bounded(r: &postgres::Row) -> Result<Vec<u8>, Error> {
         }
     }
 }
+/// A verification record of up to this many bytes, plus 1 KiB per entry,
+/// is fetched.
+const MAX_RECORD_BASE: i64 = 64 << 20;
 /// An appender waits in line at least this long for the ledger's lock.
 const MIN_LOCK_WAIT: Duration = Duration::from_secs(60);
 /// Key of the advisory lock that serialises schema changes.
@@ -99,39 +104,48 @@ fn col<'a, T: postgres::types::FromSql<'a>>(row: &'a postgres::Row, i: usize) ->
     })
 }
 
-/// A URL with its password, if any, replaced by `***`.
+/// A URL with its password, if any, replaced by `***`: the user
+/// information's (up to the first `@`, as the driver reads it; all of it
+/// when it holds `?` or `#`, which a URL custody accepts does not)
+/// and any parameter whose name, %-decoded, holds `password`.
 pub(crate) fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_string();
     };
-    let (main, query) = match url.find('?') {
-        Some(q) => (&url[..q], Some(&url[q + 1..])),
-        None => (url, None),
-    };
-    // The user information ends at the last `@` before the query: a
-    // password may hold `/`.
-    let mut out = match main[scheme_end..].rfind('@') {
+    let rest = &url[scheme_end..];
+    let mut out = url[..scheme_end].to_string();
+    let tail = match rest.find('@') {
         Some(at) => {
-            let userinfo = &main[scheme_end..scheme_end + at];
-            match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &main[..scheme_end],
-                    &userinfo[..colon],
-                    &main[scheme_end + at..]
-                ),
-                None => main.to_string(),
+            let creds = &rest[..at];
+            if creds.contains(['?', '#']) {
+                out.push_str("***");
+            } else if let Some(colon) = creds.find(':') {
+                out.push_str(&creds[..colon]);
+                out.push_str(":***");
+            } else {
+                out.push_str(creds);
             }
+            &rest[at..]
         }
-        None => main.to_string(),
+        None => rest,
     };
+    let (main, query) = match tail.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (tail, None),
+    };
+    out.push_str(main);
     if let Some(q) = query {
         out.push('?');
         let pairs: Vec<String> = q
             .split('&')
-            .map(|p| match p.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => p.to_string(),
+            .map(|p| {
+                let (k, _) = p.split_once('=').unwrap_or((p, ""));
+                let name = percent_decode(k).unwrap_or_else(|_| k.to_string());
+                if name.to_ascii_lowercase().contains("password") {
+                    format!("{k}=***")
+                } else {
+                    p.to_string()
+                }
             })
             .collect();
         out.push_str(&pairs.join("&"));
@@ -139,8 +153,47 @@ pub(crate) fn redact(url: &str) -> String {
     out
 }
 
+/// The name a key's memory of "which ledger is here" is kept under: what
+/// the URL connects to (hosts, ports, database, ledger name), however it
+/// is spelled, without user or password.
+pub(crate) fn binding_name(url: &str) -> String {
+    let Ok((c, name)) = parse(url) else {
+        return redact(url);
+    };
+    use postgres::config::Host;
+    let hosts: Vec<String> = c
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            Host::Tcp(t) => t.to_ascii_lowercase(),
+            #[cfg(unix)]
+            Host::Unix(p) => p.display().to_string(),
+        })
+        .collect();
+    let ports: Vec<String> = match c.get_ports() {
+        [] => vec!["5432".into()],
+        p => p.iter().map(u16::to_string).collect(),
+    };
+    let db = c.get_dbname().or(c.get_user()).unwrap_or("");
+    format!(
+        "postgres://{}:{}/{db}?ledger={name}",
+        hosts.join(","),
+        ports.join(",")
+    )
+}
+
 /// Splits the `ledger` parameter off a URL: (connection config, ledger name).
 fn parse(url: &str) -> Result<(postgres::Config, String), Error> {
+    if let Some(at) = url.find('@') {
+        let creds = &url[url.find("://").map_or(0, |i| i + 3)..at];
+        if creds.contains(['?', '#']) {
+            return Err(Error::usage(format!(
+                "{}: an `@` ends the user and password of a database URL; elsewhere, and for \
+                 `?` or `#` in a password, write it %-encoded (%40, %3F, %23)",
+                redact(url)
+            )));
+        }
+    }
     if url.contains('#') {
         return Err(Error::usage(format!(
             "{}: a database URL has no #fragment (write %23 for # in a name)",
@@ -445,20 +498,22 @@ impl Pg {
                 }
             };
             let row = c.query_opt(
-                "SELECT e.bytes FROM custody_ledgers l JOIN custody_entries e \
+                "SELECT CASE WHEN pg_catalog.octet_length(e.bytes) <= 2 * 1024 * 1024 \
+                 THEN e.bytes END FROM custody_ledgers l JOIN custody_entries e \
                  ON e.ledger = l.ledger AND e.seq = $2 WHERE l.name = $1",
                 &[&self.name, &((size - 1) as i64)],
             );
             return match row {
                 Ok(Some(r))
-                    if col::<&[u8]>(&r, 0).is_ok_and(|b| crate::entry::entry_hash(b) == head) =>
+                    if col::<Option<&[u8]>>(&r, 0)
+                        .is_ok_and(|b| b.is_some_and(|b| crate::entry::entry_hash(b) == head)) =>
                 {
                     Ok(())
                 }
                 // Not there now; but it may have been committed and undone
                 // since (a restored backup): signing the batch again on its
                 // own could sign a fork, so a person decides.
-                Ok(_) => Err(Error::Store(format!(
+                Ok(_) => Err(Error::Unconfirmed(format!(
                     "the connection was lost while committing, and the batch is not in the \
                      ledger now; it may have been committed and undone since, so it is not \
                      signed again automatically: look at the ledger (`custody log {}`) and \
@@ -471,7 +526,7 @@ impl Pg {
                 }
             };
         }
-        Err(Error::Store(format!(
+        Err(Error::Unconfirmed(format!(
             "the connection was lost while committing and the database could not be reached \
              since ({last}): whether the batch was appended is unknown; `custody log {}` shows \
              the ledger",
@@ -494,7 +549,8 @@ impl Store for Pg {
         let row = self
             .client()
             .query_one(
-                "SELECT size, head FROM custody_ledgers WHERE ledger = $1",
+                "SELECT size, CASE WHEN pg_catalog.octet_length(head) <= 32 THEN head END \
+                 FROM custody_ledgers WHERE ledger = $1",
                 &[&self.ledger],
             )
             .map_err(db_err("reading the head"))?;
@@ -505,8 +561,8 @@ impl Store for Pg {
         if size < 0 {
             return Err(Error::Store(format!("the head record says {size} entries")));
         }
-        let head: Vec<u8> = col(&row, 1)?;
-        let head = <[u8; 32]>::try_from(head.as_slice())
+        let head: Option<Vec<u8>> = col(&row, 1)?;
+        let head = <[u8; 32]>::try_from(head.unwrap_or_default().as_slice())
             .map_err(|_| Error::Store("head record has the wrong length".into()))?;
         Ok(Some((size as u64, head)))
     }
@@ -518,8 +574,8 @@ impl Store for Pg {
         let row = self
             .client()
             .query_opt(
-                "SELECT seq, CASE WHEN octet_length(bytes) <= $3 THEN bytes END, \
-                 octet_length(bytes) FROM custody_entries WHERE ledger = $1 AND seq = $2",
+                "SELECT seq, CASE WHEN pg_catalog.octet_length(bytes) <= $3 THEN bytes END, \
+                 pg_catalog.octet_length(bytes) FROM custody_entries WHERE ledger = $1 AND seq = $2",
                 &[&self.ledger, &seq, &MAX_ROW],
             )
             .map_err(db_err("reading an entry"))?;
@@ -539,8 +595,8 @@ impl Store for Pg {
             // Rows over the entry size limit are not fetched: a page
             // stays within PAGE entries of at most that size.
             let rows = match self.client().query(
-                "SELECT seq, CASE WHEN octet_length(bytes) <= $4 THEN bytes END, \
-                 octet_length(bytes) FROM custody_entries WHERE ledger = $1 AND seq >= $2 \
+                "SELECT seq, CASE WHEN pg_catalog.octet_length(bytes) <= $4 THEN bytes END, \
+                 pg_catalog.octet_length(bytes) FROM custody_entries WHERE ledger = $1 AND seq >= $2 \
                  ORDER BY seq LIMIT $3",
                 &[&self.ledger, &from, &PAGE, &MAX_ROW],
             ) {
@@ -574,8 +630,13 @@ impl Store for Pg {
         Ok(self
             .client()
             .query_opt(
-                "SELECT record FROM custody_records WHERE ledger = $1 AND signer = $2",
-                &[&self.ledger, &key.as_slice()],
+                // A record holds the rules state, which grows with the
+                // entries; one far larger than that is not fetched (and
+                // the ledger is verified from the start instead).
+                "SELECT CASE WHEN pg_catalog.octet_length(r.record) <= $3 + l.size * 1024 \
+                 THEN r.record END FROM custody_records r JOIN custody_ledgers l \
+                 ON l.ledger = r.ledger WHERE r.ledger = $1 AND r.signer = $2",
+                &[&self.ledger, &key.as_slice(), &MAX_RECORD_BASE],
             )
             .map_err(db_err("reading a record"))?
             .and_then(|r| col::<Option<Vec<u8>>>(&r, 0).ok().flatten()))
@@ -599,13 +660,14 @@ impl Store for Pg {
         let row = self
             .client()
             .query_opt(
-                "SELECT hash FROM custody_nodes WHERE ledger = $1 AND level = $2 AND idx = $3",
+                "SELECT CASE WHEN pg_catalog.octet_length(hash) = 32 THEN hash END \
+                 FROM custody_nodes WHERE ledger = $1 AND level = $2 AND idx = $3",
                 &[&self.ledger, &i16::from(level), &idx],
             )
             .map_err(db_err("reading the tree"))?;
         match row {
             None => Ok(None),
-            Some(r) => <[u8; 32]>::try_from(col::<&[u8]>(&r, 0)?)
+            Some(r) => <[u8; 32]>::try_from(col::<Option<&[u8]>>(&r, 0)?.unwrap_or_default())
                 .map(Some)
                 .map_err(|_| Error::Store(format!("tree node {level}/{index} is damaged"))),
         }
@@ -750,7 +812,35 @@ mod tests {
             redact("postgres://u@h/db?password=hunter2&ledger=x"),
             "postgres://u@h/db?password=***&ledger=x"
         );
-        assert_eq!(redact("postgres://h/db?x=a@b"), "postgres://h/db?x=a@b");
+        assert_eq!(redact("postgres://h/db?x=a@b"), "postgres://***@b");
+        assert_eq!(
+            redact("postgres://u:pa?ss@h/db?ledger=x"),
+            "postgres://***@h/db?ledger=x"
+        );
+        assert_eq!(
+            redact("postgres://u@h/db?pass%77ord=hunter2&ledger=x"),
+            "postgres://u@h/db?pass%77ord=***&ledger=x"
+        );
+        assert_eq!(
+            redact("postgres://u@h/db?PASSWORD=hunter2"),
+            "postgres://u@h/db?PASSWORD=***"
+        );
+        assert!(parse("postgres://u:pa?ss@h/db").is_err());
+        assert!(parse("postgres://h/db?ledger=a@b").is_err());
+    }
+
+    #[test]
+    fn a_location_is_bound_by_what_it_connects_to() {
+        let a = binding_name("postgres://alice:pw@DB.example:5432/prov?ledger=x");
+        assert_eq!(a, "postgres://db.example:5432/prov?ledger=x");
+        assert_eq!(a, binding_name("POSTGRESQL://bob@db.example/prov?ledger=x"));
+        assert_eq!(
+            a,
+            binding_name("postgresql://db.example/prov?ledger=x&user=carol")
+        );
+        assert_ne!(a, binding_name("postgres://db.example/prov?ledger=y"));
+        assert_ne!(a, binding_name("postgres://db.example:5433/prov?ledger=x"));
+        assert_ne!(a, binding_name("postgres://db.example/other?ledger=x"));
     }
 
     #[test]
