@@ -254,14 +254,14 @@ pub fn export_partial(
             v.ledger.entries
         )));
     }
-    let at = source.binding_names();
-    if source.is_store() {
-        crate::highwater::check_binding(&publisher, &at, &v.ledger.id)?;
-    }
+    let at = if source.is_store() {
+        crate::store::names_at(source)?
+    } else {
+        Vec::new()
+    };
+    crate::highwater::check_binding(&publisher, &at, &v.ledger.id)?;
     watch.settle(&v.ledger)?;
-    if source.is_store() {
-        crate::highwater::bind(&publisher, &at, &v.ledger.id)?;
-    }
+    crate::highwater::bind(&publisher, &at, &v.ledger.id)?;
     let lookup = |s: &str| ids.get(s).copied();
     // The lineage of the selected components: their artifacts and all ancestors.
     let mut producer_of: HashMap<u32, usize> = HashMap::new();

@@ -61,7 +61,9 @@ pub fn init(ledger: impl Into<Location>, key: &SigningKey, name: &str) -> Result
     let bytes = entry::build(key, &header, &event).map_err(Error::Usage)?;
     let hash = entry_hash(&bytes);
     crate::highwater::prepare(&key.verifying_key().to_bytes(), &hash)?;
+    let mut place = None;
     store::build(&loc, |store| {
+        place = store.place();
         // The owner's record: verified up to the genesis entry.
         let mut state = State::default();
         let parsed = crate::entry::ParsedEntry::parse(bytes.clone())
@@ -91,7 +93,8 @@ pub fn init(ledger: impl Into<Location>, key: &SigningKey, name: &str) -> Result
         )
     })?;
     crate::highwater::write(&key.verifying_key().to_bytes(), &hash, 1, &hash)?;
-    crate::highwater::bind(&key.verifying_key().to_bytes(), &loc.binding_names(), &hash)?;
+    let names = place.map_or_else(|| loc.binding_names(), |p| vec![p]);
+    crate::highwater::bind(&key.verifying_key().to_bytes(), &names, &hash)?;
     Ok(hash)
 }
 
@@ -405,7 +408,7 @@ pub fn append_with<R: BufRead>(
             }
             // The directory's lock is held from here on.
             let store = store::open(&loc, Mode::Write)?;
-            append_locked(store, key, input, opts, None, &loc.binding_names(), time)
+            append_locked(store, key, input, opts, None, &loc, time)
         }
         Location::Postgres(_) => {
             // An attempt the database gave up on (a restart, a dropped
@@ -419,15 +422,7 @@ pub fn append_with<R: BufRead>(
             loop {
                 let attempt = prepare(&loc, key).and_then(|hint| {
                     let store = store::open(&loc, Mode::Write)?;
-                    append_locked(
-                        store,
-                        key,
-                        events.as_slice(),
-                        opts,
-                        Some(hint),
-                        &loc.binding_names(),
-                        time,
-                    )
+                    append_locked(store, key, events.as_slice(), opts, Some(hint), &loc, time)
                 });
                 match attempt {
                     Err(Error::Unavailable(m)) if retries + 1 < ATTEMPTS => {
@@ -487,7 +482,7 @@ fn append_locked<R: BufRead>(
     input: R,
     opts: &AppendOptions,
     hint: Option<Resume>,
-    at: &[String],
+    loc: &Location,
     time: u64,
 ) -> Result<AppendReport, Error> {
     // Nothing is built on an entry that has not been verified.
@@ -510,6 +505,7 @@ fn append_locked<R: BufRead>(
             })));
         }
     }
+    let at = &store::binding_names(loc, store.as_ref());
     crate::highwater::check_binding(&key.verifying_key().to_bytes(), at, &v.ledger.id)?;
     let signer = key.verifying_key().to_bytes();
     let Verified { ledger, tree, .. } = v;
@@ -613,9 +609,13 @@ fn append_locked<R: BufRead>(
     };
     // Failing to seal only costs the next call a longer verification.
     let rec = crate::record::seal(key, &resume);
-    // Before anything is committed: the mark that must follow the batch
-    // can be written, or nothing is appended.
-    crate::highwater::prepare(&signer, &id)?;
+    // Before anything is sent, the key's mark moves to the head it signed
+    // on (which also shows that the mark can follow the batch): should
+    // the database undo this attempt, the next one will not sign the
+    // batch on less than this history.
+    if first > 0 {
+        crate::highwater::write(&signer, &id, first, &ledger.head)?;
+    }
     store::append_leaves(
         store.as_ref(),
         first,

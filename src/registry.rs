@@ -482,6 +482,9 @@ struct Words {
     single: HashMap<String, usize>,
     /// The words of every id, name and alias, sorted and joined.
     sets: HashMap<String, usize>,
+    /// Every id's leading words before its version (`SSPL` of `SSPL-1.0`,
+    /// `CC` and `CC BY` of `CC-BY-4.0`): a license family's bare name.
+    families: HashMap<String, usize>,
 }
 
 impl Registry {
@@ -561,6 +564,22 @@ impl Registry {
                             w.single.entry(one.clone()).or_insert(i);
                         }
                     }
+                    if name == &l.id {
+                        let lead: Vec<&String> = ws
+                            .iter()
+                            .take_while(|x| !x.chars().any(|c| c.is_ascii_digit()))
+                            .collect();
+                        for k in 1..=lead.len() {
+                            let family = lead[..k]
+                                .iter()
+                                .map(|x| x.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" ");
+                            if family.chars().count() >= 2 {
+                                w.families.entry(family).or_insert(i);
+                            }
+                        }
+                    }
                     if ws.len() >= 2 {
                         let mut sorted = ws.clone();
                         sorted.sort_unstable();
@@ -572,6 +591,9 @@ impl Registry {
         });
         let mut ws = reduced_words(name);
         if let Some(i) = ws.iter().find_map(|x| words.single.get(x)) {
+            return Some(&self.licenses[*i]);
+        }
+        if let Some(i) = words.families.get(&ws.join(" ")) {
             return Some(&self.licenses[*i]);
         }
         ws.sort_unstable();
@@ -704,6 +726,13 @@ mod tests {
                 Some(id),
                 "{name}"
             );
+        }
+        // A family's bare name, without its version.
+        for name in [
+            "SSPL", "BUSL", "C-UDA", "EUPL", "EPL", "OFL", "CPAL", "LPPL", "QPL", "RPL", "UPL",
+            "ZPL", "PSF", "CDLA", "PHP", "CC", "cc by", "GPL", "Apache",
+        ] {
+            assert!(r.confusable(name).is_some(), "{name}");
         }
         for name in [
             "Acme Model License",

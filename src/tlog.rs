@@ -155,7 +155,7 @@ fn verified_tree(loc: &Location, key: Option<&SigningKey>) -> Result<VerifiedTre
         if let Some(key) = key {
             let store = crate::store::open(loc, Mode::Write)?;
             let (v, from) = crate::ledger::verified_for(store.as_ref(), key)?;
-            let at = loc.binding_names();
+            let at = crate::store::binding_names(loc, store.as_ref());
             crate::highwater::check_binding(&key.verifying_key().to_bytes(), &at, &v.ledger.id)?;
             let range = v.tree.unwrap_or_default();
             let root = range.root();

@@ -532,3 +532,86 @@ fn a_writer_waits_as_long_as_asked_and_says_so() {
     drop(holder.stdin.take());
     let _ = holder.wait();
 }
+
+/// The ledger directory replaced by a link to another ledger (one that
+/// names the appender and the owner, whose public keys are public):
+/// however the path is written, nothing is signed into it.
+#[cfg(unix)]
+#[test]
+fn a_link_put_in_a_ledgers_place_is_not_signed_into() {
+    let f = Fixture::new();
+    let d = f.dir();
+    f.append_ok(
+        "appender.key",
+        r#"{"type":"artifact","id":"a1","kind":"data"}"#,
+    );
+    assert_eq!(
+        custody(d, &["checkpoint", "L", "--key", "owner.key"]).code,
+        0
+    );
+    // The attacker's ledger, built with marks of its own.
+    let evil_state = d.join(".evil-state");
+    let run = |args: &[&str], input: &str| {
+        let o = Command::new(common::bin())
+            .args(args)
+            .current_dir(d)
+            .env("CUSTODY_STATE_DIR", &evil_state)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(input.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    run(&["keygen", "--out", "evil.key"], "");
+    run(&["init", "B", "--key", "evil.key", "--name", "tinylm"], "");
+    run(
+        &["append", "B", "--key", "evil.key"],
+        &format!(
+            "{{\"type\":\"grant\",\"key\":\"{}\",\"role\":\"appender\"}}\n\
+             {{\"type\":\"grant\",\"key\":\"{}\",\"role\":\"owner\"}}\n",
+            f.appender, f.owner
+        ),
+    );
+    std::fs::rename(f.path("L"), f.path("L.real")).unwrap();
+    std::os::unix::fs::symlink(f.path("B"), f.path("L")).unwrap();
+    std::fs::create_dir(f.path("x")).unwrap();
+    let abs = f.path("L").display().to_string();
+    let doubled = format!("/{abs}");
+    for spelling in ["L", "L/", "./L", "x/../L", abs.as_str(), doubled.as_str()] {
+        let r = common::custody_in(
+            d,
+            &["append", spelling, "--key", "appender.key"],
+            r#"{"type":"artifact","id":"z","kind":"data"}"#,
+        );
+        assert_eq!(r.code, 2, "{spelling}: {}", r.stdout);
+        assert!(r.stderr.contains("not ledger"), "{spelling}: {}", r.stderr);
+        let r = custody(d, &["checkpoint", spelling, "--key", "owner.key"]);
+        assert_eq!(r.code, 2, "{spelling}: {}", r.stdout);
+        let r = custody(
+            d,
+            &[
+                "export",
+                spelling,
+                "--out",
+                "p.custody",
+                "--disclose",
+                "openness",
+                "--key",
+                "owner.key",
+            ],
+        );
+        assert_eq!(r.code, 2, "{spelling}: {}", r.stdout);
+        assert!(!f.path("p.custody").exists());
+    }
+}

@@ -461,16 +461,22 @@ fn eight_appenders_and_an_owner_at_once() {
                 let (url, done7) = (&url, &done7);
                 s.spawn(move || {
                     let mut out: Vec<Outcome> = Vec::new();
-                    for b in 0..50 {
+                    // Appender 7 goes on until its revocation turns it
+                    // away, however late the owner's turn comes.
+                    for b in 0.. {
                         let tag = format!("a{p}b{b}");
                         let r = custody_in(
                             d,
                             &["append", url, "--key", &format!("a{p}.key")],
                             &batch(&tag),
                         );
+                        let refused = r.code != 0;
                         out.push((tag, r.code, r.stderr));
                         if p == 7 {
                             done7.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        if b >= 49 && (p != 7 || refused || b >= 400) {
+                            break;
                         }
                     }
                     out
@@ -561,9 +567,15 @@ fn eight_appenders_and_an_owner_at_once() {
         refused7 > 0,
         "appender 7 was never refused after its revocation"
     );
+    let first_refused = outcomes
+        .iter()
+        .filter(|o| o.0.starts_with("a7") && o.1 == 2)
+        .filter_map(|o| o.0.trim_start_matches("a7b").parse::<u32>().ok())
+        .min()
+        .unwrap();
     assert!(
-        refused7 < 40,
-        "appender 7 was refused before its revocation: {refused7}"
+        first_refused >= 10,
+        "appender 7 was refused before its revocation, at batch {first_refused}"
     );
     let acked = outcomes.iter().filter(|o| o.1 == 0).count() as u64;
     let v = json(&ok(custody(d, &["verify", &url, "--json"])));
@@ -860,6 +872,9 @@ fn another_ledger_under_the_same_name_is_not_signed_into() {
         prod.replacen("custody@", "custody:any@", 1),
         format!("{prod}&application_name=x"),
         prod.replacen("/postgres?", "/postgres?connect_timeout=5&", 1),
+        prod.replacen("127.0.0.1", "localhost", 1),
+        prod.replacen("127.0.0.1", "nohost.invalid", 1) + "&hostaddr=127.0.0.1",
+        prod.replacen("127.0.0.1", "127.1", 1),
     ] {
         let r = custody_in(
             d,
@@ -1116,4 +1131,96 @@ fn oversized_or_altered_rows_are_refused_without_a_panic() {
         assert!([0, 1, 2].contains(&r.code), "{sql}: {}", r.stderr);
         assert!(!r.stderr.contains("panicked"), "{sql}: {}", r.stderr);
     }
+}
+
+/// The same undone attempt, and while the appender waits to try again, the
+/// table writer takes off the entry before its batch (another key's): the
+/// retry does not sign the batch on the shorter history, since the first
+/// attempt already signed on the longer one.
+#[test]
+fn a_retry_never_signs_on_less_than_the_attempt_before() {
+    let c = Cluster::get();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (_, appender) = keys(d);
+    let url = c.url("shortened");
+    ok(custody(
+        d,
+        &["init", &url, "--key", "owner.key", "--name", "shortened"],
+    ));
+    ok(custody_in(
+        d,
+        &["append", &url, "--key", "owner.key"],
+        &format!(r#"{{"type":"grant","key":"{appender}","role":"appender"}}"#),
+    ));
+    ok(custody_in(
+        d,
+        &["append", &url, "--key", "appender.key"],
+        &batch("s1"),
+    ));
+    // The owner's entry that the rollback will take away.
+    ok(custody_in(
+        d,
+        &["append", &url, "--key", "owner.key"],
+        r#"{"type":"artifact","id":"owners","kind":"code"}"#,
+    ));
+    let before = stored(c, "shortened");
+    let n = before.len() as i64;
+    let mut admin = c.client();
+    let id: i64 = admin
+        .query_one(
+            "SELECT ledger FROM custody_ledgers WHERE name = 'shortened'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    admin
+        .batch_execute(&format!(
+            "CREATE SEQUENCE shortened_count; \
+             CREATE FUNCTION shorten() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN \
+               IF EXISTS (SELECT 1 FROM n WHERE ledger = {id}) \
+                  AND nextval('shortened_count') = 1 THEN \
+                 PERFORM pg_sleep(1); \
+                 RAISE EXCEPTION 'undone' USING ERRCODE = '40001'; \
+               END IF; \
+               RETURN NULL; \
+             END $$; \
+             CREATE TRIGGER shorten AFTER INSERT ON custody_entries \
+             REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION shorten();"
+        ))
+        .unwrap();
+    let head = custody::entry_hash(&before[before.len() - 2].1);
+    let (r, ()) = std::thread::scope(|s| {
+        let appending =
+            s.spawn(|| custody_in(d, &["append", &url, "--key", "appender.key"], &batch("s2")));
+        // Queued behind the appender's lock, it lands as the attempt is undone.
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        let mut cut = c.client();
+        cut.batch_execute(&format!(
+            "BEGIN; \
+             UPDATE custody_ledgers SET size = {}, head = '\\x{}', tree_size = LEAST(tree_size, {}) \
+             WHERE ledger = {id}; \
+             DELETE FROM custody_entries WHERE ledger = {id} AND seq = {}; \
+             DELETE FROM custody_nodes WHERE ledger = {id}; \
+             UPDATE custody_ledgers SET tree_size = 0 WHERE ledger = {id}; \
+             COMMIT;",
+            n - 1,
+            hex::encode(head),
+            n - 1,
+            n - 1
+        ))
+        .unwrap();
+        (appending.join().unwrap(), ())
+    });
+    admin
+        .batch_execute("DROP TRIGGER shorten ON custody_entries; DROP FUNCTION shorten()")
+        .unwrap();
+    assert_eq!(
+        r.code, 1,
+        "signed on the shortened ledger: {}{}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stderr.contains("truncated"), "{}", r.stderr);
+    assert_eq!(stored(c, "shortened").len() as i64, n - 1);
 }

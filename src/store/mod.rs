@@ -64,15 +64,22 @@ impl Location {
     /// directory's absolute path, a URL without its password.
     pub(crate) fn binding_names(&self) -> Vec<String> {
         match self {
-            // Both the path as spelled (made absolute, links not followed)
-            // and where it leads: a link pointed at another ledger is
-            // caught by the first, another spelling of the same place by
-            // the second.
+            // The directory itself, links in the path before it followed
+            // (so `A/`, `x/../A` and `//A` are one name) and a link in its
+            // own place not: a link put there, pointing at another ledger,
+            // is caught by this name; another way to the same directory by
+            // the second, where the links lead.
             Location::Path(p) => {
                 let lexical = std::path::absolute(p).unwrap_or_else(|_| p.clone());
-                let real = std::fs::canonicalize(p).unwrap_or_else(|_| lexical.clone());
-                let mut v = vec![lexical.display().to_string()];
-                if real != lexical {
+                let own = match (lexical.parent(), lexical.file_name()) {
+                    (Some(parent), Some(name)) => std::fs::canonicalize(parent)
+                        .map(|d| d.join(name))
+                        .unwrap_or_else(|_| lexical.components().collect()),
+                    _ => lexical.components().collect(),
+                };
+                let real = std::fs::canonicalize(p).unwrap_or_else(|_| own.clone());
+                let mut v = vec![own.display().to_string()];
+                if real != own {
                     v.push(real.display().to_string());
                 }
                 v
@@ -183,6 +190,12 @@ pub(crate) trait Store {
     fn write(&self, batch: &Batch<'_>) -> Result<(), Error>;
     /// Ends a store opened to write: commits, releases the lock.
     fn finish(self: Box<Self>) -> Result<(), Error>;
+    /// What the store itself says it is, when the location's spelling
+    /// cannot (a database: its server's system identifier, database and
+    /// ledger name), to remember which ledger a key built on there.
+    fn place(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Opens an existing ledger.
@@ -363,5 +376,22 @@ impl NodeWriter<'_> {
             self.fresh.insert((level, idx), fold(children));
         }
         Ok(())
+    }
+}
+
+/// The names under which a key remembers which ledger it built on at
+/// `loc`, opened as `store`.
+pub(crate) fn binding_names(loc: &Location, store: &dyn Store) -> Vec<String> {
+    match store.place() {
+        Some(p) => vec![p],
+        None => loc.binding_names(),
+    }
+}
+
+/// As [`binding_names`], for a location not open yet.
+pub(crate) fn names_at(loc: &Location) -> Result<Vec<String>, Error> {
+    match loc {
+        Location::Path(_) => Ok(loc.binding_names()),
+        Location::Postgres(_) => Ok(binding_names(loc, open(loc, Mode::Read)?.as_ref())),
     }
 }

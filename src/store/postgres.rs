@@ -53,9 +53,10 @@ fn bounded(r: &postgres::Row) -> Result<Vec<u8>, Error> {
         }
     }
 }
-/// A verification record of up to this many bytes, plus 1 KiB per entry,
-/// is fetched.
-const MAX_RECORD_BASE: i64 = 64 << 20;
+/// Verification records up to this size are fetched, far more than the
+/// rules state of the largest ledgers measured (a fixed bound: a figure a
+/// table writer could change would be no bound).
+const MAX_RECORD: i32 = 256 << 20;
 /// An appender waits in line at least this long for the ledger's lock.
 const MIN_LOCK_WAIT: Duration = Duration::from_secs(60);
 /// Key of the advisory lock that serialises schema changes.
@@ -105,8 +106,9 @@ fn col<'a, T: postgres::types::FromSql<'a>>(row: &'a postgres::Row, i: usize) ->
 }
 
 /// A URL with its password, if any, replaced by `***`: the user
-/// information's (up to the first `@`, as the driver reads it; all of it
-/// when it holds `?` or `#`, which a URL custody accepts does not)
+/// information's (up to the last `@`, so that a password holding an `@`
+/// is hidden whole; all of it when it holds `?` or `#`, which a URL
+/// custody accepts does not)
 /// and any parameter whose name, %-decoded, holds `password`.
 pub(crate) fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
@@ -114,7 +116,7 @@ pub(crate) fn redact(url: &str) -> String {
     };
     let rest = &url[scheme_end..];
     let mut out = url[..scheme_end].to_string();
-    let tail = match rest.find('@') {
+    let tail = match rest.rfind('@') {
         Some(at) => {
             let creds = &rest[..at];
             if creds.contains(['?', '#']) {
@@ -184,9 +186,9 @@ pub(crate) fn binding_name(url: &str) -> String {
 
 /// Splits the `ledger` parameter off a URL: (connection config, ledger name).
 fn parse(url: &str) -> Result<(postgres::Config, String), Error> {
-    if let Some(at) = url.find('@') {
+    if let Some(at) = url.rfind('@') {
         let creds = &url[url.find("://").map_or(0, |i| i + 3)..at];
-        if creds.contains(['?', '#']) {
+        if creds.contains(['@', '?', '#']) {
             return Err(Error::usage(format!(
                 "{}: an `@` ends the user and password of a database URL; elsewhere, and for \
                  `?` or `#` in a password, write it %-encoded (%40, %3F, %23)",
@@ -417,6 +419,25 @@ pub(crate) struct Pg {
     /// The size and head the last write leads to, to confirm a commit
     /// whose answer was lost.
     pending: Mutex<Option<(u64, Hash)>>,
+    /// What this ledger's place is called, however the URL was spelled.
+    place: String,
+}
+
+/// A ledger's place as the server itself names it: its cluster's system
+/// identifier (which no spelling of host, port or address changes, and
+/// which a replica shares with its primary), the database, the ledger's
+/// name. `None` when the server will not say.
+fn identity(client: &mut Client, name: &str) -> Option<String> {
+    let row = client
+        .query_one(
+            "SELECT (SELECT system_identifier::text FROM pg_catalog.pg_control_system()), \
+             pg_catalog.current_database()::text",
+            &[],
+        )
+        .ok()?;
+    let system: String = row.try_get(0).ok()?;
+    let db: String = row.try_get(1).ok()?;
+    Some(format!("postgres-system:{system}/{db}?ledger={name}"))
 }
 
 impl Pg {
@@ -440,6 +461,7 @@ impl Pg {
             )))
             }
         }
+        let place = identity(&mut client, &name).unwrap_or_else(|| binding_name(url));
         let begin = match mode {
             Mode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string(),
             Mode::Write => {
@@ -476,6 +498,7 @@ impl Pg {
             name,
             mode,
             pending: Mutex::new(None),
+            place,
         })
     }
 
@@ -630,13 +653,11 @@ impl Store for Pg {
         Ok(self
             .client()
             .query_opt(
-                // A record holds the rules state, which grows with the
-                // entries; one far larger than that is not fetched (and
-                // the ledger is verified from the start instead).
-                "SELECT CASE WHEN pg_catalog.octet_length(r.record) <= $3 + l.size * 1024 \
-                 THEN r.record END FROM custody_records r JOIN custody_ledgers l \
-                 ON l.ledger = r.ledger WHERE r.ledger = $1 AND r.signer = $2",
-                &[&self.ledger, &key.as_slice(), &MAX_RECORD_BASE],
+                // A record larger than any custody writes is not fetched
+                // (the ledger is then verified from the start instead).
+                "SELECT CASE WHEN pg_catalog.octet_length(record) <= $3 THEN record END \
+                 FROM custody_records WHERE ledger = $1 AND signer = $2",
+                &[&self.ledger, &key.as_slice(), &MAX_RECORD],
             )
             .map_err(db_err("reading a record"))?
             .and_then(|r| col::<Option<Vec<u8>>>(&r, 0).ok().flatten()))
@@ -734,6 +755,10 @@ impl Store for Pg {
         Ok(())
     }
 
+    fn place(&self) -> Option<String> {
+        Some(self.place.clone())
+    }
+
     fn finish(self: Box<Self>) -> Result<(), Error> {
         if self.mode != Mode::Write {
             return Ok(());
@@ -762,6 +787,7 @@ pub(crate) fn build(url: &str, fill: impl FnOnce(&Pg) -> Result<(), Error>) -> R
     let (config, name) = parse(url)?;
     let mut client = connect(&config, url)?;
     migrate(&mut client)?;
+    let place = identity(&mut client, &name).unwrap_or_else(|| binding_name(url));
     client.batch_execute("BEGIN").map_err(db_err("begin"))?;
     let row = client
         .query_one(
@@ -788,6 +814,7 @@ pub(crate) fn build(url: &str, fill: impl FnOnce(&Pg) -> Result<(), Error>) -> R
         name,
         mode: Mode::Write,
         pending: Mutex::new(None),
+        place,
     };
     fill(&pg)?;
     Box::new(pg).finish()
@@ -826,6 +853,11 @@ mod tests {
             "postgres://u@h/db?PASSWORD=***"
         );
         assert!(parse("postgres://u:pa?ss@h/db").is_err());
+        assert_eq!(
+            redact("postgres://u:hunter@2@h/db?ledger=x"),
+            "postgres://u:***@h/db?ledger=x"
+        );
+        assert!(parse("postgres://u:hunter@2@h/db").is_err());
         assert!(parse("postgres://h/db?ledger=a@b").is_err());
     }
 
