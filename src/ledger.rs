@@ -35,7 +35,7 @@ pub struct AppendReport {
     pub retries: u32,
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -366,6 +366,22 @@ impl MarkWatch {
     }
 
     /// Refuses the verified ledger if it falls short of or forks from the
+    /// mark.
+    pub(crate) fn check(&self, v: &VerifiedLedger) -> Result<(), Error> {
+        if let Some(e) = &self.err {
+            return Err(Error::usage(e.to_string()));
+        }
+        check_mark(
+            &self.key,
+            v.id(),
+            self.mark,
+            v.entries(),
+            self.at_mark,
+            *v.owner(),
+        )
+    }
+
+    /// Refuses the verified ledger if it falls short of or forks from the
     /// mark; otherwise raises the mark to it.
     pub(crate) fn settle(self, v: &VerifiedLedger) -> Result<(), Error> {
         if let Some(e) = self.err {
@@ -508,6 +524,103 @@ fn append_locked<R: BufRead>(
     let at = &store::binding_names(loc, store.as_ref());
     crate::highwater::check_binding(&key.verifying_key().to_bytes(), at, &v.ledger.id)?;
     let signer = key.verifying_key().to_bytes();
+    let first = v.ledger.entries;
+    let id = v.ledger.id;
+    let prev_head = v.ledger.head;
+    let Signed {
+        batch,
+        leaves,
+        head,
+        resume,
+    } = sign_on(v, key, input, opts, time)?;
+    // Failing to seal only costs the next call a longer verification.
+    let rec = crate::record::seal(key, &resume);
+    // Before anything is sent, the key's mark moves to the head it signed
+    // on (which also shows that the mark can follow the batch): should
+    // the database undo this attempt, the next one will not sign the
+    // batch on less than this history.
+    if first > 0 {
+        crate::highwater::write(&signer, &id, first, &prev_head)?;
+    }
+    store::append_leaves(
+        store.as_ref(),
+        first,
+        &batch,
+        &leaves,
+        head,
+        opts.merkle_tree,
+        rec.as_deref().map(|r| (&signer, r)),
+    )?;
+    let end = first + batch.len() as u64;
+    if let Err(e) = store.finish() {
+        return Err(match e {
+            // The batch may be in the ledger: this key must not build on a
+            // history without it, so its mark names the batch until a
+            // person says otherwise.
+            Error::Unconfirmed(m) => {
+                let file = crate::highwater::path(&signer, &id)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                match crate::highwater::write(&signer, &id, end, &head) {
+                    // Deleting the mark would forget the history before
+                    // the batch too: the way back is the mark before it.
+                    Ok(()) => Error::Unconfirmed(format!(
+                        "{m}. Until the ledger holds this batch (entries {first} to {}, head {}), \
+                         this key will not build on it; if you know the batch was never \
+                         committed, put the mark back to the head it was signed on, with \
+                         `echo '{first} {}' > {file}` (do not delete it: that would forget the \
+                         history before the batch too)",
+                        end - 1,
+                        hex::encode(head),
+                        hex::encode(prev_head)
+                    )),
+                    Err(w) => Error::Unconfirmed(format!(
+                        "{m}; this key's high-water mark could not name the batch ({w})"
+                    )),
+                }
+            }
+            e => e,
+        });
+    }
+    // The batch is durable: a mark that cannot follow now is reported, not
+    // turned into a failure that would invite appending the batch again.
+    let mut warnings = Vec::new();
+    if let Err(e) = crate::highwater::write(&signer, &id, end, &head)
+        .and_then(|()| crate::highwater::bind(&signer, at, &id))
+    {
+        warnings.push(format!(
+            "the batch was appended, but this key's high-water mark could not be raised ({e}): \
+             until it is, a rolled-back copy of this directory would not be recognised"
+        ));
+    }
+    Ok(AppendReport {
+        appended: batch.len() as u64,
+        entries: first + batch.len() as u64,
+        head,
+        warnings,
+        retries: 0,
+    })
+}
+
+/// A batch signed on top of a verified ledger, not stored yet.
+pub(crate) struct Signed {
+    pub batch: Vec<Vec<u8>>,
+    pub leaves: Vec<crate::merkle::TreeHash>,
+    pub head: Hash,
+    /// The verified state after the batch.
+    pub resume: Resume,
+}
+
+/// Checks the JSON Lines events of `input` against the rules on top of
+/// the verified ledger `v`, and signs them with `key` as its next entries.
+pub(crate) fn sign_on<R: BufRead>(
+    v: Verified,
+    key: &SigningKey,
+    input: R,
+    opts: &AppendOptions,
+    time: u64,
+) -> Result<Signed, Error> {
+    let signer = key.verifying_key().to_bytes();
     let Verified { ledger, tree, .. } = v;
     let mut state = ledger.state;
     state.may_append(&signer).map_err(|e| {
@@ -607,67 +720,11 @@ fn append_locked<R: BufRead>(
         owner: ledger.owner,
         tree,
     };
-    // Failing to seal only costs the next call a longer verification.
-    let rec = crate::record::seal(key, &resume);
-    // Before anything is sent, the key's mark moves to the head it signed
-    // on (which also shows that the mark can follow the batch): should
-    // the database undo this attempt, the next one will not sign the
-    // batch on less than this history.
-    if first > 0 {
-        crate::highwater::write(&signer, &id, first, &ledger.head)?;
-    }
-    store::append_leaves(
-        store.as_ref(),
-        first,
-        &batch,
-        &leaves,
+    Ok(Signed {
+        batch,
+        leaves,
         head,
-        opts.merkle_tree,
-        rec.as_deref().map(|r| (&signer, r)),
-    )?;
-    let end = first + batch.len() as u64;
-    if let Err(e) = store.finish() {
-        return Err(match e {
-            // The batch may be in the ledger: this key must not build on a
-            // history without it, so its mark names the batch until a
-            // person says otherwise.
-            Error::Unconfirmed(m) => {
-                let file = crate::highwater::path(&signer, &id)
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default();
-                match crate::highwater::write(&signer, &id, end, &head) {
-                    Ok(()) => Error::Unconfirmed(format!(
-                        "{m}. Until the ledger holds this batch (entries {first} to {}, head {}), \
-                         this key will not build on it; if you know the batch was never \
-                         committed, delete {file} first",
-                        end - 1,
-                        hex::encode(head)
-                    )),
-                    Err(w) => Error::Unconfirmed(format!(
-                        "{m}; this key's high-water mark could not name the batch ({w})"
-                    )),
-                }
-            }
-            e => e,
-        });
-    }
-    // The batch is durable: a mark that cannot follow now is reported, not
-    // turned into a failure that would invite appending the batch again.
-    let mut warnings = Vec::new();
-    if let Err(e) = crate::highwater::write(&signer, &id, end, &head)
-        .and_then(|()| crate::highwater::bind(&signer, at, &id))
-    {
-        warnings.push(format!(
-            "the batch was appended, but this key's high-water mark could not be raised ({e}): \
-             until it is, a rolled-back copy of this directory would not be recognised"
-        ));
-    }
-    Ok(AppendReport {
-        appended: batch.len() as u64,
-        entries: first + batch.len() as u64,
-        head,
-        warnings,
-        retries: 0,
+        resume,
     })
 }
 

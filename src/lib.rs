@@ -27,7 +27,9 @@ mod merkle;
 mod openness;
 mod record;
 mod registry;
+mod remote;
 mod rules;
+mod serve;
 mod signature;
 mod source;
 mod store;
@@ -62,6 +64,8 @@ pub use openness::{
     LicenseInfo, Openness, Restriction, Withheld, CRITERIA,
 };
 pub use registry::{registry, LicenseClass, Registry, RegistryLicense};
+pub use remote::{confirm_stored, sign_for_server, RemoteBatch};
+pub use serve::{reason_of, Appended, Served, Stale};
 pub use signature::{verify_signatures, SignatureItem};
 pub use store::{migrate, set_lock_wait, Location};
 pub use time::rfc3339;

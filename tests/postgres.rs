@@ -884,6 +884,24 @@ fn another_ledger_under_the_same_name_is_not_signed_into() {
         assert_eq!(r.code, 2, "{spelling}: {}", r.stderr);
         assert!(r.stderr.contains("not ledger"), "{spelling}: {}", r.stderr);
     }
+    // A type of the role's own on its search_path (what the role's
+    // `ALTER ROLE ... SET search_path` would give every session) does not
+    // change what the server says it is.
+    c.client()
+        .batch_execute(
+            "CREATE SCHEMA IF NOT EXISTS evil; \
+             DO $$ BEGIN CREATE DOMAIN evil.text AS bigint; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+        )
+        .unwrap();
+    let shadowed = format!("{prod}&options=-csearch_path%3Devil,pg_catalog,public");
+    let r = custody_in(
+        d,
+        &["append", &shadowed, "--key", "appender.key"],
+        &batch("p2"),
+    );
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("not ledger"), "{}", r.stderr);
     let partial = [
         "export",
         &prod,

@@ -426,18 +426,28 @@ pub(crate) struct Pg {
 /// A ledger's place as the server itself names it: its cluster's system
 /// identifier (which no spelling of host, port or address changes, and
 /// which a replica shares with its primary), the database, the ledger's
-/// name. `None` when the server will not say.
-fn identity(client: &mut Client, name: &str) -> Option<String> {
+/// name. A server that will not say is refused: a name from the URL's
+/// spelling would be one its operator could make differ.
+fn identity(client: &mut Client, name: &str, url: &str) -> Result<String, Error> {
+    // No casts: a type name is looked up through the role's search_path,
+    // which whoever runs the role can point at types of their own.
     let row = client
         .query_one(
-            "SELECT (SELECT system_identifier::text FROM pg_catalog.pg_control_system()), \
-             pg_catalog.current_database()::text",
+            "SELECT (SELECT system_identifier FROM pg_catalog.pg_control_system()), \
+             pg_catalog.current_database()",
             &[],
         )
-        .ok()?;
-    let system: String = row.try_get(0).ok()?;
-    let db: String = row.try_get(1).ok()?;
-    Some(format!("postgres-system:{system}/{db}?ledger={name}"))
+        .map_err(|e| {
+            Error::Store(format!(
+                "{}: the server will not say which database cluster it is \
+                 (pg_catalog.pg_control_system(): {e}); custody needs it to tell ledgers \
+                 at this place apart: grant EXECUTE on it to this role",
+                redact(url)
+            ))
+        })?;
+    let system: i64 = col(&row, 0)?;
+    let db: String = col(&row, 1)?;
+    Ok(format!("postgres-system:{system}/{db}?ledger={name}"))
 }
 
 impl Pg {
@@ -461,7 +471,7 @@ impl Pg {
             )))
             }
         }
-        let place = identity(&mut client, &name).unwrap_or_else(|| binding_name(url));
+        let place = identity(&mut client, &name, url)?;
         let begin = match mode {
             Mode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string(),
             Mode::Write => {
@@ -787,7 +797,7 @@ pub(crate) fn build(url: &str, fill: impl FnOnce(&Pg) -> Result<(), Error>) -> R
     let (config, name) = parse(url)?;
     let mut client = connect(&config, url)?;
     migrate(&mut client)?;
-    let place = identity(&mut client, &name).unwrap_or_else(|| binding_name(url));
+    let place = identity(&mut client, &name, url)?;
     client.batch_execute("BEGIN").map_err(db_err("begin"))?;
     let row = client
         .query_one(

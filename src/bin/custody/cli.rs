@@ -93,7 +93,8 @@ pub enum Command {
     /// run is a `transformation` whose inputs are the data and code it
     /// consumed and whose outputs are the weights it produced.
     Append {
-        /// The ledger: a directory or a postgres:// URL.
+        /// The ledger: a directory, a postgres:// URL, or a served ledger
+        /// (http://HOST:PORT/NAME: signed here, checked and stored there).
         ledger: PathBuf,
         /// The signer's private key (PKCS#8 PEM).
         #[arg(long)]
@@ -167,6 +168,23 @@ pub enum Command {
         /// The log origin (default: custody/<name>/<ledger id prefix>); also the key name.
         #[arg(long)]
         origin: Option<String>,
+    },
+    /// Serve ledgers over HTTP (loopback by default; put a TLS proxy in
+    /// front to serve further): reads, and appends of batches signed by
+    /// the clients (`custody append http://HOST:PORT/NAME`). Each ledger is
+    /// served at /v1/NAME, NAME being its name; the API is in
+    /// schemas/openapi.yaml.
+    Serve {
+        /// Ledger directories or postgres:// URLs.
+        #[arg(required = true)]
+        ledgers: Vec<PathBuf>,
+        /// Address to listen on (port 0: any free port, printed).
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: String,
+        /// A key (held to its own mark, as for `checkpoint`) to sign the
+        /// checkpoints served at /v1/NAME/checkpoint.
+        #[arg(long)]
+        checkpoint_key: Option<PathBuf>,
     },
     /// Print the public key (64 hex digits) of a private key, such as one
     /// made by `openssl genpkey -algorithm ed25519`.

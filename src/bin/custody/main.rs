@@ -9,13 +9,14 @@ mod licenses;
 mod openness;
 mod output;
 mod progress;
+mod serve;
 
 use clap::Parser;
 use cli::{Cli, Command, Prove};
 use custody::Error;
 use output::safe;
-use std::io::{self, BufReader, Write};
-use std::path::Path;
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Exit statuses.
@@ -165,7 +166,33 @@ fn write_output(out: &mut dyn Write, file: &Path, force: bool, bytes: &[u8]) -> 
     }
 }
 
+/// Replaces a served ledger (`http://HOST:PORT/NAME`) given as a SOURCE
+/// by a downloaded copy, which the command then verifies as any export:
+/// nothing is taken on the server's word.
+fn localise(path: &mut PathBuf, keep: &mut Vec<tempfile::NamedTempFile>) -> Result<(), Failure> {
+    if let Some(base) = serve::remote_base(path) {
+        let f = serve::fetch(&base)?;
+        *path = f.path().to_path_buf();
+        keep.push(f);
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
+    let mut cli = cli;
+    let mut downloads = Vec::new();
+    match &mut cli.command {
+        Command::Verify { source, .. } | Command::Log { source, .. } => {
+            localise(source, &mut downloads)?
+        }
+        Command::Export { ledger, .. } => localise(ledger, &mut downloads)?,
+        Command::Openness { sources, .. } => {
+            for s in sources {
+                localise(s, &mut downloads)?;
+            }
+        }
+        _ => {}
+    }
     let stdout = io::stdout();
     let mut out = progress::ClearFirst {
         inner: stdout.lock(),
@@ -205,6 +232,36 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 owner: owner.map(|o| custody::read_public_key(&o)).transpose()?,
                 ..Default::default()
             };
+            if let Some(base) = serve::remote_base(&ledger) {
+                let mut events = Vec::new();
+                match file.as_deref() {
+                    None => io::stdin().lock().read_to_end(&mut events)?,
+                    Some(p) if p == Path::new("-") => {
+                        io::stdin().lock().read_to_end(&mut events)?
+                    }
+                    Some(p) => std::fs::File::open(p)
+                        .and_then(|mut f| f.read_to_end(&mut events))
+                        .map_err(|e| Error::Io {
+                            path: p.to_path_buf(),
+                            source: e,
+                        })?,
+                };
+                let r = serve::append_remote(&base, &key, &events, &opts)?;
+                writeln!(
+                    out,
+                    "appended {} entr{} to {base}; it now holds {}, head {}{}",
+                    r.appended,
+                    if r.appended == 1 { "y" } else { "ies" },
+                    r.entries,
+                    r.head,
+                    match r.retries {
+                        0 => String::new(),
+                        1 => " (after 1 retry)".into(),
+                        n => format!(" (after {n} retries)"),
+                    }
+                )?;
+                return Ok(());
+            }
             let report = match file.as_deref() {
                 None => custody::append_with(&ledger, &key, io::stdin().lock(), &opts)?,
                 Some(p) if p == Path::new("-") => {
@@ -508,6 +565,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let key = custody::read_signing_key(&key)?;
             let note = custody::checkpoint(&ledger, &key, origin.as_deref())?;
             write!(out, "{note}")?;
+        }
+        Command::Serve {
+            ledgers,
+            listen,
+            checkpoint_key,
+        } => {
+            let key = checkpoint_key
+                .map(|k| custody::read_signing_key(&k))
+                .transpose()?;
+            serve::run(&ledgers, &listen, key)?;
         }
         Command::Pubkey { key } => {
             let key = custody::read_signing_key(&key)?;

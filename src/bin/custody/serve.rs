@@ -1,0 +1,441 @@
+//! `custody serve`: ledgers over HTTP/1 (see schemas/openapi.yaml).
+//!
+//! Reads answer from the verified ledger; an append is a batch the client
+//! signed, checked by `custody::Served` exactly as `append` checks one and
+//! stored whole or not at all. The server holds no appender's key. Work on
+//! a ledger runs on blocking threads: the library is synchronous.
+
+// Handlers answer errors as ready responses; they are built once per request.
+#![allow(clippy::result_large_err)]
+
+use crate::Failure;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use custody::{Appended, Error, Served, SigningKey};
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Largest request body: a batch of up to this many bytes of entries.
+pub const MAX_BODY: usize = 64 << 20;
+/// A request (its body included) must arrive within this.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+struct App {
+    /// Each ledger by name, with the location as given (the password of a
+    /// database URL included, which `Served` shows to no one).
+    ledgers: HashMap<String, (Arc<Served>, PathBuf)>,
+    checkpoint_key: Option<SigningKey>,
+}
+
+type Shared = Arc<App>;
+
+/// Serves `ledgers` on `listen` until SIGTERM or Ctrl-C; requests under
+/// way are finished first.
+pub fn run(
+    ledgers: &[PathBuf],
+    listen: &str,
+    checkpoint_key: Option<SigningKey>,
+) -> Result<(), Failure> {
+    let mut map = HashMap::new();
+    for l in ledgers {
+        let served = Served::open(l.as_path())?;
+        let name = served.verified()?.name().to_string();
+        if map
+            .insert(name.clone(), (Arc::new(served), l.clone()))
+            .is_some()
+        {
+            return Err(Error::Usage(format!(
+                "two ledgers are named `{name}`; each is served under its name"
+            ))
+            .into());
+        }
+    }
+    let names: Vec<String> = map.keys().cloned().collect();
+    let app = Arc::new(App {
+        ledgers: map,
+        checkpoint_key,
+    });
+    let router = Router::new()
+        .route("/v1/{ledger}", get(summary))
+        .route("/v1/{ledger}/export", get(export))
+        .route("/v1/{ledger}/openness", get(openness))
+        .route("/v1/{ledger}/checkpoint", get(checkpoint))
+        .route("/v1/{ledger}/entries", post(append))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(access_log))
+        .with_state(app);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        // The address goes to stdout, once, so that a script (or a test)
+        // that asked for port 0 learns which it got.
+        let mut o = std::io::stdout();
+        writeln!(o, "listening on http://{addr}")?;
+        for n in &names {
+            writeln!(o, "  http://{addr}/v1/{}", encode_segment(n))?;
+        }
+        o.flush()?;
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown())
+            .await?;
+        eprintln!("custody serve: stopped");
+        Ok::<(), std::io::Error>(())
+    })?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let term = async {
+        #[cfg(unix)]
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+/// One line per request on standard error: method, path, status, time;
+/// and a request that takes too long is cut off.
+async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let t = Instant::now();
+    let resp = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => problem(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request took too long",
+        ),
+    };
+    eprintln!(
+        "{} {} {} {} {:.1}ms",
+        custody::rfc3339(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        ),
+        method,
+        crate::output::safe(&path),
+        resp.status().as_u16(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    resp
+}
+
+fn problem(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({"error": code, "message": message}))).into_response()
+}
+
+/// The HTTP answer to a library error: the CLI's message and reason code.
+fn error_response(e: &Error) -> Response {
+    match e {
+        Error::Invalid(i) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({
+                "error": i.error.reason.code(),
+                "seq": i.error.seq,
+                "message": e.to_string(),
+            })),
+        )
+            .into_response(),
+        Error::Input(i) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({
+                "error": "input",
+                "line": i.line,
+                "field": i.field,
+                "message": e.to_string(),
+            })),
+        )
+            .into_response(),
+        Error::Usage(m) => problem(StatusCode::BAD_REQUEST, "usage", m),
+        Error::Locked(_) | Error::Unavailable(_) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            &e.to_string(),
+        ),
+        _ => problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+    }
+}
+
+fn ledger(app: &App, name: &str) -> Result<Arc<Served>, Response> {
+    app.ledgers.get(name).map(|l| l.0.clone()).ok_or_else(|| {
+        problem(
+            StatusCode::NOT_FOUND,
+            "no-ledger",
+            &format!("no ledger named `{name}` is served here"),
+        )
+    })
+}
+
+/// Runs blocking ledger work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(error_response(&e)),
+        Err(_) => Err(problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the request's work failed",
+        )),
+    }
+}
+
+async fn summary(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> Response {
+    let s = match ledger(&app, &name) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match blocking(move || s.verified()).await {
+        Ok(v) => Json(json!({
+            "ledger": hex::encode(v.id()),
+            "name": v.name(),
+            "entries": v.entries(),
+            "head": hex::encode(v.head()),
+            "owner": hex::encode(v.owner()),
+        }))
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn export(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> Response {
+    let s = match ledger(&app, &name) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let bytes = blocking(move || {
+        s.with_ledger(|loc| {
+            let mut buf = Vec::new();
+            custody::export(loc.clone(), custody::Output::Writer(&mut buf))?;
+            Ok(buf)
+        })
+    })
+    .await;
+    match bytes {
+        Ok(b) => ([(header::CONTENT_TYPE, "application/octet-stream")], b).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn openness(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> Response {
+    let s = match ledger(&app, &name) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let source = app.ledgers[&name].1.clone();
+    let doc = blocking(move || {
+        s.with_ledger(|_| {
+            let mut buf = Vec::new();
+            match crate::openness::run(
+                &mut buf,
+                std::slice::from_ref(&source),
+                crate::openness::Format::Json,
+                None,
+            ) {
+                Ok(()) => Ok(buf),
+                Err(Failure::Lib(e)) => Err(e),
+                Err(Failure::Io(e)) => Err(Error::Store(e.to_string())),
+                Err(_) => Err(Error::Store("the openness document failed".into())),
+            }
+        })
+    })
+    .await;
+    match doc {
+        Ok(b) => ([(header::CONTENT_TYPE, "application/json")], b).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn checkpoint(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> Response {
+    let s = match ledger(&app, &name) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(key) = app.checkpoint_key.clone() else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "no-checkpoint-key",
+            "this server signs no checkpoints (start it with --checkpoint-key)",
+        );
+    };
+    match blocking(move || s.with_ledger(|loc| custody::checkpoint(loc.clone(), &key, None))).await
+    {
+        Ok(note) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn append(
+    State(app): State<Shared>,
+    UrlPath(name): UrlPath<String>,
+    body: Bytes,
+) -> Response {
+    let s = match ledger(&app, &name) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match blocking(move || s.append_signed(&body)).await {
+        Ok(Appended::Done(r)) => Json(json!({
+            "appended": r.appended,
+            "entries": r.entries,
+            "head": hex::encode(r.head),
+        }))
+        .into_response(),
+        Ok(Appended::Stale(st)) => (
+            StatusCode::CONFLICT,
+            Json(json!({
+                "error": "stale-head",
+                "message": "the batch was signed on a head that is no longer the ledger's: \
+                            sign it again on this one",
+                "entries": st.entries,
+                "head": hex::encode(st.head),
+            })),
+        )
+            .into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `http://HOST:PORT/LEDGER` (or `.../v1/LEDGER`): the ledger's base URL
+/// on a custody server, when `arg` is one.
+pub fn remote_base(arg: &std::path::Path) -> Option<String> {
+    let s = arg.to_str()?;
+    let rest = s.strip_prefix("http://")?;
+    let (host, path) = rest.split_once('/')?;
+    let path = path.trim_end_matches('/');
+    let name = path.strip_prefix("v1/").unwrap_or(path);
+    if host.is_empty() || name.is_empty() || name.contains('/') {
+        return None;
+    }
+    Some(format!("http://{host}/v1/{name}"))
+}
+
+fn http_err(url: &str, e: ureq::Error) -> Error {
+    Error::Unavailable(format!("{url}: {e}"))
+}
+
+/// Downloads a served ledger's export into a temporary file, for commands
+/// that read a SOURCE: they verify it as they would any export.
+pub fn fetch(base: &str) -> Result<tempfile::NamedTempFile, Error> {
+    let url = format!("{base}/export");
+    let mut resp = ureq::get(&url).call().map_err(|e| http_err(&url, e))?;
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_vec()
+        .map_err(|e| http_err(&url, e))?;
+    let mut f = tempfile::NamedTempFile::new().map_err(|e| Error::Io {
+        path: std::env::temp_dir(),
+        source: e,
+    })?;
+    f.write_all(&body).map_err(|e| Error::Io {
+        path: f.path().to_path_buf(),
+        source: e,
+    })?;
+    Ok(f)
+}
+
+/// What a remote append did.
+pub struct RemoteReport {
+    pub appended: u64,
+    pub entries: u64,
+    pub head: String,
+    pub retries: u32,
+}
+
+/// Appends `events` (JSON Lines) to a served ledger: downloads and
+/// verifies it, checks and signs the batch locally, posts it; on a stale
+/// head (someone appended meanwhile), does it again, up to 12 times.
+pub fn append_remote(
+    base: &str,
+    key: &SigningKey,
+    events: &[u8],
+    opts: &custody::AppendOptions,
+) -> Result<RemoteReport, Error> {
+    let url = format!("{base}/entries");
+    for attempt in 0..12u32 {
+        let export = {
+            let u = format!("{base}/export");
+            let mut resp = ureq::get(&u).call().map_err(|e| http_err(&u, e))?;
+            resp.body_mut()
+                .with_config()
+                .limit(u64::MAX)
+                .read_to_vec()
+                .map_err(|e| http_err(&u, e))?
+        };
+        let batch = custody::sign_for_server(&export, key, events, opts)?;
+        let resp = ureq::post(&url)
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .header("content-type", "application/octet-stream")
+            .send(&batch.body[..])
+            .map_err(|e| http_err(&url, e))?;
+        let status = resp.status().as_u16();
+        let mut resp = resp;
+        let text = resp
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| http_err(&url, e))?;
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        match status {
+            200 => {
+                custody::confirm_stored(key, &batch)?;
+                return Ok(RemoteReport {
+                    appended: v["appended"].as_u64().unwrap_or(0),
+                    entries: v["entries"].as_u64().unwrap_or(0),
+                    head: v["head"].as_str().unwrap_or("").to_string(),
+                    retries: attempt,
+                });
+            }
+            409 => {
+                std::thread::sleep(Duration::from_millis(20 + u64::from(attempt) * 30));
+                continue;
+            }
+            _ => {
+                let msg = v["message"].as_str().unwrap_or(text.as_str()).to_string();
+                return Err(match status {
+                    503 => Error::Unavailable(format!("{base}: {msg}")),
+                    _ => Error::Usage(format!("{base} refused the batch ({status}): {msg}")),
+                });
+            }
+        }
+    }
+    Err(Error::Unavailable(format!(
+        "{base}: the ledger kept moving; gave up after 12 attempts, nothing was appended"
+    )))
+}
+
+/// A ledger name as one URL path segment.
+fn encode_segment(name: &str) -> String {
+    let mut out = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

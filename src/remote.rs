@@ -1,0 +1,82 @@
+//! The client half of appending through a server: verify what the server
+//! sent (never its word), hold it to the key's high-water mark, check and
+//! sign the batch locally, and raise the mark once the server has stored
+//! it. Transport is the caller's.
+
+use crate::entry::Hash;
+use crate::error::Error;
+use crate::ledger::{AppendOptions, MarkWatch};
+use crate::verify::{Chain, VerifyOptions};
+use ed25519_dalek::SigningKey;
+use std::io::BufRead;
+
+/// A batch signed for a served ledger, to post.
+#[derive(Debug, Clone)]
+pub struct RemoteBatch {
+    /// The signed entries, back to back (an export's framing).
+    pub body: Vec<u8>,
+    /// Entries signed.
+    pub appended: u64,
+    /// The ledger's size before the batch.
+    pub first: u64,
+    /// The head after the batch.
+    pub head: Hash,
+    /// The ledger's id.
+    pub id: Hash,
+}
+
+/// Verifies `export` (the ledger as the server sent it, whole), holds it
+/// to `key`'s mark, and signs the JSON Lines events of `input` as its next
+/// entries, checked against every rule as `append` checks them.
+pub fn sign_for_server<R: BufRead>(
+    export: &[u8],
+    key: &SigningKey,
+    input: R,
+    opts: &AppendOptions,
+) -> Result<RemoteBatch, Error> {
+    let mut r = export;
+    let frames = crate::source::FileFrames::new("<served ledger>".into(), &mut r);
+    let mut watch = MarkWatch::new(key);
+    let v = Chain::new(VerifyOptions::default())
+        .with_tree()
+        .run(frames, |e| {
+            watch.see(e.seq(), e.hash());
+            Ok(())
+        })?;
+    watch.check(&v.ledger)?;
+    if let Some(pin) = opts.owner {
+        if pin != v.ledger.owner {
+            return Err(Error::usage(format!(
+                "the served ledger's owner key is {}, not the pinned {}: nothing was signed",
+                hex::encode(v.ledger.owner),
+                hex::encode(pin)
+            )));
+        }
+    }
+    let first = v.ledger.entries;
+    let id = v.ledger.id;
+    let signed = crate::ledger::sign_on(v, key, input, opts, crate::ledger::now())?;
+    if signed.batch.is_empty() && !opts.allow_empty {
+        return Err(Error::usage(
+            "the input holds no events, so nothing was sent; give --allow-empty to accept an \
+             empty batch",
+        ));
+    }
+    Ok(RemoteBatch {
+        appended: signed.batch.len() as u64,
+        body: signed.batch.concat(),
+        first,
+        head: signed.head,
+        id,
+    })
+}
+
+/// After the server stored `b`: the key's mark follows it.
+pub fn confirm_stored(key: &SigningKey, b: &RemoteBatch) -> Result<(), Error> {
+    crate::highwater::write(
+        &key.verifying_key().to_bytes(),
+        &b.id,
+        b.first + b.appended,
+        &b.head,
+    )
+}

@@ -1,0 +1,231 @@
+//! The sync core of serving a ledger to clients that sign their own
+//! entries: the server checks a batch exactly as `append` would (entry
+//! signatures, authorization, every rule, the chain), and stores it whole
+//! or not at all. It holds no appender's key, so it cannot forge an entry.
+//! The HTTP front end lives in the binary; nothing here needs its runtime.
+//!
+//! The store decides the order of entries: each append locks the ledger
+//! (the directory's lock, the database row's) and checks the batch against
+//! the head it finds there. What a server remembers between requests (the
+//! verified state at some size) is a cache that saves re-verifying, never
+//! the authority on what the head is.
+
+use crate::entry::Hash;
+use crate::error::{Error, Invalid, Reason, VerifyError};
+use crate::ledger::AppendReport;
+use crate::store::{self, Location, Mode};
+use crate::verify::{Chain, Frame, Resume, VerifiedLedger, VerifyOptions};
+use std::sync::Mutex;
+
+/// A ledger being served.
+pub struct Served {
+    loc: Location,
+    /// A directory admits one opener at a time, even within a process.
+    gate: Mutex<()>,
+    /// The verified state at some size, to resume from.
+    cache: Mutex<Option<Resume>>,
+}
+
+/// A batch built on a head that is no longer the ledger's: the client
+/// re-signs on the current one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    /// Entries in the ledger now.
+    pub entries: u64,
+    /// Its head now.
+    pub head: Hash,
+}
+
+/// What became of a batch.
+#[derive(Debug)]
+pub enum Appended {
+    /// Stored.
+    Done(AppendReport),
+    /// Built on a stale head; nothing stored.
+    Stale(Stale),
+}
+
+impl Served {
+    /// Opens `loc` for serving and verifies it once.
+    pub fn open(loc: impl Into<Location>) -> Result<Served, Error> {
+        let s = Served {
+            loc: loc.into(),
+            gate: Mutex::new(()),
+            cache: Mutex::new(None),
+        };
+        s.verified()?;
+        Ok(s)
+    }
+
+    /// Where the ledger is.
+    pub fn location(&self) -> &Location {
+        &self.loc
+    }
+
+    /// Verifies the ledger as it is now, resuming from what this server
+    /// verified before when the ledger still starts with it.
+    pub fn verified(&self) -> Result<VerifiedLedger, Error> {
+        let _g = self.gate();
+        let st = store::open(&self.loc, Mode::Read)?;
+        let r = self.catch_up(st.as_ref())?;
+        Ok(r)
+    }
+
+    /// Held while a directory is open; a database needs no such turn.
+    fn gate(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        match self.loc {
+            Location::Path(_) => Some(self.gate.lock().unwrap_or_else(|p| p.into_inner())),
+            Location::Postgres(_) => None,
+        }
+    }
+
+    /// Runs `f` with the ledger open to read, in this server's turn.
+    pub fn with_ledger<T>(
+        &self,
+        f: impl FnOnce(&Location) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let _g = self.gate();
+        f(&self.loc)
+    }
+
+    fn catch_up(&self, st: &dyn store::Store) -> Result<VerifiedLedger, Error> {
+        let cached = self.cache.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let (n, head) = st
+            .head()?
+            .ok_or_else(|| Error::Store("the ledger has no head record".into()))?;
+        // A ledger shorter than what was verified, or with another entry
+        // where the cache's head was, is verified from the start (and
+        // fails there if it is not a ledger at all).
+        let usable = cached.filter(|c| {
+            c.entries <= n
+                && st
+                    .entry(c.entries - 1)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|b| crate::entry::entry_hash(&b) == c.head)
+        });
+        let from = usable.as_ref().map_or(0, |c| c.entries);
+        let chain = match usable {
+            Some(c) => Chain::resume(VerifyOptions::default(), c),
+            None => Chain::new(VerifyOptions::default()).with_tree(),
+        };
+        let v = chain.run(st.entries_from(from).map(|r| r.map(Frame::Bytes)), |_| {
+            Ok(())
+        })?;
+        if v.ledger.entries != n || v.ledger.head != head {
+            return Err(Error::Store(format!(
+                "the ledger's head record says {n} entries, {} verified",
+                v.ledger.entries
+            )));
+        }
+        let resume = Resume {
+            state: v.ledger.state.clone(),
+            entries: v.ledger.entries,
+            head: v.ledger.head,
+            id: v.ledger.id,
+            owner: v.ledger.owner,
+            tree: v.tree.clone().unwrap_or_default(),
+        };
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(resume);
+        Ok(v.ledger)
+    }
+
+    /// Checks the signed entries in `body` (back to back, as in an export)
+    /// as the ledger's next entries and stores them in one batch.
+    pub fn append_signed(&self, body: &[u8]) -> Result<Appended, Error> {
+        let mut entries: Vec<Vec<u8>> = Vec::new();
+        let mut r = body;
+        for f in crate::source::FileFrames::new("<request>".into(), &mut r) {
+            match f? {
+                Frame::Bytes(b) => entries.push(b),
+                Frame::Bad(reason, detail) => {
+                    return Err(Error::Invalid(Box::new(Invalid {
+                        error: VerifyError {
+                            seq: entries.len() as u64,
+                            reason,
+                            detail: format!("entry {} of the request: {detail}", entries.len()),
+                        },
+                        entries: 0,
+                        head: None,
+                        owner: None,
+                    })))
+                }
+                Frame::Withheld(_) => {
+                    return Err(Error::usage("a batch holds whole entries only"));
+                }
+            }
+        }
+        if entries.is_empty() {
+            return Err(Error::usage("the request holds no entries"));
+        }
+        let first = crate::entry::decode_entry(&entries[0]).map_err(|e| {
+            Error::Invalid(Box::new(Invalid {
+                error: e,
+                entries: 0,
+                head: None,
+                owner: None,
+            }))
+        })?;
+        // The ledger's lock from here to the commit: the store decides.
+        let _g = self.gate();
+        let st = store::open(&self.loc, Mode::Write)?;
+        let v = self.catch_up(st.as_ref())?;
+        if first.seq() != v.entries || first.prev() != Some(v.head()) {
+            return Ok(Appended::Stale(Stale {
+                entries: v.entries,
+                head: *v.head(),
+            }));
+        }
+        let start = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| Error::Store("internal: no verified state".into()))?;
+        let n = start.entries;
+        let mut leaves = Vec::with_capacity(entries.len());
+        let after = Chain::resume(VerifyOptions::default(), start)
+            .run(entries.iter().cloned().map(|b| Ok(Frame::Bytes(b))), |e| {
+                leaves.push(crate::merkle::leaf_hash(e.bytes()));
+                Ok(())
+            })
+            .map_err(|e| match e {
+                // Positions in the ledger, and what they would have been.
+                Error::Invalid(mut i) => {
+                    i.error.detail = format!(
+                        "{} (entry {} of the request); nothing was stored",
+                        i.error.detail,
+                        i.error.seq.saturating_sub(n)
+                    );
+                    Error::Invalid(i)
+                }
+                e => e,
+            })?;
+        let head = after.ledger.head;
+        store::append_leaves(st.as_ref(), n, &entries, &leaves, head, true, None)?;
+        st.finish()?;
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(Resume {
+            state: after.ledger.state,
+            entries: after.ledger.entries,
+            head,
+            id: after.ledger.id,
+            owner: after.ledger.owner,
+            tree: after.tree.unwrap_or_default(),
+        });
+        Ok(Appended::Done(AppendReport {
+            appended: entries.len() as u64,
+            entries: n + entries.len() as u64,
+            head,
+            warnings: Vec::new(),
+            retries: 0,
+        }))
+    }
+}
+
+/// The reason code a refused batch is reported with.
+pub fn reason_of(e: &Error) -> Option<Reason> {
+    match e {
+        Error::Invalid(i) => Some(i.error.reason),
+        _ => None,
+    }
+}

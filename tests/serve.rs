@@ -1,0 +1,326 @@
+//! `custody serve` over real HTTP on loopback: remote appends by
+//! concurrent CLI clients (on PostgreSQL, through two servers sharing one
+//! ledger), hostile requests, and a graceful stop. Its `_on_postgres` twin
+//! serves a ledger of the test cluster.
+
+mod common;
+
+use common::{custody, custody_in, ledger_arg, on_postgres, Fixture};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+
+/// A `custody serve` process on a free loopback port.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(f: &Fixture, extra: &[&str]) -> Server {
+        let ledger = ledger_arg(f.dir(), "L");
+        let mut child = Command::new(common::bin())
+            .args(["serve", &ledger, "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .current_dir(f.dir())
+            .env("CUSTODY_STATE_DIR", f.dir().join(".server-state"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        assert!(
+            first.starts_with("listening on http://127.0.0.1:"),
+            "{first}"
+        );
+        let base = lines.next().unwrap().unwrap().trim().to_string();
+        Server { child, base }
+    }
+
+    fn stop(mut self) -> (Option<i32>, String) {
+        unsafe_free_sigterm(self.child.id());
+        let status = self.child.wait().unwrap();
+        let mut err = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (status.code(), err)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// SIGTERM through kill(1): no unsafe code in the tests.
+fn unsafe_free_sigterm(pid: u32) {
+    let s = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(s.success());
+}
+
+fn get_json(url: &str) -> Value {
+    let body = ureq::get(url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    serde_json::from_str(&body).unwrap()
+}
+
+fn post(url: &str, body: &[u8]) -> (u16, Value) {
+    let mut resp = ureq::post(url)
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .send(body)
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn batch(tag: &str) -> String {
+    (0..10)
+        .map(|i| format!("{{\"type\":\"artifact\",\"id\":\"{tag}-{i}\",\"kind\":\"data\"}}\n"))
+        .collect()
+}
+
+#[test]
+fn concurrent_remote_appends_are_each_stored_once_and_whole() {
+    let f = Fixture::new();
+    let d = f.dir();
+    // Eight appender keys, granted by the owner.
+    let mut grants = String::new();
+    for p in 0..8 {
+        let k = custody(d, &["keygen", "--out", &format!("r{p}.key")]);
+        assert_eq!(k.code, 0);
+        grants.push_str(&format!(
+            "{{\"type\":\"grant\",\"key\":\"{}\",\"role\":\"appender\"}}\n",
+            k.stdout.trim()
+        ));
+    }
+    f.append_ok("owner.key", &grants);
+    let before = get_entries(&f);
+    // On PostgreSQL, two servers share the ledger; a directory has one.
+    let servers: Vec<Server> = (0..if on_postgres() { 2 } else { 1 })
+        .map(|_| Server::start(&f, &[]))
+        .collect();
+    let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+    let results: Vec<(String, common::Run)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..8)
+            .map(|p| {
+                let base = bases[p % bases.len()].clone();
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for b in 0..4 {
+                        let tag = format!("r{p}b{b}");
+                        let r = custody_in(
+                            d,
+                            &["append", &base, "--key", &format!("r{p}.key")],
+                            &batch(&tag),
+                        );
+                        out.push((tag, r));
+                    }
+                    out
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    for (tag, r) in &results {
+        assert_eq!(r.code, 0, "{tag}: {}{}", r.stdout, r.stderr);
+    }
+    // A third party verifies through the server, and the log says where
+    // each batch went: every one once, its ten entries together.
+    let v = custody(d, &["verify", &bases[0], "--json"]);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    let v: Value = serde_json::from_str(&v.stdout).unwrap();
+    assert_eq!(v["entries"].as_u64().unwrap(), before + 32 * 10);
+    let log = custody(d, &["log", &bases[0], "--json"]);
+    assert_eq!(log.code, 0, "{}", log.stderr);
+    let mut seqs: std::collections::HashMap<String, Vec<u64>> = Default::default();
+    for line in log.stdout.lines() {
+        let e: Value = serde_json::from_str(line).unwrap();
+        if let Some(id) = e["id"].as_str() {
+            if let Some((tag, _)) = id.rsplit_once('-') {
+                seqs.entry(tag.to_string())
+                    .or_default()
+                    .push(e["seq"].as_u64().unwrap());
+            }
+        }
+    }
+    for (tag, _) in &results {
+        let s = &seqs[tag];
+        assert_eq!(s.len(), 10, "{tag}: {s:?}");
+        assert!(s.windows(2).all(|w| w[1] == w[0] + 1), "{tag}: {s:?}");
+    }
+    for s in servers {
+        let (code, log) = s.stop();
+        assert_eq!(code, Some(0), "{log}");
+        assert!(log.contains("POST /v1/fixture/entries 200"), "{log}");
+    }
+    // The same ledger, read where it lives.
+    assert_eq!(custody(d, &["verify", "L"]).code, 0);
+}
+
+fn get_entries(f: &Fixture) -> u64 {
+    let v = custody(f.dir(), &["verify", "L", "--json"]);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    serde_json::from_str::<Value>(&v.stdout).unwrap()["entries"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn hostile_requests_change_nothing_and_the_server_goes_on() {
+    let f = Fixture::new();
+    let d = f.dir();
+    let s = Server::start(&f, &[]);
+    let summary = get_json(&s.base);
+    assert_eq!(summary["name"], "fixture");
+    let n = summary["entries"].as_u64().unwrap();
+    let head = summary["head"].clone();
+    let entries = format!("{}/entries", s.base);
+    // Not entries at all.
+    let (st, v) = post(&entries, b"{\"type\":\"artifact\"}");
+    assert_eq!(st, 422, "{v}");
+    assert_eq!(v["error"], "malformed");
+    // Nothing.
+    assert_eq!(post(&entries, b"").0, 400);
+    // Too large.
+    let (st, _) = post(&entries, &vec![0u8; 65 << 20]);
+    assert_eq!(st, 413);
+    // Signed by a key the ledger never granted: the client refuses to
+    // sign it, so the test signs it as an attacker would.
+    let stranger = custody_in(
+        d,
+        &["append", &s.base, "--key", "stranger.key"],
+        &batch("x"),
+    );
+    assert_eq!(stranger.code, 2, "{}", stranger.stdout);
+    assert!(
+        stranger.stderr.contains("may not append"),
+        "{}",
+        stranger.stderr
+    );
+    let forged = forge(&f, &summary, "stranger.key");
+    let (st, v) = post(&entries, &forged);
+    assert_eq!(st, 422, "{v}");
+    assert_eq!(v["error"], "unauthorized", "{v}");
+    // A batch that went in, posted again: built on a head that moved.
+    let ok = custody_in(
+        d,
+        &["append", &s.base, "--key", "appender.key"],
+        &batch("a"),
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let replay = forge(&f, &summary, "appender.key");
+    let (st, v) = post(&entries, &replay);
+    assert_eq!(st, 409, "{v}");
+    assert_eq!(v["entries"].as_u64().unwrap(), n + 10);
+    // Another ledger's entries.
+    let other = tempfile::tempdir().unwrap();
+    let r = custody(other.path(), &["keygen", "--out", "k.key"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        custody(
+            other.path(),
+            &["init", "M", "--key", "k.key", "--name", "m"]
+        )
+        .code,
+        0
+    );
+    assert_eq!(
+        custody(other.path(), &["export", "M", "--out", "m.custody"]).code,
+        0
+    );
+    let m = std::fs::read(other.path().join("m.custody")).unwrap();
+    let (st, _) = post(&entries, &m);
+    assert!(st == 409 || st == 422, "{st}");
+    // A slow client that never finishes its request holds nobody up.
+    let addr = s
+        .base
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(
+        b"POST /v1/fixture/entries HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab",
+    )
+    .unwrap();
+    let again = get_json(&s.base);
+    assert_eq!(again["entries"].as_u64().unwrap(), n + 10);
+    assert_ne!(again["head"], head);
+    // Nothing but the one good batch went in.
+    drop(slow);
+    let (code, log) = s.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(get_entries(&f), n + 10);
+}
+
+/// Entries signed with `key` on top of the ledger as `summary` describes
+/// it, bypassing the client's checks: what a hostile client could send.
+fn forge(f: &Fixture, summary: &Value, key: &str) -> Vec<u8> {
+    let key = custody::read_signing_key(&f.path(key)).unwrap();
+    let mut head = [0u8; 32];
+    hex::decode_to_slice(summary["head"].as_str().unwrap(), &mut head).unwrap();
+    let mut id = [0u8; 32];
+    hex::decode_to_slice(summary["ledger"].as_str().unwrap(), &mut id).unwrap();
+    let mut out = Vec::new();
+    let mut prev = head;
+    let n = summary["entries"].as_u64().unwrap();
+    for i in 0..10u64 {
+        let event = serde_json::json!({"type": "artifact", "id": format!("a-{i}"), "kind": "data"});
+        let header = custody::EntryHeader {
+            seq: n + i,
+            prev: Some(prev),
+            ledger: Some(id),
+            time: 1_800_000_000,
+            roles: 2,
+        };
+        let bytes = custody::sign_entry(&key, &header, &event).unwrap();
+        prev = custody::entry_hash(&bytes);
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// schemas/openapi.yaml documents exactly the routes the server has, and
+/// every status the append route answers with.
+#[test]
+fn the_openapi_file_matches_the_routes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let api = std::fs::read_to_string(root.join("schemas/openapi.yaml")).unwrap();
+    let code = std::fs::read_to_string(root.join("src/bin/custody/serve.rs")).unwrap();
+    let documented: std::collections::BTreeSet<String> = api
+        .lines()
+        .filter(|l| l.starts_with("  /"))
+        .map(|l| l.trim().trim_end_matches(':').to_string())
+        .collect();
+    let served: std::collections::BTreeSet<String> = code
+        .split(".route(\"")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap().to_string())
+        .collect();
+    assert!(!served.is_empty());
+    assert_eq!(documented, served);
+    let entries = api.split("  /v1/{ledger}/entries:").nth(1).unwrap();
+    for status in [
+        "\"200\"", "\"400\"", "\"409\"", "\"413\"", "\"422\"", "\"503\"",
+    ] {
+        assert!(entries.contains(status), "{status} undocumented");
+    }
+}
