@@ -116,7 +116,23 @@ async fn shutdown() {
 async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let t = Instant::now();
-    let resp = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+    // A body declared too large is refused before a byte of it is read.
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let work = async {
+        if declared.is_some_and(|n| n > MAX_BODY as u64) {
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                &format!("a request body may hold at most {MAX_BODY} bytes"),
+            );
+        }
+        next.run(req).await
+    };
+    let resp = match tokio::time::timeout(REQUEST_TIMEOUT, work).await {
         Ok(r) => r,
         Err(_) => problem(
             StatusCode::REQUEST_TIMEOUT,
@@ -356,6 +372,9 @@ pub fn fetch(base: &str) -> Result<tempfile::NamedTempFile, Error> {
     Ok(f)
 }
 
+/// Attempts at a remote append whose head keeps moving.
+const ATTEMPTS: u32 = 24;
+
 /// What a remote append did.
 pub struct RemoteReport {
     pub appended: u64,
@@ -366,7 +385,7 @@ pub struct RemoteReport {
 
 /// Appends `events` (JSON Lines) to a served ledger: downloads and
 /// verifies it, checks and signs the batch locally, posts it; on a stale
-/// head (someone appended meanwhile), does it again, up to 12 times.
+/// head (someone appended meanwhile), does it again, up to 24 times.
 pub fn append_remote(
     base: &str,
     key: &SigningKey,
@@ -374,7 +393,7 @@ pub fn append_remote(
     opts: &custody::AppendOptions,
 ) -> Result<RemoteReport, Error> {
     let url = format!("{base}/entries");
-    for attempt in 0..12u32 {
+    for attempt in 0..ATTEMPTS {
         let export = {
             let u = format!("{base}/export");
             let mut resp = ureq::get(&u).call().map_err(|e| http_err(&u, e))?;
@@ -410,7 +429,13 @@ pub fn append_remote(
                 });
             }
             409 => {
-                std::thread::sleep(Duration::from_millis(20 + u64::from(attempt) * 30));
+                // Jittered, doubling waits: clients turned away together
+                // do not come back together.
+                let cap = (40u64 << attempt.min(6)).min(2000);
+                let mut r = [0u8; 8];
+                let _ = getrandom::getrandom(&mut r);
+                let wait = cap / 2 + u64::from_le_bytes(r) % (cap / 2 + 1);
+                std::thread::sleep(Duration::from_millis(wait));
                 continue;
             }
             _ => {
@@ -423,7 +448,7 @@ pub fn append_remote(
         }
     }
     Err(Error::Unavailable(format!(
-        "{base}: the ledger kept moving; gave up after 12 attempts, nothing was appended"
+        "{base}: the ledger kept moving; gave up after {ATTEMPTS} attempts, nothing was appended"
     )))
 }
 
