@@ -151,3 +151,82 @@ pub(crate) fn bind(key: &[u8; 32], names: &[String], ledger: &Hash) -> Result<()
     }
     Ok(())
 }
+
+/// A batch this key signed and sent that is not known to be stored: where
+/// it was signed (size and head before it), when, and the head it leads
+/// to. Kept beside the mark until the batch is stored, so that signing
+/// again at that place gives the same bytes or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pending {
+    pub first: u64,
+    pub prev: Hash,
+    pub time: u64,
+    pub head: Hash,
+}
+
+pub(crate) fn pending_path(key: &[u8; 32], ledger: &Hash) -> Option<PathBuf> {
+    path(key, ledger).map(|p| p.with_extension("pending"))
+}
+
+/// The key's pending batch for a ledger, if any.
+pub(crate) fn read_pending(key: &[u8; 32], ledger: &Hash) -> Result<Option<Pending>, Error> {
+    let Some(p) = pending_path(key, ledger) else {
+        return Ok(None);
+    };
+    let text = match std::fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&p, e)),
+    };
+    let bad = || {
+        Error::usage(format!(
+            "{}: not a custody pending batch (`FIRST PREV-HEX TIME HEAD-HEX`)",
+            p.display()
+        ))
+    };
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let [first, prev, time, head] = f.as_slice() else {
+        return Err(bad());
+    };
+    let mut pv = [0u8; 32];
+    let mut hd = [0u8; 32];
+    hex::decode_to_slice(prev, &mut pv).map_err(|_| bad())?;
+    hex::decode_to_slice(head, &mut hd).map_err(|_| bad())?;
+    Ok(Some(Pending {
+        first: first.parse().map_err(|_| bad())?,
+        prev: pv,
+        time: time.parse().map_err(|_| bad())?,
+        head: hd,
+    }))
+}
+
+/// Records a batch about to be sent.
+pub(crate) fn write_pending(key: &[u8; 32], ledger: &Hash, p: &Pending) -> Result<(), Error> {
+    let Some(path) = pending_path(key, ledger) else {
+        return Ok(());
+    };
+    make_parent(&path)?;
+    crate::files::write_atomic(
+        &path,
+        format!(
+            "{} {} {} {}\n",
+            p.first,
+            hex::encode(p.prev),
+            p.time,
+            hex::encode(p.head)
+        )
+        .as_bytes(),
+    )
+}
+
+/// Forgets the pending batch (stored, or its place taken by others).
+pub(crate) fn clear_pending(key: &[u8; 32], ledger: &Hash) -> Result<(), Error> {
+    let Some(p) = pending_path(key, ledger) else {
+        return Ok(());
+    };
+    match std::fs::remove_file(&p) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(&p, e)),
+    }
+}

@@ -527,12 +527,34 @@ fn append_locked<R: BufRead>(
     let first = v.ledger.entries;
     let id = v.ledger.id;
     let prev_head = v.ledger.head;
+    // A batch this key signed at this very place before, sent but never
+    // stored (the database refused it after receiving it): signed again
+    // with its time, the same events give the same bytes; other events
+    // would be a second history under this key, and are refused.
+    let pending = crate::highwater::read_pending(&signer, &id)?
+        .filter(|p| p.first == first && p.prev == prev_head);
+    let time = pending.map_or(time, |p| p.time);
     let Signed {
         batch,
         leaves,
         head,
         resume,
     } = sign_on(v, key, input, opts, time)?;
+    if let Some(p) = pending {
+        if p.head != head {
+            let file = crate::highwater::pending_path(&signer, &id)
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            return Err(Error::usage(format!(
+                "this key signed another batch at entry {first} (on head {}) that the ledger's \
+                 store received but did not keep; signing different events there would put two \
+                 histories under this key, for whoever kept that batch. Append that same batch \
+                 again (the same events, in the same order), or, if you know it is gone for \
+                 good, delete {file}",
+                hex::encode(prev_head)
+            )));
+        }
+    }
     // Failing to seal only costs the next call a longer verification.
     let rec = crate::record::seal(key, &resume);
     // Before anything is sent, the key's mark moves to the head it signed
@@ -541,6 +563,18 @@ fn append_locked<R: BufRead>(
     // batch on less than this history.
     if first > 0 {
         crate::highwater::write(&signer, &id, first, &prev_head)?;
+    }
+    if !batch.is_empty() {
+        crate::highwater::write_pending(
+            &signer,
+            &id,
+            &crate::highwater::Pending {
+                first,
+                prev: prev_head,
+                time,
+                head,
+            },
+        )?;
     }
     store::append_leaves(
         store.as_ref(),
@@ -587,6 +621,7 @@ fn append_locked<R: BufRead>(
     let mut warnings = Vec::new();
     if let Err(e) = crate::highwater::write(&signer, &id, end, &head)
         .and_then(|()| crate::highwater::bind(&signer, at, &id))
+        .and_then(|()| crate::highwater::clear_pending(&signer, &id))
     {
         warnings.push(format!(
             "the batch was appended, but this key's high-water mark could not be raised ({e}): \

@@ -55,7 +55,40 @@ pub fn sign_for_server<R: BufRead>(
     }
     let first = v.ledger.entries;
     let id = v.ledger.id;
-    let signed = crate::ledger::sign_on(v, key, input, opts, crate::ledger::now())?;
+    let prev = v.ledger.head;
+    let signer = key.verifying_key().to_bytes();
+    // As for a local append: a batch sent at this place before and never
+    // stored is signed again with its time, and nothing else is signed
+    // there.
+    let pending = crate::highwater::read_pending(&signer, &id)?
+        .filter(|p| p.first == first && p.prev == prev);
+    let time = pending.map_or_else(crate::ledger::now, |p| p.time);
+    let signed = crate::ledger::sign_on(v, key, input, opts, time)?;
+    if pending.is_some_and(|p| p.head != signed.head) {
+        return Err(Error::usage(format!(
+            "this key sent another batch at entry {first} that the server did not store; \
+             signing different events there would put two histories under this key. Send that \
+             same batch again, or, if you know it is gone for good, delete {}",
+            crate::highwater::pending_path(&signer, &id)
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )));
+    }
+    if !signed.batch.is_empty() {
+        if first > 0 {
+            crate::highwater::write(&signer, &id, first, &prev)?;
+        }
+        crate::highwater::write_pending(
+            &signer,
+            &id,
+            &crate::highwater::Pending {
+                first,
+                prev,
+                time,
+                head: signed.head,
+            },
+        )?;
+    }
     if signed.batch.is_empty() && !opts.allow_empty {
         return Err(Error::usage(
             "the input holds no events, so nothing was sent; give --allow-empty to accept an \
@@ -73,10 +106,7 @@ pub fn sign_for_server<R: BufRead>(
 
 /// After the server stored `b`: the key's mark follows it.
 pub fn confirm_stored(key: &SigningKey, b: &RemoteBatch) -> Result<(), Error> {
-    crate::highwater::write(
-        &key.verifying_key().to_bytes(),
-        &b.id,
-        b.first + b.appended,
-        &b.head,
-    )
+    let k = key.verifying_key().to_bytes();
+    crate::highwater::write(&k, &b.id, b.first + b.appended, &b.head)?;
+    crate::highwater::clear_pending(&k, &b.id)
 }

@@ -722,7 +722,9 @@ fn killed_appenders_and_a_restarted_server_lose_nothing_acknowledged() {
             End::Exit(2, err) => {
                 assert!(
                     err.contains("ledger database unavailable")
-                        || err.contains("not signed again automatically"),
+                        || err.contains("not signed again automatically")
+                        // After a killed batch of its own, at the same place.
+                        || err.contains("two histories"),
                     "{tag}: an unclear failure: {err}"
                 );
                 assert!(seqs.is_empty(), "failed batch {tag} is in the ledger");
@@ -1241,4 +1243,84 @@ fn a_retry_never_signs_on_less_than_the_attempt_before() {
     );
     assert!(r.stderr.contains("truncated"), "{}", r.stderr);
     assert_eq!(stored(c, "shortened").len() as i64, n - 1);
+}
+
+/// The database refuses a batch for good after receiving its rows (an
+/// error custody does not retry), and whoever runs it keeps a copy. The
+/// key's next append at that place signs the same events into the same
+/// bytes, and refuses to sign other events there.
+#[test]
+fn a_batch_refused_after_it_was_sent_is_never_replaced_by_another() {
+    let c = Cluster::get();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    keys(d);
+    let url = c.url("kept-copy");
+    ok(custody(
+        d,
+        &["init", &url, "--key", "owner.key", "--name", "kept-copy"],
+    ));
+    let mut admin = c.client();
+    let id: i64 = admin
+        .query_one(
+            "SELECT ledger FROM custody_ledgers WHERE name = 'kept-copy'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let arm = |admin: &mut postgres::Client| {
+        admin
+            .batch_execute(&format!(
+                "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 DECLARE r record; \
+                 BEGIN \
+                   IF EXISTS (SELECT 1 FROM n WHERE ledger = {id}) THEN \
+                     FOR r IN SELECT seq, bytes FROM n ORDER BY seq LOOP \
+                       RAISE LOG 'custody-refused % %', r.seq, encode(r.bytes, 'hex'); \
+                     END LOOP; \
+                     RAISE EXCEPTION 'could not extend file' USING ERRCODE = '53100'; \
+                   END IF; \
+                   RETURN NULL; \
+                 END $$; \
+                 CREATE TRIGGER refuse AFTER INSERT ON custody_entries \
+                 REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION refuse();"
+            ))
+            .unwrap();
+    };
+    let disarm = |admin: &mut postgres::Client| {
+        admin
+            .batch_execute("DROP TRIGGER refuse ON custody_entries")
+            .unwrap();
+    };
+    arm(&mut admin);
+    let r = custody_in(d, &["append", &url, "--key", "owner.key"], &batch("f1"));
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    disarm(&mut admin);
+    // A second later, other events at the same place: refused.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let before = stored(c, "kept-copy");
+    let r = custody_in(d, &["append", &url, "--key", "owner.key"], &batch("f2"));
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("two histories"), "{}", r.stderr);
+    assert_eq!(stored(c, "kept-copy"), before);
+    // The same events: the same bytes as the copy that was kept.
+    let r = custody_in(d, &["append", &url, "--key", "owner.key"], &batch("f1"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let log = std::fs::read_to_string(c.dir.join("log")).unwrap();
+    let kept: Vec<(i64, Vec<u8>)> = log
+        .lines()
+        .filter_map(|l| l.split("custody-refused ").nth(1))
+        .map(|l| {
+            let (seq, hex) = l.trim().split_once(' ').unwrap();
+            (seq.parse().unwrap(), hex::decode(hex).unwrap())
+        })
+        .collect();
+    assert_eq!(kept.len(), 20);
+    assert_eq!(stored(c, "kept-copy")[1..].to_vec(), kept);
+    // And the next batch, at the next place, is free again.
+    ok(custody_in(
+        d,
+        &["append", &url, "--key", "owner.key"],
+        &batch("f2"),
+    ));
 }
