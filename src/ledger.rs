@@ -492,7 +492,7 @@ fn prepare(loc: &Location, key: &SigningKey) -> Result<Resume, Error> {
 }
 
 /// Appends to a store opened to write (so holding the ledger's lock).
-fn append_locked<R: BufRead>(
+pub(crate) fn append_locked<R: BufRead>(
     store: Box<dyn Store>,
     key: &SigningKey,
     input: R,

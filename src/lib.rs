@@ -24,6 +24,7 @@ mod keys;
 mod ledger;
 mod license;
 mod merkle;
+mod openlineage;
 mod openness;
 mod record;
 mod registry;
@@ -59,13 +60,14 @@ pub use merkle::{
     consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash, root, verify_consistency,
     verify_inclusion, CompactRange, MemoryTree, Nodes, ProofError, TreeHash,
 };
+pub use openlineage::{dataset_id, map_event, Mapped, EVENT_PARAMETER};
 pub use openness::{
     openness, public_level, right_words, ArtifactLevel, Because, Cause, ComponentLevel, Level,
     LicenseInfo, Openness, Restriction, Withheld, CRITERIA,
 };
 pub use registry::{registry, LicenseClass, Registry, RegistryLicense};
 pub use remote::{confirm_stored, sign_for_server, RemoteBatch};
-pub use serve::{reason_of, Appended, Served, Stale};
+pub use serve::{reason_of, Appended, Ingested, Served, Stale};
 pub use signature::{verify_signatures, SignatureItem};
 pub use store::{migrate, set_lock_wait, Location};
 pub use time::rfc3339;

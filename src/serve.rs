@@ -15,6 +15,7 @@ use crate::error::{Error, Invalid, Reason, VerifyError};
 use crate::ledger::AppendReport;
 use crate::store::{self, Location, Mode};
 use crate::verify::{Chain, Frame, Resume, VerifiedLedger, VerifyOptions};
+use sha2::Digest;
 use std::sync::Mutex;
 
 /// A ledger being served.
@@ -24,6 +25,19 @@ pub struct Served {
     gate: Mutex<()>,
     /// The verified state at some size, to resume from.
     cache: Mutex<Option<Resume>>,
+    /// The OpenLineage events recorded in the entries verified so far.
+    events: Mutex<std::collections::HashSet<[u8; 32]>>,
+}
+
+/// What became of an OpenLineage event.
+#[derive(Debug)]
+pub enum Ingested {
+    /// Recorded: the append's report.
+    Recorded(AppendReport),
+    /// Recorded before (the same bytes): nothing appended.
+    Duplicate,
+    /// Not recorded, and why.
+    Skipped(String),
 }
 
 /// A batch built on a head that is no longer the ledger's: the client
@@ -52,6 +66,7 @@ impl Served {
             loc: loc.into(),
             gate: Mutex::new(()),
             cache: Mutex::new(None),
+            events: Mutex::new(Default::default()),
         };
         s.verified()?;
         Ok(s)
@@ -109,9 +124,40 @@ impl Served {
             Some(c) => Chain::resume(VerifyOptions::default(), c),
             None => Chain::new(VerifyOptions::default()).with_tree(),
         };
-        let v = chain.run(st.entries_from(from).map(|r| r.map(Frame::Bytes)), |_| {
+        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        if from == 0 {
+            events.clear();
+        }
+        let v = chain.run(st.entries_from(from).map(|r| r.map(Frame::Bytes)), |e| {
+            let mut h = [0u8; 32];
+            if let Some(x) = e
+                .event()
+                .note
+                .as_deref()
+                .and_then(|n| n.strip_prefix(crate::openlineage::EVENT_NOTE))
+            {
+                if hex::decode_to_slice(x, &mut h).is_ok() {
+                    events.insert(h);
+                }
+            }
+            if let crate::event::EventKind::Transformation {
+                parameters: Some(p),
+                ..
+            } = &e.event().kind
+            {
+                let mut h = [0u8; 32];
+                if let Some(x) = p
+                    .get(crate::openlineage::EVENT_PARAMETER)
+                    .and_then(|x| x.as_str())
+                {
+                    if hex::decode_to_slice(x, &mut h).is_ok() {
+                        events.insert(h);
+                    }
+                }
+            }
             Ok(())
         })?;
+        drop(events);
         if v.ledger.entries != n || v.ledger.head != head {
             return Err(Error::Store(format!(
                 "the ledger's head record says {n} entries, {} verified",
@@ -219,6 +265,49 @@ impl Served {
             warnings: Vec::new(),
             retries: 0,
         }))
+    }
+}
+
+impl Served {
+    /// Records an OpenLineage RunEvent (its bytes as received), signed by
+    /// `key`, unless the same event was recorded before. The ledger's
+    /// lock is held from the look for the event to the commit, so that
+    /// servers sharing a ledger record it once between them.
+    pub fn ingest(&self, key: &ed25519_dalek::SigningKey, raw: &[u8]) -> Result<Ingested, Error> {
+        let _g = self.gate();
+        let st = store::open(&self.loc, Mode::Write)?;
+        self.catch_up(st.as_ref())?;
+        let hash: [u8; 32] = sha2::Sha256::digest(raw).into();
+        if self
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&hash)
+        {
+            return Ok(Ingested::Duplicate);
+        }
+        let mapped = {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            let state = cache
+                .as_ref()
+                .map(|c| &c.state)
+                .ok_or_else(|| Error::Store("internal: no verified state".into()))?;
+            crate::openlineage::map_event(raw, &|id| state.lookup(id).is_some())
+                .map_err(|m| Error::usage(format!("the RunEvent: {m}")))?
+        };
+        if let Some(why) = mapped.skipped {
+            return Ok(Ingested::Skipped(why));
+        }
+        let report = crate::ledger::append_locked(
+            st,
+            key,
+            mapped.lines.as_bytes(),
+            &crate::ledger::AppendOptions::default(),
+            None,
+            &self.loc,
+            crate::ledger::now(),
+        )?;
+        Ok(Ingested::Recorded(report))
     }
 }
 

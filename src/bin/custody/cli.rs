@@ -185,6 +185,14 @@ pub enum Command {
         /// checkpoints served at /v1/NAME/checkpoint.
         #[arg(long)]
         checkpoint_key: Option<PathBuf>,
+        /// Take OpenLineage RunEvents at POST /api/v1/lineage into the
+        /// first ledger, signed by this key (one the ledger's owner granted
+        /// the appender role); needs --token-file.
+        #[arg(long, requires = "token_file")]
+        ingest_key: Option<PathBuf>,
+        /// A file holding the bearer token OpenLineage clients must send.
+        #[arg(long, requires = "ingest_key")]
+        token_file: Option<PathBuf>,
     },
     /// Print the public key (64 hex digits) of a private key, such as one
     /// made by `openssl genpkey -algorithm ed25519`.

@@ -570,11 +570,30 @@ fn run(cli: Cli) -> Result<(), Failure> {
             ledgers,
             listen,
             checkpoint_key,
+            ingest_key,
+            token_file,
         } => {
             let key = checkpoint_key
                 .map(|k| custody::read_signing_key(&k))
                 .transpose()?;
-            serve::run(&ledgers, &listen, key)?;
+            let ingest = match (ingest_key, token_file) {
+                (Some(k), Some(t)) => {
+                    let token = read_text(&t)?.trim().to_string();
+                    if token.len() < 16 {
+                        return Err(Error::Usage(format!(
+                            "{}: the token must be at least 16 characters",
+                            t.display()
+                        ))
+                        .into());
+                    }
+                    Some(serve::Ingest {
+                        key: custody::read_signing_key(&k)?,
+                        token,
+                    })
+                }
+                _ => None,
+            };
+            serve::run(&ledgers, &listen, key, ingest)?;
         }
         Command::Pubkey { key } => {
             let key = custody::read_signing_key(&key)?;

@@ -28,7 +28,15 @@ pub const MAX_BODY: usize = 64 << 20;
 /// A request (its body included) must arrive within this.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// OpenLineage ingestion: the key that signs, the token clients present,
+/// and the ledger events go to.
+pub struct Ingest {
+    pub key: SigningKey,
+    pub token: String,
+}
+
 struct App {
+    ingest: Option<(Ingest, String)>,
     /// Each ledger by name, with the location as given (the password of a
     /// database URL included, which `Served` shows to no one).
     ledgers: HashMap<String, (Arc<Served>, PathBuf)>,
@@ -43,11 +51,14 @@ pub fn run(
     ledgers: &[PathBuf],
     listen: &str,
     checkpoint_key: Option<SigningKey>,
+    ingest: Option<Ingest>,
 ) -> Result<(), Failure> {
     let mut map = HashMap::new();
+    let mut first_name = None;
     for l in ledgers {
         let served = Served::open(l.as_path())?;
         let name = served.verified()?.name().to_string();
+        first_name.get_or_insert_with(|| name.clone());
         if map
             .insert(name.clone(), (Arc::new(served), l.clone()))
             .is_some()
@@ -59,7 +70,9 @@ pub fn run(
         }
     }
     let names: Vec<String> = map.keys().cloned().collect();
+    let ingest = ingest.zip(first_name);
     let app = Arc::new(App {
+        ingest,
         ledgers: map,
         checkpoint_key,
     });
@@ -69,6 +82,7 @@ pub fn run(
         .route("/v1/{ledger}/openness", get(openness))
         .route("/v1/{ledger}/checkpoint", get(checkpoint))
         .route("/v1/{ledger}/entries", post(append))
+        .route("/api/v1/lineage", post(lineage))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(access_log))
         .with_state(app);
@@ -463,4 +477,58 @@ fn encode_segment(name: &str) -> String {
         }
     }
     out
+}
+
+/// Whether the request carries the ingestion token (compared in time that
+/// does not depend on where it differs).
+fn authorized(headers: &axum::http::HeaderMap, token: &str) -> bool {
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let (a, b) = (given.as_bytes(), token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `POST /api/v1/lineage`: an OpenLineage RunEvent, recorded as entries
+/// signed by the ingest key (schemas/OPENLINEAGE.md).
+async fn lineage(
+    State(app): State<Shared>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some((ingest, name)) = &app.ingest else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "no-ingestion",
+            "this server takes no OpenLineage events (start it with --ingest-key and --token-file)",
+        );
+    };
+    if !authorized(&headers, &ingest.token) {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a bearer token is required (Authorization: Bearer TOKEN)",
+        );
+    }
+    let s = app.ledgers[name].0.clone();
+    let key = ingest.key.clone();
+    match blocking(move || s.ingest(&key, &body)).await {
+        Ok(custody::Ingested::Recorded(r)) => Json(json!({
+            "recorded": r.appended,
+            "entries": r.entries,
+            "head": hex::encode(r.head),
+        }))
+        .into_response(),
+        Ok(custody::Ingested::Duplicate) => {
+            Json(json!({"recorded": 0, "duplicate": true})).into_response()
+        }
+        Ok(custody::Ingested::Skipped(why)) => {
+            Json(json!({"recorded": 0, "skipped": why})).into_response()
+        }
+        Err(r) => r,
+    }
 }
