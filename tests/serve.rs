@@ -336,3 +336,90 @@ fn the_openapi_file_matches_the_routes() {
         assert!(entries.contains(status), "{status} undocumented");
     }
 }
+
+/// A server killed with SIGKILL while clients append, then started again:
+/// every batch a client was told is stored is there, whole; no batch is
+/// there in part.
+#[test]
+fn a_killed_server_loses_no_acknowledged_batch() {
+    let f = Fixture::new();
+    let d = f.dir();
+    let mut grants = String::new();
+    for p in 0..4 {
+        let k = custody(d, &["keygen", "--out", &format!("k{p}.key")]);
+        grants.push_str(&format!(
+            "{{\"type\":\"grant\",\"key\":\"{}\",\"role\":\"appender\"}}\n",
+            k.stdout.trim()
+        ));
+    }
+    f.append_ok("owner.key", &grants);
+    let server = std::sync::Mutex::new(Server::start(&f, &[]));
+    let base = std::sync::RwLock::new(server.lock().unwrap().base.clone());
+    let running = std::sync::atomic::AtomicBool::new(true);
+    let results: Vec<(String, i32)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..4)
+            .map(|p| {
+                let (base, running) = (&base, &running);
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    let mut b = 0;
+                    while running.load(std::sync::atomic::Ordering::SeqCst) {
+                        let tag = format!("k{p}b{b}");
+                        b += 1;
+                        let url = base.read().unwrap().clone();
+                        let r = custody_in(
+                            d,
+                            &["append", &url, "--key", &format!("k{p}.key")],
+                            &batch(&tag),
+                        );
+                        out.push((tag, r.code));
+                    }
+                    out
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        {
+            let mut srv = server.lock().unwrap();
+            let _ = srv.child.kill();
+            let _ = srv.child.wait();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let again = Server::start(&f, &[]);
+        *base.write().unwrap() = again.base.clone();
+        *server.lock().unwrap() = again;
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        running.store(false, std::sync::atomic::Ordering::SeqCst);
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let url = base.read().unwrap().clone();
+    let log = custody(d, &["log", &url, "--json"]);
+    assert_eq!(log.code, 0, "{}", log.stderr);
+    let mut seqs: std::collections::HashMap<String, Vec<u64>> = Default::default();
+    for line in log.stdout.lines() {
+        let e: Value = serde_json::from_str(line).unwrap();
+        if let Some((tag, _)) = e["id"].as_str().and_then(|id| id.rsplit_once('-')) {
+            seqs.entry(tag.to_string())
+                .or_default()
+                .push(e["seq"].as_u64().unwrap());
+        }
+    }
+    let mut acked = 0;
+    for (tag, code) in &results {
+        let s = seqs.get(tag).map(Vec::as_slice).unwrap_or(&[]);
+        assert!(s.is_empty() || s.len() == 10, "{tag} is there in part: {s:?}");
+        if *code == 0 {
+            assert_eq!(s.len(), 10, "acknowledged {tag} was lost");
+            acked += 1;
+        } else {
+            assert_eq!(*code, 2, "{tag}");
+        }
+    }
+    assert!(acked >= 4, "too few batches got through: {acked}");
+    assert!(
+        results.iter().any(|r| r.1 != 0),
+        "the kill met no append under way"
+    );
+    let (code, errs) = server.into_inner().unwrap().stop();
+    assert_eq!(code, Some(0), "{errs}");
+}
