@@ -493,7 +493,7 @@ fn prepare(loc: &Location, key: &SigningKey) -> Result<Resume, Error> {
 
 /// Appends to a store opened to write (so holding the ledger's lock).
 pub(crate) fn append_locked<R: BufRead>(
-    store: Box<dyn Store>,
+    store: Box<dyn Store + '_>,
     key: &SigningKey,
     input: R,
     opts: &AppendOptions,

@@ -21,8 +21,9 @@ use std::sync::Mutex;
 /// A ledger being served.
 pub struct Served {
     loc: Location,
-    /// A directory admits one opener at a time, even within a process.
-    gate: Mutex<()>,
+    /// A directory, held open (to write) for as long as it is served: it
+    /// admits one opener at a time, and opening it costs sled a recovery.
+    held: Mutex<Option<Box<dyn store::Store>>>,
     /// The verified state at some size, to resume from.
     cache: Mutex<Option<Resume>>,
     /// The OpenLineage events recorded in the entries verified so far.
@@ -64,7 +65,7 @@ impl Served {
     pub fn open(loc: impl Into<Location>) -> Result<Served, Error> {
         let s = Served {
             loc: loc.into(),
-            gate: Mutex::new(()),
+            held: Mutex::new(None),
             cache: Mutex::new(None),
             events: Mutex::new(Default::default()),
         };
@@ -80,27 +81,69 @@ impl Served {
     /// Verifies the ledger as it is now, resuming from what this server
     /// verified before when the ledger still starts with it.
     pub fn verified(&self) -> Result<VerifiedLedger, Error> {
-        let _g = self.gate();
-        let st = store::open(&self.loc, Mode::Read)?;
-        let r = self.catch_up(st.as_ref())?;
-        Ok(r)
+        let t = self.turn(Mode::Read)?;
+        self.catch_up(t.store())
     }
 
-    /// Held while a directory is open; a database needs no such turn.
-    fn gate(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+    /// The store to work on, in this server's turn: the directory it holds
+    /// open, or a transaction of the database of its own.
+    fn turn(&self, mode: Mode) -> Result<Turn<'_>, Error> {
         match self.loc {
-            Location::Path(_) => Some(self.gate.lock().unwrap_or_else(|p| p.into_inner())),
-            Location::Postgres(_) => None,
+            Location::Path(_) => {
+                let mut g = self.held.lock().unwrap_or_else(|p| p.into_inner());
+                if g.is_none() {
+                    *g = Some(store::open(&self.loc, Mode::Write)?);
+                }
+                Ok(Turn::Held(g))
+            }
+            Location::Postgres(_) => Ok(Turn::Own(store::open(&self.loc, mode)?)),
         }
     }
 
-    /// Runs `f` with the ledger open to read, in this server's turn.
+    /// Closes a directory held open (leaving it as a later command reads
+    /// without writing); a database holds nothing open.
+    pub fn close(&self) -> Result<(), Error> {
+        let mut g = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        match g.take() {
+            Some(s) => s.finish(),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `f` with the ledger closed to this server, in its turn (for
+    /// commands that open the ledger themselves).
     pub fn with_ledger<T>(
         &self,
         f: impl FnOnce(&Location) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let _g = self.gate();
+        let mut g = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = g.take() {
+            s.finish()?;
+        }
         f(&self.loc)
+    }
+
+    /// The ledger's entries back to back (an export), as verified now.
+    pub fn export_bytes(&self) -> Result<Vec<u8>, Error> {
+        self.entries_from(0)
+    }
+
+    /// The entries from `first` on, back to back, after verifying what
+    /// came since this server last looked, in the same turn (so the same
+    /// snapshot of a database).
+    pub fn entries_from(&self, first: u64) -> Result<Vec<u8>, Error> {
+        let t = self.turn(Mode::Read)?;
+        let v = self.catch_up(t.store())?;
+        let mut out = Vec::new();
+        let mut seq = first;
+        for b in t.store().entries_from(first) {
+            if seq >= v.entries {
+                break;
+            }
+            out.extend_from_slice(&b?);
+            seq += 1;
+        }
+        Ok(out)
     }
 
     fn catch_up(&self, st: &dyn store::Store) -> Result<VerifiedLedger, Error> {
@@ -213,9 +256,8 @@ impl Served {
             }))
         })?;
         // The ledger's lock from here to the commit: the store decides.
-        let _g = self.gate();
-        let st = store::open(&self.loc, Mode::Write)?;
-        let v = self.catch_up(st.as_ref())?;
+        let t = self.turn(Mode::Write)?;
+        let v = self.catch_up(t.store())?;
         if first.seq() != v.entries || first.prev() != Some(v.head()) {
             return Ok(Appended::Stale(Stale {
                 entries: v.entries,
@@ -248,8 +290,8 @@ impl Served {
                 e => e,
             })?;
         let head = after.ledger.head;
-        store::append_leaves(st.as_ref(), n, &entries, &leaves, head, true, None)?;
-        st.finish()?;
+        store::append_leaves(t.store(), n, &entries, &leaves, head, true, None)?;
+        t.finish()?;
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(Resume {
             state: after.ledger.state,
             entries: after.ledger.entries,
@@ -274,9 +316,8 @@ impl Served {
     /// lock is held from the look for the event to the commit, so that
     /// servers sharing a ledger record it once between them.
     pub fn ingest(&self, key: &ed25519_dalek::SigningKey, raw: &[u8]) -> Result<Ingested, Error> {
-        let _g = self.gate();
-        let st = store::open(&self.loc, Mode::Write)?;
-        self.catch_up(st.as_ref())?;
+        let t = self.turn(Mode::Write)?;
+        self.catch_up(t.store())?;
         let hash: [u8; 32] = sha2::Sha256::digest(raw).into();
         if self
             .events
@@ -299,7 +340,7 @@ impl Served {
             return Ok(Ingested::Skipped(why));
         }
         let report = crate::ledger::append_locked(
-            st,
+            t.boxed(),
             key,
             mapped.lines.as_bytes(),
             &crate::ledger::AppendOptions::default(),
@@ -308,6 +349,102 @@ impl Served {
             crate::ledger::now(),
         )?;
         Ok(Ingested::Recorded(report))
+    }
+}
+
+/// A server's turn at its ledger's store.
+enum Turn<'a> {
+    Held(std::sync::MutexGuard<'a, Option<Box<dyn store::Store>>>),
+    Own(Box<dyn store::Store>),
+}
+
+impl Turn<'_> {
+    fn store(&self) -> &dyn store::Store {
+        match self {
+            // `turn` fills it before handing it out.
+            Turn::Held(g) => g.as_deref().unwrap_or(&Closed),
+            Turn::Own(s) => s.as_ref(),
+        }
+    }
+
+    /// Commits a database's transaction; a held directory's writes are
+    /// already flushed.
+    fn finish(self) -> Result<(), Error> {
+        match self {
+            Turn::Held(_) => Ok(()),
+            Turn::Own(s) => s.finish(),
+        }
+    }
+
+    /// The store as the append code takes it.
+    fn boxed<'s>(&'s self) -> Box<dyn store::Store + 's> {
+        Box::new(Kept(self.store()))
+    }
+}
+
+/// A held store lent to code that finishes what it opened: finishing it
+/// commits nothing more (its writes are flushed) and keeps it open.
+struct Kept<'a>(&'a dyn store::Store);
+
+impl store::Store for Kept<'_> {
+    fn head(&self) -> Result<Option<(u64, Hash)>, Error> {
+        self.0.head()
+    }
+    fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, Error> {
+        self.0.entry(seq)
+    }
+    fn entries_from(&self, first: u64) -> Box<dyn Iterator<Item = Result<Vec<u8>, Error>> + '_> {
+        self.0.entries_from(first)
+    }
+    fn record(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+        self.0.record(key)
+    }
+    fn tree_size(&self) -> Result<u64, Error> {
+        self.0.tree_size()
+    }
+    fn stored_node(&self, level: u8, index: u64) -> Result<Option<[u8; 32]>, Error> {
+        self.0.stored_node(level, index)
+    }
+    fn write(&self, batch: &store::Batch<'_>) -> Result<(), Error> {
+        self.0.write(batch)
+    }
+    fn finish(self: Box<Self>) -> Result<(), Error> {
+        Ok(())
+    }
+    fn place(&self) -> Option<String> {
+        self.0.place()
+    }
+}
+
+/// Stands in for a held store that is not there (never handed out).
+struct Closed;
+
+impl store::Store for Closed {
+    fn head(&self) -> Result<Option<(u64, Hash)>, Error> {
+        Err(Error::Store("internal: the ledger is not open".into()))
+    }
+    fn entry(&self, _: u64) -> Result<Option<Vec<u8>>, Error> {
+        Err(Error::Store("internal: the ledger is not open".into()))
+    }
+    fn entries_from(&self, _: u64) -> Box<dyn Iterator<Item = Result<Vec<u8>, Error>> + '_> {
+        Box::new(std::iter::once(Err(Error::Store(
+            "internal: the ledger is not open".into(),
+        ))))
+    }
+    fn record(&self, _: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+        Ok(None)
+    }
+    fn tree_size(&self) -> Result<u64, Error> {
+        Ok(0)
+    }
+    fn stored_node(&self, _: u8, _: u64) -> Result<Option<[u8; 32]>, Error> {
+        Ok(None)
+    }
+    fn write(&self, _: &store::Batch<'_>) -> Result<(), Error> {
+        Err(Error::Store("internal: the ledger is not open".into()))
+    }
+    fn finish(self: Box<Self>) -> Result<(), Error> {
+        Ok(())
     }
 }
 

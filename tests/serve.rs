@@ -407,7 +407,10 @@ fn a_killed_server_loses_no_acknowledged_batch() {
     let mut acked = 0;
     for (tag, code) in &results {
         let s = seqs.get(tag).map(Vec::as_slice).unwrap_or(&[]);
-        assert!(s.is_empty() || s.len() == 10, "{tag} is there in part: {s:?}");
+        assert!(
+            s.is_empty() || s.len() == 10,
+            "{tag} is there in part: {s:?}"
+        );
         if *code == 0 {
             assert_eq!(s.len(), 10, "acknowledged {tag} was lost");
             acked += 1;

@@ -173,7 +173,7 @@ pub(crate) struct Batch<'a> {
 }
 
 /// A ledger's storage. See the module documentation for what it keeps.
-pub(crate) trait Store {
+pub(crate) trait Store: Send + Sync {
     /// The head record: number of entries and hash of the last.
     fn head(&self) -> Result<Option<(u64, Hash)>, Error>;
     /// One entry's bytes.

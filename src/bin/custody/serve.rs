@@ -71,6 +71,7 @@ pub fn run(
     }
     let names: Vec<String> = map.keys().cloned().collect();
     let ingest = ingest.zip(first_name);
+    let served = map.clone();
     let app = Arc::new(App {
         ingest,
         ledgers: map,
@@ -81,7 +82,7 @@ pub fn run(
         .route("/v1/{ledger}/export", get(export))
         .route("/v1/{ledger}/openness", get(openness))
         .route("/v1/{ledger}/checkpoint", get(checkpoint))
-        .route("/v1/{ledger}/entries", post(append))
+        .route("/v1/{ledger}/entries", post(append).get(range))
         .route("/api/v1/lineage", post(lineage))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(access_log))
@@ -103,6 +104,11 @@ pub fn run(
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown())
             .await?;
+        for (name, (s, _)) in &served {
+            if let Err(e) = s.close() {
+                eprintln!("custody serve: closing {name}: {e}");
+            }
+        }
         eprintln!("custody serve: stopped");
         Ok::<(), std::io::Error>(())
     })?;
@@ -253,14 +259,7 @@ async fn export(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> Re
         Ok(s) => s,
         Err(r) => return r,
     };
-    let bytes = blocking(move || {
-        s.with_ledger(|loc| {
-            let mut buf = Vec::new();
-            custody::export(loc.clone(), custody::Output::Writer(&mut buf))?;
-            Ok(buf)
-        })
-    })
-    .await;
+    let bytes = blocking(move || s.export_bytes()).await;
     match bytes {
         Ok(b) => ([(header::CONTENT_TYPE, "application/octet-stream")], b).into_response(),
         Err(r) => r,
@@ -272,9 +271,20 @@ async fn openness(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> 
         Ok(s) => s,
         Err(r) => return r,
     };
-    let source = app.ledgers[&name].1.clone();
     let doc = blocking(move || {
-        s.with_ledger(|_| {
+        // The openness document of the ledger as verified now, written as
+        // `custody openness --json` writes it for an export.
+        let bytes = s.export_bytes()?;
+        let file = tempfile::NamedTempFile::new().map_err(|e| Error::Io {
+            path: std::env::temp_dir(),
+            source: e,
+        })?;
+        std::fs::write(file.path(), &bytes).map_err(|e| Error::Io {
+            path: file.path().to_path_buf(),
+            source: e,
+        })?;
+        let source = file.path().to_path_buf();
+        {
             let mut buf = Vec::new();
             match crate::openness::run(
                 &mut buf,
@@ -287,7 +297,7 @@ async fn openness(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> 
                 Err(Failure::Io(e)) => Err(Error::Store(e.to_string())),
                 Err(_) => Err(Error::Store("the openness document failed".into())),
             }
-        })
+        }
     })
     .await;
     match doc {
@@ -529,6 +539,28 @@ async fn lineage(
         Ok(custody::Ingested::Skipped(why)) => {
             Json(json!({"recorded": 0, "skipped": why})).into_response()
         }
+        Err(r) => r,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct From {
+    from: Option<u64>,
+}
+
+/// `GET /v1/NAME/entries?from=N`: entries N onwards, back to back.
+async fn range(
+    State(app): State<Shared>,
+    UrlPath(name): UrlPath<String>,
+    axum::extract::Query(q): axum::extract::Query<From>,
+) -> Response {
+    let s = match ledger(&app, &name) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let first = q.from.unwrap_or(0);
+    match blocking(move || s.entries_from(first)).await {
+        Ok(b) => ([(header::CONTENT_TYPE, "application/octet-stream")], b).into_response(),
         Err(r) => r,
     }
 }
