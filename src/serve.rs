@@ -135,13 +135,12 @@ impl Served {
         let t = self.turn(Mode::Read)?;
         let v = self.catch_up(t.store())?;
         let mut out = Vec::new();
-        let mut seq = first;
-        for b in t.store().entries_from(first) {
-            if seq >= v.entries {
-                break;
-            }
+        for b in t
+            .store()
+            .entries_from(first)
+            .take(v.entries.saturating_sub(first) as usize)
+        {
             out.extend_from_slice(&b?);
-            seq += 1;
         }
         Ok(out)
     }
