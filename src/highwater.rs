@@ -91,8 +91,13 @@ pub(crate) fn write(key: &[u8; 32], ledger: &Hash, entries: u64, head: &Hash) ->
     let Some(p) = path(key, ledger) else {
         return Ok(());
     };
+    let text = format!("{entries} {}\n", hex::encode(head));
+    // Already so: nothing to write (and no disk flush to wait for).
+    if std::fs::read_to_string(&p).is_ok_and(|t| t == text) {
+        return Ok(());
+    }
     make_parent(&p)?;
-    crate::files::write_atomic(&p, format!("{entries} {}\n", hex::encode(head)).as_bytes())
+    crate::files::write_atomic(&p, text.as_bytes())
 }
 
 /// The file binding a ledger location (a directory's path, a database
@@ -143,11 +148,13 @@ pub(crate) fn bind(key: &[u8; 32], names: &[String], ledger: &Hash) -> Result<()
         let Some(p) = binding_path(key, location) else {
             return Ok(());
         };
+        let text = format!("{} {location}\n", hex::encode(ledger));
+        // Already so: nothing to write (and no disk flush to wait for).
+        if std::fs::read_to_string(&p).is_ok_and(|t| t == text) {
+            continue;
+        }
         make_parent(&p)?;
-        crate::files::write_atomic(
-            &p,
-            format!("{} {location}\n", hex::encode(ledger)).as_bytes(),
-        )?;
+        crate::files::write_atomic(&p, text.as_bytes())?;
     }
     Ok(())
 }
@@ -229,4 +236,16 @@ pub(crate) fn clear_pending(key: &[u8; 32], ledger: &Hash) -> Result<(), Error> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::io(&p, e)),
     }
+}
+
+/// Where a key keeps its sealed state of a served ledger (by the URL the
+/// client used): a cache, which a wrong or stale copy only makes slower.
+pub(crate) fn remote_state_path(key: &[u8; 32], base: &str) -> Option<PathBuf> {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(base.as_bytes());
+    Some(
+        dir()?
+            .join(hex::encode(&key[..16]))
+            .join(format!("remote-{}", hex::encode(&h[..16]))),
+    )
 }

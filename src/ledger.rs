@@ -352,6 +352,21 @@ impl MarkWatch {
         }
     }
 
+    /// For a verification resumed past entry 0 of ledger `id`.
+    pub(crate) fn resumed(key: &SigningKey, id: &Hash) -> MarkWatch {
+        let key = key.verifying_key().to_bytes();
+        let (mark, err) = match crate::highwater::read(&key, id) {
+            Ok(m) => (m, None),
+            Err(e) => (None, Some(e)),
+        };
+        MarkWatch {
+            key,
+            mark,
+            at_mark: None,
+            err,
+        }
+    }
+
     /// Called with each verified entry in order.
     pub(crate) fn see(&mut self, seq: u64, hash: &Hash) {
         if seq == 0 {

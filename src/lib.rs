@@ -66,7 +66,10 @@ pub use openness::{
     LicenseInfo, Openness, Restriction, Withheld, CRITERIA,
 };
 pub use registry::{registry, LicenseClass, Registry, RegistryLicense};
-pub use remote::{confirm_stored, sign_for_server, RemoteBatch};
+pub use remote::{
+    confirm_stored, load_state, save_state, sign_for_server, sign_for_server_after, state_size,
+    RemoteBatch,
+};
 pub use serve::{reason_of, Appended, Ingested, Served, Stale};
 pub use signature::{verify_signatures, SignatureItem};
 pub use store::{migrate, set_lock_wait, Location};

@@ -23,6 +23,9 @@ pub struct RemoteBatch {
     pub head: Hash,
     /// The ledger's id.
     pub id: Hash,
+    /// The verified state after the batch, sealed with the key, for the
+    /// next append to resume from (`sign_for_server_after`).
+    pub state: Vec<u8>,
 }
 
 /// Verifies `export` (the ledger as the server sent it, whole), holds it
@@ -34,15 +37,53 @@ pub fn sign_for_server<R: BufRead>(
     input: R,
     opts: &AppendOptions,
 ) -> Result<RemoteBatch, Error> {
-    let mut r = export;
+    sign_on_served(None, export, key, input, opts)
+}
+
+/// The size of the ledger a sealed client state (`RemoteBatch::state`)
+/// was verified at, if `key` sealed it.
+pub fn state_size(key: &SigningKey, state: &[u8]) -> Option<u64> {
+    crate::record::open(key, state).map(|r| r.entries)
+}
+
+/// As [`sign_for_server`], from a state this client verified and sealed
+/// before (`RemoteBatch::state`), with `tail` the entries the server
+/// holds from that state's size on: only they are verified.
+pub fn sign_for_server_after<R: BufRead>(
+    state: &[u8],
+    tail: &[u8],
+    key: &SigningKey,
+    input: R,
+    opts: &AppendOptions,
+) -> Result<RemoteBatch, Error> {
+    let r = crate::record::open(key, state)
+        .ok_or_else(|| Error::usage("the saved client state is not this key's"))?;
+    sign_on_served(Some(r), tail, key, input, opts)
+}
+
+fn sign_on_served<R: BufRead>(
+    from: Option<crate::verify::Resume>,
+    bytes: &[u8],
+    key: &SigningKey,
+    input: R,
+    opts: &AppendOptions,
+) -> Result<RemoteBatch, Error> {
+    let mut r = bytes;
     let frames = crate::source::FileFrames::new("<served ledger>".into(), &mut r);
-    let mut watch = MarkWatch::new(key);
-    let v = Chain::new(VerifyOptions::default())
-        .with_tree()
-        .run(frames, |e| {
-            watch.see(e.seq(), e.hash());
-            Ok(())
-        })?;
+    let (chain, mut watch) = match from {
+        Some(s) => {
+            let w = MarkWatch::resumed(key, &s.id);
+            (Chain::resume(VerifyOptions::default(), s), w)
+        }
+        None => (
+            Chain::new(VerifyOptions::default()).with_tree(),
+            MarkWatch::new(key),
+        ),
+    };
+    let v = chain.run(frames, |e| {
+        watch.see(e.seq(), e.hash());
+        Ok(())
+    })?;
     watch.check(&v.ledger)?;
     if let Some(pin) = opts.owner {
         if pin != v.ledger.owner {
@@ -96,6 +137,7 @@ pub fn sign_for_server<R: BufRead>(
         ));
     }
     Ok(RemoteBatch {
+        state: crate::record::seal(key, &signed.resume).unwrap_or_default(),
         appended: signed.batch.len() as u64,
         body: signed.batch.concat(),
         first,
@@ -109,4 +151,21 @@ pub fn confirm_stored(key: &SigningKey, b: &RemoteBatch) -> Result<(), Error> {
     let k = key.verifying_key().to_bytes();
     crate::highwater::write(&k, &b.id, b.first + b.appended, &b.head)?;
     crate::highwater::clear_pending(&k, &b.id)
+}
+
+/// The state this key saved for the served ledger at `base`, if any.
+pub fn load_state(key: &SigningKey, base: &str) -> Option<Vec<u8>> {
+    let p = crate::highwater::remote_state_path(&key.verifying_key().to_bytes(), base)?;
+    std::fs::read(p).ok()
+}
+
+/// Saves the state after `b` for the next append to `base` (a failure
+/// only costs the next append a whole download).
+pub fn save_state(key: &SigningKey, base: &str, b: &RemoteBatch) {
+    if let Some(p) = crate::highwater::remote_state_path(&key.verifying_key().to_bytes(), base) {
+        if let Some(parent) = p.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let _ = crate::files::write_atomic(&p, &b.state);
+    }
 }

@@ -169,6 +169,8 @@ fn concurrent_remote_appends_are_each_stored_once_and_whole() {
         let (code, log) = s.stop();
         assert_eq!(code, Some(0), "{log}");
         assert!(log.contains("POST /v1/fixture/entries 200"), "{log}");
+        // A client's later batches download only what came since its last.
+        assert!(log.contains("GET /v1/fixture/entries 200"), "{log}");
     }
     // The same ledger, read where it lives.
     assert_eq!(custody(d, &["verify", "L"]).code, 0);

@@ -418,16 +418,32 @@ pub fn append_remote(
 ) -> Result<RemoteReport, Error> {
     let url = format!("{base}/entries");
     for attempt in 0..ATTEMPTS {
-        let export = {
-            let u = format!("{base}/export");
+        let download = |path: String| -> Result<Vec<u8>, Error> {
+            let u = format!("{base}/{path}");
             let mut resp = ureq::get(&u).call().map_err(|e| http_err(&u, e))?;
             resp.body_mut()
                 .with_config()
                 .limit(u64::MAX)
                 .read_to_vec()
-                .map_err(|e| http_err(&u, e))?
+                .map_err(|e| http_err(&u, e))
         };
-        let batch = custody::sign_for_server(&export, key, events, opts)?;
+        // From the state this key verified last time, only what came
+        // since is downloaded and verified; without one, or when what came
+        // since does not follow from it, the whole ledger.
+        let resumed = custody::load_state(key, base).and_then(|state| {
+            let size = custody::state_size(key, &state)?;
+            let tail = download(format!("entries?from={size}")).ok()?;
+            match custody::sign_for_server_after(&state, &tail, key, events, opts) {
+                Ok(b) => Some(Ok(b)),
+                // Bad input is bad whatever the ledger holds.
+                Err(e @ Error::Input(_)) => Some(Err(e)),
+                Err(_) => None,
+            }
+        });
+        let batch = match resumed {
+            Some(b) => b?,
+            None => custody::sign_for_server(&download("export".into())?, key, events, opts)?,
+        };
         let resp = ureq::post(&url)
             .config()
             .http_status_as_error(false)
@@ -445,6 +461,7 @@ pub fn append_remote(
         match status {
             200 => {
                 custody::confirm_stored(key, &batch)?;
+                custody::save_state(key, base, &batch);
                 return Ok(RemoteReport {
                     appended: v["appended"].as_u64().unwrap_or(0),
                     entries: v["entries"].as_u64().unwrap_or(0),
