@@ -15,7 +15,10 @@ custody="$PWD/target/release/custody"
 batches=${1:-20}
 dir=$(mktemp -d)
 server=
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$dir"; }
+cleanup() {
+    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+    rm -rf "$dir"
+}
 trap cleanup EXIT
 cd "$dir"
 export CUSTODY_STATE_DIR="$dir/state"
