@@ -254,7 +254,13 @@ fn verified_from(
 /// and chain, each naming the one before, up to `head` at `end - 1`: then
 /// the history that ends at `head` holds the mark (hashes only, no
 /// signatures: the record vouches for those).
-fn chains(store: &dyn Store, m: u64, hm: &Hash, end: u64, head: &Hash) -> Result<bool, Error> {
+pub(crate) fn chains(
+    store: &dyn Store,
+    m: u64,
+    hm: &Hash,
+    end: u64,
+    head: &Hash,
+) -> Result<bool, Error> {
     if m == 0 {
         return Ok(false);
     }
@@ -439,7 +445,18 @@ pub fn append_with<R: BufRead>(
             }
             // The directory's lock is held from here on.
             let store = store::open(&loc, Mode::Write)?;
-            append_locked(store, key, input, opts, None, &loc, time)
+            append_locked(
+                store,
+                key,
+                input,
+                opts,
+                &loc,
+                Signing {
+                    hint: None,
+                    time,
+                    seal: true,
+                },
+            )
         }
         Location::Postgres(_) => {
             // An attempt the database gave up on (a restart, a dropped
@@ -453,7 +470,18 @@ pub fn append_with<R: BufRead>(
             loop {
                 let attempt = prepare(&loc, key).and_then(|hint| {
                     let store = store::open(&loc, Mode::Write)?;
-                    append_locked(store, key, events.as_slice(), opts, Some(hint), &loc, time)
+                    append_locked(
+                        store,
+                        key,
+                        events.as_slice(),
+                        opts,
+                        &loc,
+                        Signing {
+                            hint: Some(hint),
+                            time,
+                            seal: true,
+                        },
+                    )
                 });
                 match attempt {
                     Err(Error::Unavailable(m)) if retries + 1 < ATTEMPTS => {
@@ -506,16 +534,39 @@ fn prepare(loc: &Location, key: &SigningKey) -> Result<Resume, Error> {
     })
 }
 
+/// How an append signs: from what verified state, at what time, and
+/// whether it seals the key's verification record.
+pub(crate) struct Signing {
+    /// What this process verified a moment ago, to resume from.
+    pub hint: Option<Resume>,
+    /// The batch's signing time.
+    pub time: u64,
+    /// Whether to save the key's record (a server keeps the state itself).
+    pub seal: bool,
+}
+
 /// Appends to a store opened to write (so holding the ledger's lock).
 pub(crate) fn append_locked<R: BufRead>(
     store: Box<dyn Store + '_>,
     key: &SigningKey,
     input: R,
     opts: &AppendOptions,
-    hint: Option<Resume>,
     loc: &Location,
-    time: u64,
+    how: Signing,
 ) -> Result<AppendReport, Error> {
+    append_locked_keep(store, key, input, opts, loc, how).map(|(r, _)| r)
+}
+
+/// As [`append_locked`], giving back the verified state after the batch.
+pub(crate) fn append_locked_keep<R: BufRead>(
+    store: Box<dyn Store + '_>,
+    key: &SigningKey,
+    input: R,
+    opts: &AppendOptions,
+    loc: &Location,
+    how: Signing,
+) -> Result<(AppendReport, Resume), Error> {
+    let Signing { hint, time, seal } = how;
     // Nothing is built on an entry that has not been verified.
     let (v, _) = verified_from(store.as_ref(), key, hint)?;
     if let Some(pin) = opts.owner {
@@ -570,8 +621,13 @@ pub(crate) fn append_locked<R: BufRead>(
             )));
         }
     }
-    // Failing to seal only costs the next call a longer verification.
-    let rec = crate::record::seal(key, &resume);
+    // Failing to seal only costs the next call a longer verification. (A
+    // server keeps the state itself, and does without.)
+    let rec = if seal {
+        crate::record::seal(key, &resume)
+    } else {
+        None
+    };
     // Before anything is sent, the key's mark moves to the head it signed
     // on (which also shows that the mark can follow the batch): should
     // the database undo this attempt, the next one will not sign the
@@ -643,13 +699,16 @@ pub(crate) fn append_locked<R: BufRead>(
              until it is, a rolled-back copy of this directory would not be recognised"
         ));
     }
-    Ok(AppendReport {
-        appended: batch.len() as u64,
-        entries: first + batch.len() as u64,
-        head,
-        warnings,
-        retries: 0,
-    })
+    Ok((
+        AppendReport {
+            appended: batch.len() as u64,
+            entries: first + batch.len() as u64,
+            head,
+            warnings,
+            retries: 0,
+        },
+        resume,
+    ))
 }
 
 /// A batch signed on top of a verified ledger, not stored yet.

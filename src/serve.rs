@@ -14,7 +14,7 @@ use crate::entry::Hash;
 use crate::error::{Error, Invalid, Reason, VerifyError};
 use crate::ledger::AppendReport;
 use crate::store::{self, Location, Mode};
-use crate::verify::{Chain, Frame, Resume, VerifiedLedger, VerifyOptions};
+use crate::verify::{Chain, Frame, Resume, VerifyOptions};
 use sha2::Digest;
 use std::sync::Mutex;
 
@@ -26,6 +26,8 @@ pub struct Served {
     held: Mutex<Option<Box<dyn store::Store>>>,
     /// The verified state at some size, to resume from.
     cache: Mutex<Option<Resume>>,
+    /// The ledger's name, from its genesis entry.
+    name: Mutex<String>,
     /// The OpenLineage events recorded in the entries verified so far.
     events: Mutex<std::collections::HashSet<[u8; 32]>>,
 }
@@ -51,6 +53,39 @@ pub struct Stale {
     pub head: Hash,
 }
 
+/// A served ledger as verified just now.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    name: String,
+    id: Hash,
+    entries: u64,
+    head: Hash,
+    owner: [u8; 32],
+}
+
+impl Summary {
+    /// The ledger's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The ledger id.
+    pub fn id(&self) -> &Hash {
+        &self.id
+    }
+    /// Entries.
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+    /// Hash of the last entry.
+    pub fn head(&self) -> &Hash {
+        &self.head
+    }
+    /// The genesis (first owner) key.
+    pub fn owner(&self) -> &[u8; 32] {
+        &self.owner
+    }
+}
+
 /// What became of a batch.
 #[derive(Debug)]
 pub enum Appended {
@@ -68,6 +103,7 @@ impl Served {
             held: Mutex::new(None),
             cache: Mutex::new(None),
             events: Mutex::new(Default::default()),
+            name: Mutex::new(String::new()),
         };
         s.verified()?;
         Ok(s)
@@ -80,7 +116,7 @@ impl Served {
 
     /// Verifies the ledger as it is now, resuming from what this server
     /// verified before when the ledger still starts with it.
-    pub fn verified(&self) -> Result<VerifiedLedger, Error> {
+    pub fn verified(&self) -> Result<Summary, Error> {
         let t = self.turn(Mode::Read)?;
         self.catch_up(t.store())
     }
@@ -145,15 +181,19 @@ impl Served {
         Ok(out)
     }
 
-    fn catch_up(&self, st: &dyn store::Store) -> Result<VerifiedLedger, Error> {
-        let cached = self.cache.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    fn catch_up(&self, st: &dyn store::Store) -> Result<Summary, Error> {
         let (n, head) = st
             .head()?
             .ok_or_else(|| Error::Store("the ledger has no head record".into()))?;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        // Nothing came since: nothing to verify (or to copy).
+        if let Some(c) = cache.as_ref().filter(|c| c.entries == n && c.head == head) {
+            return Ok(self.summary(c));
+        }
         // A ledger shorter than what was verified, or with another entry
         // where the cache's head was, is verified from the start (and
         // fails there if it is not a ledger at all).
-        let usable = cached.filter(|c| {
+        let usable = cache.take().filter(|c| {
             c.entries <= n
                 && st
                     .entry(c.entries - 1)
@@ -206,16 +246,28 @@ impl Served {
                 v.ledger.entries
             )));
         }
+        *self.name.lock().unwrap_or_else(|p| p.into_inner()) = v.ledger.name.clone();
         let resume = Resume {
-            state: v.ledger.state.clone(),
+            state: v.ledger.state,
             entries: v.ledger.entries,
             head: v.ledger.head,
             id: v.ledger.id,
             owner: v.ledger.owner,
-            tree: v.tree.clone().unwrap_or_default(),
+            tree: v.tree.unwrap_or_default(),
         };
-        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(resume);
-        Ok(v.ledger)
+        let out = self.summary(&resume);
+        *cache = Some(resume);
+        Ok(out)
+    }
+
+    fn summary(&self, r: &Resume) -> Summary {
+        Summary {
+            name: self.name.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            id: r.id,
+            entries: r.entries,
+            head: r.head,
+            owner: r.owner,
+        }
     }
 
     /// Checks the signed entries in `body` (back to back, as in an export)
@@ -338,15 +390,59 @@ impl Served {
         if let Some(why) = mapped.skipped {
             return Ok(Ingested::Skipped(why));
         }
-        let report = crate::ledger::append_locked(
+        // The batch builds on what this server verified (its cache), not
+        // on the ingest key's record, which it does not keep up to date:
+        // so the cache is held to the key's mark here, the stored entries
+        // from the mark chaining to the verified head.
+        // Taken, not copied (the rules state is large): the state after
+        // the batch comes back; should the batch be refused, the next
+        // request verifies the ledger again.
+        let hint = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or_else(|| Error::Store("internal: no verified state".into()))?;
+        let pubkey = key.verifying_key().to_bytes();
+        if let Some((m, hm)) = crate::highwater::read(&pubkey, &hint.id)? {
+            let holds = hint.entries >= m
+                && ((hint.entries == m && hint.head == hm)
+                    || crate::ledger::chains(t.store(), m, &hm, hint.entries, &hint.head)?);
+            if !holds {
+                return Err(Error::Invalid(Box::new(Invalid {
+                    error: VerifyError {
+                        seq: m.min(hint.entries),
+                        reason: Reason::Fork,
+                        detail: format!(
+                            "the ingest key already built on {m} entries of this ledger (head \
+                             {}), and the ledger served is not that history: nothing was signed",
+                            hex::encode(hm)
+                        ),
+                    },
+                    entries: 0,
+                    head: None,
+                    owner: Some(hint.owner),
+                })));
+            }
+        }
+        let (report, after) = crate::ledger::append_locked_keep(
             t.boxed(),
             key,
             mapped.lines.as_bytes(),
             &crate::ledger::AppendOptions::default(),
-            None,
             &self.loc,
-            crate::ledger::now(),
+            crate::ledger::Signing {
+                hint: Some(hint),
+                time: crate::ledger::now(),
+                seal: false,
+            },
         )?;
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(after);
+        // The entries just stored are in the cache without being read back.
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(mapped.hash);
         Ok(Ingested::Recorded(report))
     }
 }

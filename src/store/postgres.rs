@@ -438,6 +438,9 @@ fn identity(client: &mut Client, name: &str, url: &str) -> Result<String, Error>
             &[],
         )
         .map_err(|e| {
+            if transient(&e) {
+                return db_err("asking the server which cluster it is")(e);
+            }
             Error::Store(format!(
                 "{}: the server will not say which database cluster it is \
                  (pg_catalog.pg_control_system(): {e}); custody needs it to tell ledgers \
