@@ -597,8 +597,17 @@ pub(crate) fn append_locked_keep<R: BufRead>(
     // stored (the database refused it after receiving it): signed again
     // with its time, the same events give the same bytes; other events
     // would be a second history under this key, and are refused.
-    let pending = crate::highwater::read_pending(&signer, &id)?
-        .filter(|p| p.first == first && p.prev == prev_head);
+    //
+    // Only where the bytes leave this machine (a database run by others):
+    // a batch killed before a directory kept it stays in this machine's
+    // storage, and the next append may sign other events there.
+    let remote_store = matches!(loc, Location::Postgres(_));
+    let pending = if remote_store {
+        crate::highwater::read_pending(&signer, &id)?
+            .filter(|p| p.first == first && p.prev == prev_head)
+    } else {
+        None
+    };
     let time = pending.map_or(time, |p| p.time);
     let Signed {
         batch,
@@ -635,7 +644,7 @@ pub(crate) fn append_locked_keep<R: BufRead>(
     if first > 0 {
         crate::highwater::write(&signer, &id, first, &prev_head)?;
     }
-    if !batch.is_empty() {
+    if remote_store && !batch.is_empty() {
         crate::highwater::write_pending(
             &signer,
             &id,
