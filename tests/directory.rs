@@ -615,3 +615,80 @@ fn a_link_put_in_a_ledgers_place_is_not_signed_into() {
         assert!(!f.path("p.custody").exists());
     }
 }
+
+/// Working from inside the ledger directory (`append .`), which is then
+/// swapped for a link to another ledger: the shell's $PWD still names the
+/// place, and nothing is signed into the other ledger.
+#[cfg(unix)]
+#[test]
+fn a_ledger_swapped_under_a_working_directory_is_not_signed_into() {
+    let f = Fixture::new();
+    let d = f.dir();
+    let state = d.join(".custody-state");
+    let logical = f.path("L");
+    let key = f.path("appender.key").display().to_string();
+    let inside = |args: &[&str], cwd: &Path| {
+        let o = Command::new(common::bin())
+            .args(args)
+            .current_dir(cwd)
+            .env("CUSTODY_STATE_DIR", &state)
+            .env("PWD", &logical)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(br#"{"type":"artifact","id":"w","kind":"data"}"#)?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = inside(&["append", ".", "--key", &key], &logical);
+    assert_eq!(code, Some(0), "{err}");
+    // Another ledger that names the appender, put where L was.
+    let evil_state = d.join(".evil-state");
+    for args in [
+        vec!["keygen", "--out", "evil.key"],
+        vec!["init", "B", "--key", "evil.key", "--name", "fixture"],
+    ] {
+        let o = Command::new(common::bin())
+            .args(&args)
+            .current_dir(d)
+            .env("CUSTODY_STATE_DIR", &evil_state)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    }
+    let grant = format!(
+        r#"{{"type":"grant","key":"{}","role":"appender"}}"#,
+        f.appender
+    );
+    let mut c = Command::new(common::bin())
+        .args(["append", "B", "--key", "evil.key"])
+        .current_dir(d)
+        .env("CUSTODY_STATE_DIR", &evil_state)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        c.stdin.take().unwrap().write_all(grant.as_bytes()).unwrap();
+    }
+    assert!(c.wait().unwrap().success());
+    std::fs::rename(f.path("L"), f.path("L.real")).unwrap();
+    std::os::unix::fs::symlink(f.path("B"), f.path("L")).unwrap();
+    // The shell is still "in" L; the process's directory is B.
+    let (code, err) = inside(&["append", ".", "--key", &key], &f.path("B"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not ledger"), "{err}");
+}

@@ -70,7 +70,19 @@ impl Location {
             // is caught by this name; another way to the same directory by
             // the second, where the links lead.
             Location::Path(p) => {
-                let lexical = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                // A relative path from where the shell says it is ($PWD,
+                // links and all), so that a directory swapped for a link
+                // after `cd` into it still goes by the name it had.
+                let pwd = std::env::var_os("PWD")
+                    .map(PathBuf::from)
+                    .filter(|d| d.is_absolute() && p.is_relative())
+                    // Only if it is where this process is (a parent may
+                    // have set it and moved the child elsewhere).
+                    .filter(|d| std::fs::canonicalize(d).ok() == std::env::current_dir().ok());
+                let lexical = match pwd {
+                    Some(d) => d.join(p),
+                    None => std::path::absolute(p).unwrap_or_else(|_| p.clone()),
+                };
                 let own = match (lexical.parent(), lexical.file_name()) {
                     (Some(parent), Some(name)) => std::fs::canonicalize(parent)
                         .map(|d| d.join(name))
