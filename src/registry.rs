@@ -596,6 +596,50 @@ impl Registry {
         if let Some(i) = words.families.get(&ws.join(" ")) {
             return Some(&self.licenses[*i]);
         }
+        for w in &ws {
+            // A family's name as one of the words (`Perl Artistic`,
+            // `Apache Two Point Zero`), when it is long enough to mean it.
+            if w.chars().count() >= 5 {
+                if let Some(i) = words.families.get(w) {
+                    return Some(&self.licenses[*i]);
+                }
+            }
+            // A short id run into a suffix (`MITLicense`, `GPLish`,
+            // `BSDlike`, `GPLv3License`); words are compared as skeletons.
+            let suffixes: Vec<String> = ["LICENSE", "LICENSED", "LIC", "ISH", "LIKE", "STYLE"]
+                .iter()
+                .map(|x| skeleton(x))
+                .collect();
+            let short = words.single.iter().chain(
+                words
+                    .families
+                    .iter()
+                    .filter(|(k, _)| !k.contains(' ') && k.chars().count() >= 3),
+            );
+            for (id, i) in short {
+                if let Some(rest) = w.strip_prefix(id.as_str()) {
+                    let bare = rest.trim_start_matches(|c: char| c == 'v' || c.is_ascii_digit());
+                    if suffixes.iter().any(|x| x == rest || x == bare) {
+                        return Some(&self.licenses[*i]);
+                    }
+                }
+            }
+        }
+        // Creative Commons terms without the `CC` (`BY-SA`, `BY 4.0`).
+        let cc: Vec<String> = ["BY", "SA", "NC", "ND"]
+            .iter()
+            .map(|x| skeleton(x))
+            .collect();
+        let digits = skeleton("0123456789");
+        if ws.first().is_some_and(|w| *w == cc[0])
+            && ws
+                .iter()
+                .all(|w| cc.contains(w) || w.chars().all(|c| digits.contains(c)))
+        {
+            if let Some(i) = words.families.get(&format!("{} {}", skeleton("CC"), cc[0])) {
+                return Some(&self.licenses[*i]);
+            }
+        }
         ws.sort_unstable();
         words.sets.get(&ws.join(" ")).map(|i| &self.licenses[*i])
     }
@@ -729,8 +773,41 @@ mod tests {
         }
         // A family's bare name, without its version.
         for name in [
-            "SSPL", "BUSL", "C-UDA", "EUPL", "EPL", "OFL", "CPAL", "LPPL", "QPL", "RPL", "UPL",
-            "ZPL", "PSF", "CDLA", "PHP", "CC", "cc by", "GPL", "Apache",
+            "SSPL",
+            "BUSL",
+            "C-UDA",
+            "EUPL",
+            "EPL",
+            "OFL",
+            "CPAL",
+            "LPPL",
+            "QPL",
+            "RPL",
+            "UPL",
+            "ZPL",
+            "PSF",
+            "CDLA",
+            "PHP",
+            "CC",
+            "cc by",
+            "GPL",
+            "Apache",
+            // Run together, suffixed, or a family word among others.
+            "MITLicense",
+            "MITlicensed",
+            "GPLv3License",
+            "GPLish",
+            "BSDish",
+            "BSDlike",
+            "LGPLish",
+            "MPLish",
+            "ISCish",
+            "MITish",
+            "Perl Artistic",
+            "Perl Artistic License",
+            "BY-SA",
+            "BY 4.0",
+            "Apache Two Point Zero",
         ] {
             assert!(r.confusable(name).is_some(), "{name}");
         }
