@@ -131,24 +131,8 @@ fn a_record_past_the_mark_must_hold_the_mark() {
     let state = f.dir().join(".fork-state");
     // Built with marks of its own, as on another machine.
     let in_fork = |args: &[&str], input: &str| {
-        let o = Command::new(common::bin())
-            .args(args)
-            .current_dir(f.dir())
-            .env("CUSTODY_STATE_DIR", &state)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin.take().unwrap().write_all(input.as_bytes())?;
-                c.wait_with_output()
-            })
-            .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
+        let r = common::custody_at(f.dir(), &state, &[], args, input);
+        (Some(r.code), r.stderr)
     };
     let (code, err) = in_fork(
         &["append", "fork", "--key", "owner.key"],
@@ -552,26 +536,8 @@ fn a_link_put_in_a_ledgers_place_is_not_signed_into() {
     // The attacker's ledger, built with marks of its own.
     let evil_state = d.join(".evil-state");
     let run = |args: &[&str], input: &str| {
-        let o = Command::new(common::bin())
-            .args(args)
-            .current_dir(d)
-            .env("CUSTODY_STATE_DIR", &evil_state)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin.take().unwrap().write_all(input.as_bytes())?;
-                c.wait_with_output()
-            })
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let r = common::custody_at(d, &evil_state, &[], args, input);
+        assert_eq!(r.code, 0, "{}", r.stderr);
     };
     run(&["keygen", "--out", "evil.key"], "");
     run(&["init", "B", "--key", "evil.key", "--name", "tinylm"], "");
@@ -628,63 +594,34 @@ fn a_ledger_swapped_under_a_working_directory_is_not_signed_into() {
     let logical = f.path("L");
     let key = f.path("appender.key").display().to_string();
     let inside = |args: &[&str], cwd: &Path| {
-        let o = Command::new(common::bin())
-            .args(args)
-            .current_dir(cwd)
-            .env("CUSTODY_STATE_DIR", &state)
-            .env("PWD", &logical)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin
-                    .take()
-                    .unwrap()
-                    .write_all(br#"{"type":"artifact","id":"w","kind":"data"}"#)?;
-                c.wait_with_output()
-            })
-            .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
+        let r = common::custody_at(
+            cwd,
+            &state,
+            &[("PWD", &logical)],
+            args,
+            r#"{"type":"artifact","id":"w","kind":"data"}"#,
+        );
+        (Some(r.code), r.stderr)
     };
     let (code, err) = inside(&["append", ".", "--key", &key], &logical);
     assert_eq!(code, Some(0), "{err}");
     // Another ledger that names the appender, put where L was.
     let evil_state = d.join(".evil-state");
-    for args in [
-        vec!["keygen", "--out", "evil.key"],
-        vec!["init", "B", "--key", "evil.key", "--name", "fixture"],
-    ] {
-        let o = Command::new(common::bin())
-            .args(&args)
-            .current_dir(d)
-            .env("CUSTODY_STATE_DIR", &evil_state)
-            .output()
-            .unwrap();
-        assert!(o.status.success());
-    }
     let grant = format!(
         r#"{{"type":"grant","key":"{}","role":"appender"}}"#,
         f.appender
     );
-    let mut c = Command::new(common::bin())
-        .args(["append", "B", "--key", "evil.key"])
-        .current_dir(d)
-        .env("CUSTODY_STATE_DIR", &evil_state)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        c.stdin.take().unwrap().write_all(grant.as_bytes()).unwrap();
+    for (args, input) in [
+        (vec!["keygen", "--out", "evil.key"], ""),
+        (
+            vec!["init", "B", "--key", "evil.key", "--name", "fixture"],
+            "",
+        ),
+        (vec!["append", "B", "--key", "evil.key"], grant.as_str()),
+    ] {
+        let r = common::custody_at(d, &evil_state, &[], &args, input);
+        assert_eq!(r.code, 0, "{}", r.stderr);
     }
-    assert!(c.wait().unwrap().success());
     std::fs::rename(f.path("L"), f.path("L.real")).unwrap();
     std::os::unix::fs::symlink(f.path("B"), f.path("L")).unwrap();
     // The shell is still "in" L; the process's directory is B.

@@ -76,6 +76,30 @@ pub fn custody_in(dir: &Path, args: &[&str], stdin: &str) -> Run {
     finish(child.wait_with_output().unwrap())
 }
 
+/// Runs custody in `cwd`, as given (no ledger mapped), with its marks in
+/// `state` (another machine's, in effect) and `env` besides.
+pub fn custody_at(
+    cwd: &Path,
+    state: &Path,
+    env: &[(&str, &Path)],
+    args: &[&str],
+    stdin: &str,
+) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("CUSTODY_STATE_DIR", state)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn custody");
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    finish(child.wait_with_output().unwrap())
+}
+
 pub fn custody(dir: &Path, args: &[&str]) -> Run {
     custody_in(dir, args, "")
 }
