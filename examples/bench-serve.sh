@@ -5,7 +5,8 @@
 #   - remote `custody append http://...`, 1 client, batches of 1,000;
 #   - remote, 8 clients at once, batches of 1,000;
 #   - OpenLineage ingestion, COMPLETE events with 2 inputs and 1 output,
-#     posted one at a time by one client over a kept-alive connection;
+#     posted one at a time by one client over a kept-alive connection,
+#     then by 8 clients at once (each one at a time);
 #   - reads: the whole export of the ledger, entries served per second.
 # Usage: examples/bench-serve.sh [BATCHES]   (default 20 batches per phase)
 set -euo pipefail
@@ -72,23 +73,35 @@ while [ "$(jobs -p | grep -vc "^$server\$")" -gt 0 ]; do sleep 0.05; done
 t1=$(now)
 remote8_rate=$(rate "8*$per*1000" "$t0" "$t1")
 
-ingest=$(python3 - "$host" <<'PY'
-import http.client, json, sys, time, uuid, hashlib
+ingest_bench() { # $1 = clients, $2 = events per client; prints events/s
+python3 - "$host" "$1" "$2" <<'PY'
+import http.client, json, sys, threading, time, uuid
 host = sys.argv[1].replace("http://", "")
-c = http.client.HTTPConnection(host)
-n = 500
-t = time.time()
-for i in range(n):
+clients, n = int(sys.argv[2]), int(sys.argv[3])
+failed = []
+def post(c, i):
     ev = {"eventType": "COMPLETE", "eventTime": "2026-11-29T10:00:00Z",
           "run": {"runId": str(uuid.uuid4())}, "job": {"namespace": "bench", "name": f"job-{i}"},
           "producer": "bench", "inputs": [{"namespace": "s3://in", "name": f"a-{i}"}, {"namespace": "s3://in", "name": f"b-{i}"}],
           "outputs": [{"namespace": "s3://out", "name": f"o-{i}"}]}
     c.request("POST", "/api/v1/lineage", json.dumps(ev), {"Authorization": "Bearer 0123456789abcdef0123456789abcdef", "Content-Type": "application/json"})
     r = c.getresponse(); body = r.read()
-    assert r.status == 200, body
-print(f"{n / (time.time() - t):.0f}")
+    if r.status != 200 or json.loads(body).get("recorded", 0) < 1:
+        failed.append(body)
+def client(k):
+    c = http.client.HTTPConnection(host)
+    for i in range(n):
+        post(c, f"{uuid.uuid4()}")
+t = time.time()
+threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+for th in threads: th.start()
+for th in threads: th.join()
+assert not failed, failed[:3]
+print(f"{clients * n / (time.time() - t):.0f}")
 PY
-)
+}
+ingest=$(ingest_bench 1 500)
+ingest8=$(ingest_bench 8 250)
 
 entries=$("$custody" verify "$url" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')
 t0=$(now)
@@ -100,5 +113,6 @@ echo "custody serve on loopback, $(nproc) core(s), batches of 1,000 events"
 echo "local append:             $local_rate entries/s ($batches batches)"
 echo "remote append, 1 client:  $remote_rate entries/s ($(python3 -c "print(f'{100*$remote_rate/$local_rate:.0f}')")% of local)"
 echo "remote append, 8 clients: $remote8_rate entries/s ($((8*per)) batches)"
-echo "OpenLineage ingestion:    $ingest events/s (COMPLETE, 2 inputs, 1 output; 500 events)"
+echo "OpenLineage ingestion:    $ingest events/s, 1 client (COMPLETE, 2 inputs, 1 output; 500 events)"
+echo "OpenLineage ingestion:    $ingest8 events/s, 8 clients at once (250 events each)"
 echo "reads (whole export):     $read_rate entries/s ($entries entries)"

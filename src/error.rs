@@ -39,6 +39,22 @@ impl Error {
     pub(crate) fn usage(msg: impl Into<String>) -> Self {
         Error::Usage(msg.into())
     }
+    /// The same error again, for each of several requests it answers.
+    pub(crate) fn again(&self) -> Self {
+        match self {
+            Error::Input(e) => Error::Input(e.clone()),
+            Error::Usage(m) => Error::Usage(m.clone()),
+            Error::Invalid(i) => Error::Invalid(i.clone()),
+            Error::Io { path, source } => Error::Io {
+                path: path.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            Error::Locked(p) => Error::Locked(p.clone()),
+            Error::Store(m) => Error::Store(m.clone()),
+            Error::Unavailable(m) => Error::Unavailable(m.clone()),
+            Error::Unconfirmed(m) => Error::Unconfirmed(m.clone()),
+        }
+    }
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),

@@ -641,7 +641,9 @@ pub(crate) fn append_locked_keep<R: BufRead>(
     // on (which also shows that the mark can follow the batch): should
     // the database undo this attempt, the next one will not sign the
     // batch on less than this history.
-    if first > 0 {
+    // (A mark already there, as after this key's own last batch, is not
+    // written again: each write is a sync to disk.)
+    if first > 0 && crate::highwater::read(&signer, &id)? != Some((first, prev_head)) {
         crate::highwater::write(&signer, &id, first, &prev_head)?;
     }
     if remote_store && !batch.is_empty() {

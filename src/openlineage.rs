@@ -32,6 +32,8 @@ pub struct Mapped {
     pub lines: String,
     /// Why nothing is recorded, when nothing is.
     pub skipped: Option<String>,
+    /// The artifact ids the lines declare.
+    pub declares: Vec<String>,
 }
 
 fn field<'a>(v: &'a Json, path: &str) -> Result<&'a Json, String> {
@@ -75,6 +77,7 @@ pub fn map_event(raw: &[u8], declared: &dyn Fn(&str) -> bool) -> Result<Mapped, 
         hash,
         lines: String::new(),
         skipped: Some(why),
+        declares: Vec::new(),
     };
     if kind != "COMPLETE" {
         return Ok(skip(format!(
@@ -200,5 +203,6 @@ pub fn map_event(raw: &[u8], declared: &dyn Fn(&str) -> bool) -> Result<Mapped, 
         hash,
         lines: out,
         skipped: None,
+        declares: seen.into_iter().collect(),
     })
 }

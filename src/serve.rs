@@ -363,33 +363,112 @@ impl Served {
 
 impl Served {
     /// Records an OpenLineage RunEvent (its bytes as received), signed by
-    /// `key`, unless the same event was recorded before. The ledger's
-    /// lock is held from the look for the event to the commit, so that
-    /// servers sharing a ledger record it once between them.
+    /// `key`, unless the same event was recorded before.
     pub fn ingest(&self, key: &ed25519_dalek::SigningKey, raw: &[u8]) -> Result<Ingested, Error> {
-        let t = self.turn(Mode::Write)?;
-        self.catch_up(t.store())?;
-        let hash: [u8; 32] = sha2::Sha256::digest(raw).into();
-        if self
-            .events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&hash)
-        {
-            return Ok(Ingested::Duplicate);
-        }
-        let mapped = {
-            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            let state = cache
-                .as_ref()
-                .map(|c| &c.state)
-                .ok_or_else(|| Error::Store("internal: no verified state".into()))?;
-            crate::openlineage::map_event(raw, &|id| state.lookup(id).is_some())
-                .map_err(|m| Error::usage(format!("the RunEvent: {m}")))?
+        self.ingest_all(key, &[raw])
+            .pop()
+            .unwrap_or_else(|| Err(Error::Store("internal: no answer for the event".into())))
+    }
+
+    /// Records RunEvents that arrived together as one batch: one signing
+    /// run and one write to the store for all of them, where one each
+    /// would cost a flush (and a move of the key's mark) per event. One
+    /// answer per event, in order. Should the batch be refused, each event
+    /// is tried on its own, so that a bad one costs the others nothing.
+    ///
+    /// The ledger's lock is held from the look for the events to the
+    /// commit, so that servers sharing a ledger record each once between
+    /// them.
+    pub fn ingest_all(
+        &self,
+        key: &ed25519_dalek::SigningKey,
+        raws: &[&[u8]],
+    ) -> Vec<Result<Ingested, Error>> {
+        let all = |e: Error| raws.iter().map(|_| Err(e.again())).collect::<Vec<_>>();
+        let t = match self.turn(Mode::Write) {
+            Ok(t) => t,
+            Err(e) => return all(e),
         };
-        if let Some(why) = mapped.skipped {
-            return Ok(Ingested::Skipped(why));
+        if let Err(e) = self.catch_up(t.store()) {
+            return all(e);
         }
+        let mut out: Vec<Option<Result<Ingested, Error>>> = raws.iter().map(|_| None).collect();
+        // What each event maps to, given the ledger and the events before
+        // it in this batch.
+        let mut batch: Vec<(usize, crate::openlineage::Mapped)> = Vec::new();
+        {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(state) = cache.as_ref().map(|c| &c.state) else {
+                return all(Error::Store("internal: no verified state".into()));
+            };
+            let recorded = self.events.lock().unwrap_or_else(|p| p.into_inner());
+            let mut here_events = std::collections::HashSet::new();
+            let mut here_ids = std::collections::HashSet::new();
+            for (i, raw) in raws.iter().enumerate() {
+                let hash: [u8; 32] = sha2::Sha256::digest(raw).into();
+                if recorded.contains(&hash) || here_events.contains(&hash) {
+                    out[i] = Some(Ok(Ingested::Duplicate));
+                    continue;
+                }
+                let declared = |id: &str| state.lookup(id).is_some() || here_ids.contains(id);
+                match crate::openlineage::map_event(raw, &declared) {
+                    Err(m) => out[i] = Some(Err(Error::usage(format!("the RunEvent: {m}")))),
+                    Ok(m) => match &m.skipped {
+                        Some(why) => out[i] = Some(Ok(Ingested::Skipped(why.clone()))),
+                        None => {
+                            here_events.insert(hash);
+                            here_ids.extend(m.declares.iter().cloned());
+                            batch.push((i, m));
+                        }
+                    },
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let lines: String = batch.iter().map(|(_, m)| m.lines.as_str()).collect();
+            match self.record(t, key, &lines) {
+                Ok(report) => {
+                    let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+                    for (i, m) in &batch {
+                        events.insert(m.hash);
+                        out[*i] = Some(Ok(Ingested::Recorded(AppendReport {
+                            appended: m.lines.lines().count() as u64,
+                            entries: report.entries,
+                            head: report.head,
+                            warnings: report.warnings.clone(),
+                            retries: 0,
+                        })));
+                    }
+                }
+                Err(e) if batch.len() == 1 => out[batch[0].0] = Some(Err(e)),
+                Err(e) if !refused(&e) => {
+                    for (i, _) in &batch {
+                        out[*i] = Some(Err(e.again()));
+                    }
+                }
+                Err(_) => {
+                    // One of them broke a rule: each on its own (with the
+                    // ledger as it is now, since a refused batch leaves
+                    // the verified state behind).
+                    for (i, _) in &batch {
+                        out[*i] = Some(self.ingest(key, raws[*i]));
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::Store("internal: no answer".into()))))
+            .collect()
+    }
+
+    /// Signs `lines` with `key` onto the ledger as this server verified it
+    /// and stores them, in the turn `t`.
+    fn record(
+        &self,
+        t: Turn<'_>,
+        key: &ed25519_dalek::SigningKey,
+        lines: &str,
+    ) -> Result<AppendReport, Error> {
         // The batch builds on what this server verified (its cache), not
         // on the ingest key's record, which it does not keep up to date:
         // so the cache is held to the key's mark here, the stored entries
@@ -425,26 +504,37 @@ impl Served {
                 })));
             }
         }
-        let (report, after) = crate::ledger::append_locked_keep(
-            t.boxed(),
-            key,
-            mapped.lines.as_bytes(),
-            &crate::ledger::AppendOptions::default(),
-            &self.loc,
-            crate::ledger::Signing {
-                hint: Some(hint),
-                time: crate::ledger::now(),
-                seal: false,
-            },
-        )?;
+        let signing = crate::ledger::Signing {
+            hint: Some(hint),
+            time: crate::ledger::now(),
+            seal: false,
+        };
+        let append = |st: Box<dyn store::Store + '_>| {
+            crate::ledger::append_locked_keep(
+                st,
+                key,
+                lines.as_bytes(),
+                &crate::ledger::AppendOptions::default(),
+                &self.loc,
+                signing,
+            )
+        };
+        // A database's transaction is committed by the append, which knows
+        // what to make of a commit whose answer was lost; a held directory
+        // stays open.
+        let (report, after) = match t {
+            Turn::Held(g) => append(Box::new(Kept(g.as_deref().unwrap_or(&Closed))))?,
+            Turn::Own(s) => append(s)?,
+        };
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(after);
-        // The entries just stored are in the cache without being read back.
-        self.events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(mapped.hash);
-        Ok(Ingested::Recorded(report))
+        Ok(report)
     }
+}
+
+/// Whether `e` refuses the batch itself (its events break a rule), rather
+/// than reporting that it could not be stored.
+fn refused(e: &Error) -> bool {
+    matches!(e, Error::Input(_) | Error::Invalid(_) | Error::Usage(_))
 }
 
 /// A server's turn at its ledger's store.
@@ -469,11 +559,6 @@ impl Turn<'_> {
             Turn::Held(_) => Ok(()),
             Turn::Own(s) => s.finish(),
         }
-    }
-
-    /// The store as the append code takes it.
-    fn boxed<'s>(&'s self) -> Box<dyn store::Store + 's> {
-        Box::new(Kept(self.store()))
     }
 }
 

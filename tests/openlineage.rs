@@ -61,11 +61,11 @@ fn a_pipelines_openlineage_events_become_signed_entries() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let first = BufReader::new(server.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
+    // Both lines the server prints are read: a reader gone before the
+    // second would make its write fail, and the server stop.
+    let mut out = BufReader::new(server.stdout.take().unwrap()).lines();
+    let first = out.next().unwrap().unwrap();
+    out.next().unwrap().unwrap();
     let host = first.trim_start_matches("listening on ").to_string();
     let lineage = format!("{host}/api/v1/lineage");
     // Without the token, or with another, or with a body that is no

@@ -428,3 +428,133 @@ fn a_killed_server_loses_no_acknowledged_batch() {
     let (code, errs) = server.into_inner().unwrap().stop();
     assert_eq!(code, Some(0), "{errs}");
 }
+
+fn text(method: &str, url: &str, body: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut resp = match method {
+        "GET" => agent.get(url).call(),
+        _ => agent.post(url).send(body),
+    }
+    .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_to_string().unwrap_or_default())
+}
+
+/// Proofs over HTTP check out offline with the checkpoint key's verifier
+/// key alone; a client proves against a served ledger it verified itself;
+/// a server without a checkpoint key says so.
+#[test]
+fn proofs_from_a_server_check_out_offline() {
+    let f = Fixture::new();
+    let d = f.dir();
+    assert_eq!(custody(d, &["keygen", "--out", "cp.key"]).code, 0);
+    f.append_ok("appender.key", &batch("first"));
+
+    let plain = Server::start(&f, &[]);
+    let (st, body) = text("GET", &format!("{}/proof/inclusion?seq=2", plain.base), "");
+    assert_eq!(st, 404, "{body}");
+    assert!(body.contains("no-checkpoint-key"), "{body}");
+    plain.stop();
+
+    let s = Server::start(&f, &["--checkpoint-key", "cp.key"]);
+    let (st, body) = text("GET", &format!("{}/proof/inclusion", s.base), "");
+    assert_eq!(st, 400, "{body}");
+    let (st, old) = text("GET", &format!("{}/checkpoint", s.base), "");
+    assert_eq!(st, 200, "{old}");
+    // The verifier key is named for the log (the checkpoint's origin).
+    let origin = old.lines().next().unwrap();
+    let vkey = custody(d, &["vkey", "--key", "cp.key", "--name", origin]);
+    assert_eq!(vkey.code, 0, "{}", vkey.stderr);
+    let vkey = vkey.stdout.trim().to_string();
+    let r = custody_in(
+        d,
+        &["append", &s.base, "--key", "appender.key"],
+        &batch("second"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // Inclusion: the proof and the entry, checked offline.
+    let (st, proof) = text("GET", &format!("{}/proof/inclusion?seq=4", s.base), "");
+    assert_eq!(st, 200, "{proof}");
+    std::fs::write(d.join("p4"), &proof).unwrap();
+    let e = custody(d, &["log", &s.base, "--seq", "4", "--out", "e4"]);
+    assert_eq!(e.code, 0, "{}", e.stderr);
+    let ok = custody(d, &["verify-proof", "p4", "--entry", "e4", "--vkey", &vkey]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(ok.stdout.contains("entry 4 "), "{}", ok.stdout);
+    // Another entry's bytes do not pass for it.
+    assert_eq!(
+        custody(d, &["log", &s.base, "--seq", "5", "--out", "e5"]).code,
+        0
+    );
+    let bad = custody(d, &["verify-proof", "p4", "--entry", "e5", "--vkey", &vkey]);
+    assert_eq!(bad.code, 1, "{}{}", bad.stdout, bad.stderr);
+    let (st, body) = text("GET", &format!("{}/proof/inclusion?seq=999", s.base), "");
+    assert_eq!(st / 100, 4, "{body}");
+
+    // Consistency from the older checkpoint to the tree now.
+    let (st, cons) = text("POST", &format!("{}/proof/consistency", s.base), &old);
+    assert_eq!(st, 200, "{cons}");
+    let old_size: u64 = old.lines().nth(1).unwrap().parse().unwrap();
+    assert_eq!(cons.lines().next().unwrap(), format!("old {old_size}"));
+    assert!(cons.lines().count() > 1, "{cons}");
+    let (st, body) = text(
+        "POST",
+        &format!("{}/proof/consistency", s.base),
+        "not a note",
+    );
+    assert_eq!(st, 400, "{body}");
+
+    // The client proves against the server's checkpoint from a copy it
+    // verified itself; it signs no checkpoint of a served ledger.
+    std::fs::write(d.join("old.cp"), &old).unwrap();
+    let p = custody(
+        d,
+        &[
+            "prove",
+            "inclusion",
+            &s.base,
+            "--seq",
+            "2",
+            "--checkpoint",
+            "old.cp",
+            "--out",
+            "p2",
+        ],
+    );
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    assert_eq!(
+        custody(d, &["log", &s.base, "--seq", "2", "--out", "e2"]).code,
+        0
+    );
+    let ok = custody(d, &["verify-proof", "p2", "--entry", "e2", "--vkey", &vkey]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    let c = custody(d, &["prove", "consistency", &s.base, "--from", "old.cp"]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    assert_eq!(c.stdout, cons);
+    let refused = custody(
+        d,
+        &[
+            "prove",
+            "inclusion",
+            &s.base,
+            "--seq",
+            "2",
+            "--key",
+            "appender.key",
+            "--out",
+            "p",
+        ],
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("signed by its server"),
+        "{}",
+        refused.stderr
+    );
+    let (code, log) = s.stop();
+    assert_eq!(code, Some(0), "{log}");
+}

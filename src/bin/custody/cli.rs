@@ -22,7 +22,8 @@ pub struct Cli {
 pub enum Prove {
     /// A c2sp.org/tlog-proof@v1 proof that entry SEQ is in the checkpointed tree.
     Inclusion {
-        /// A ledger directory, a postgres:// URL or an exported file.
+        /// A ledger directory, a postgres:// URL, an exported file, or a
+        /// served ledger's http:// URL (downloaded and verified here).
         source: PathBuf,
         /// The entry.
         #[arg(long)]
@@ -45,7 +46,8 @@ pub enum Prove {
     },
     /// The consistency proof from an older checkpoint to the current tree.
     Consistency {
-        /// A ledger directory, a postgres:// URL or an exported file.
+        /// A ledger directory, a postgres:// URL, an exported file, or a
+        /// served ledger's http:// URL (downloaded and verified here).
         source: PathBuf,
         /// The older checkpoint.
         #[arg(long)]
@@ -113,7 +115,8 @@ pub enum Command {
     },
     /// Verify a ledger (directory or postgres:// URL), exported file or partial export end to end.
     Verify {
-        /// A ledger directory, a postgres:// URL, an exported file or a partial export.
+        /// A ledger directory, a postgres:// URL, an exported file, a partial
+        /// export, or a served ledger's http:// URL (downloaded and verified here).
         source: PathBuf,
         /// The owner key you expect: 64 hex digits or a .pub file.
         #[arg(long)]
@@ -137,7 +140,8 @@ pub enum Command {
     /// checking its signature, and with --proof and --vkey checks that it
     /// is in the checkpointed ledger.
     Log {
-        /// A ledger directory, a postgres:// URL, an exported file, or one entry's file.
+        /// A ledger directory, a postgres:// URL, an exported file, one entry's
+        /// file, or a served ledger's http:// URL.
         source: PathBuf,
         /// For one entry's file: its inclusion proof (`custody prove inclusion`).
         #[arg(long, requires = "vkey", conflicts_with = "seq")]
@@ -227,7 +231,8 @@ pub enum Command {
     },
     /// Verify a ledger and write it as one file to attach to a release.
     Export {
-        /// A ledger directory or postgres:// URL (or an exported file).
+        /// A ledger directory or postgres:// URL (or an exported file, or a
+        /// served ledger's http:// URL).
         ledger: PathBuf,
         /// The file to write (`-`: standard output).
         #[arg(long)]
@@ -269,7 +274,8 @@ pub enum Command {
     /// `N/A` not part of this pipeline; `?` nothing verifiable says.
     #[command(verbatim_doc_comment)]
     Openness {
-        /// Ledger directories, postgres:// URLs or exported files.
+        /// Ledger directories, postgres:// URLs, exported files or served
+        /// ledgers' http:// URLs.
         #[arg(required = true)]
         sources: Vec<PathBuf>,
         /// The owner key you expect: 64 hex digits or a .pub file.

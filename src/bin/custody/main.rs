@@ -186,6 +186,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
             localise(source, &mut downloads)?
         }
         Command::Export { ledger, .. } => localise(ledger, &mut downloads)?,
+        Command::Prove {
+            what: cli::Prove::Inclusion { source, key, .. },
+        } => {
+            if key.is_some() && serve::remote_base(source).is_some() {
+                return Err(Error::Usage(
+                    "a served ledger's checkpoints are signed by its server (GET .../checkpoint, \
+                     or .../proof/inclusion?seq=N); to sign one with your key, download the \
+                     ledger with `custody export URL --out FILE` and prove from FILE"
+                        .into(),
+                )
+                .into());
+            }
+            localise(source, &mut downloads)?
+        }
+        Command::Prove {
+            what: cli::Prove::Consistency { source, .. },
+        } => localise(source, &mut downloads)?,
         Command::Openness { sources, .. } => {
             for s in sources {
                 localise(s, &mut downloads)?;

@@ -35,8 +35,20 @@ pub struct Ingest {
     pub token: String,
 }
 
+/// An event waiting to be recorded, and where its answer goes.
+type Job = (
+    Bytes,
+    tokio::sync::oneshot::Sender<Result<custody::Ingested, Error>>,
+);
+
+/// Events that arrive while a batch is being recorded wait for the next
+/// one, up to this many (or this many bytes).
+const MAX_GROUP: usize = 1000;
+const MAX_GROUP_BYTES: usize = 16 << 20;
+
 struct App {
-    ingest: Option<(Ingest, String)>,
+    /// Where OpenLineage events go, when ingestion is on.
+    ingest: Option<(String, std::sync::mpsc::Sender<Job>)>,
     /// Each ledger by name, with the location as given (the password of a
     /// database URL included, which `Served` shows to no one).
     ledgers: HashMap<String, (Arc<Served>, PathBuf)>,
@@ -70,8 +82,18 @@ pub fn run(
         }
     }
     let names: Vec<String> = map.keys().cloned().collect();
-    let ingest = ingest.zip(first_name);
     let served = map.clone();
+    let ingest = match ingest.zip(first_name) {
+        None => None,
+        Some((ingest, name)) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let s = map[&name].0.clone();
+            std::thread::Builder::new()
+                .name("ingest".into())
+                .spawn(move || record_events(&s, &ingest.key, &rx))?;
+            Some((ingest.token, tx))
+        }
+    };
     let app = Arc::new(App {
         ingest,
         ledgers: map,
@@ -82,6 +104,8 @@ pub fn run(
         .route("/v1/{ledger}/export", get(export))
         .route("/v1/{ledger}/openness", get(openness))
         .route("/v1/{ledger}/checkpoint", get(checkpoint))
+        .route("/v1/{ledger}/proof/inclusion", get(inclusion))
+        .route("/v1/{ledger}/proof/consistency", post(consistency))
         .route("/v1/{ledger}/entries", post(append).get(range))
         .route("/api/v1/lineage", post(lineage))
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -94,13 +118,14 @@ pub fn run(
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         // The address goes to stdout, once, so that a script (or a test)
-        // that asked for port 0 learns which it got.
+        // that asked for port 0 learns which it got. A reader that has
+        // gone (`| head -1`) does not stop the server.
         let mut o = std::io::stdout();
-        writeln!(o, "listening on http://{addr}")?;
+        let mut said = format!("listening on http://{addr}\n");
         for n in &names {
-            writeln!(o, "  http://{addr}/v1/{}", encode_segment(n))?;
+            said.push_str(&format!("  http://{addr}/v1/{}\n", encode_segment(n)));
         }
-        o.flush()?;
+        let _ = o.write_all(said.as_bytes()).and_then(|()| o.flush());
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown())
             .await?;
@@ -325,6 +350,76 @@ async fn checkpoint(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -
     }
 }
 
+#[derive(serde::Deserialize)]
+struct Seq {
+    seq: Option<u64>,
+}
+
+/// `GET /v1/NAME/proof/inclusion?seq=N`: a c2sp.org/tlog-proof of entry N
+/// against a checkpoint of the ledger now, signed by the checkpoint key.
+async fn inclusion(
+    State(app): State<Shared>,
+    UrlPath(name): UrlPath<String>,
+    axum::extract::Query(q): axum::extract::Query<Seq>,
+) -> Response {
+    let s = match ledger(&app, &name) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(key) = app.checkpoint_key.clone() else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "no-checkpoint-key",
+            "this server signs no checkpoints, and a proof needs one (start it with \
+             --checkpoint-key)",
+        );
+    };
+    let Some(seq) = q.seq else {
+        return problem(StatusCode::BAD_REQUEST, "usage", "say which entry: ?seq=N");
+    };
+    let proof = blocking(move || {
+        s.with_ledger(|loc| {
+            custody::prove_inclusion(loc.clone(), seq, custody::ProofCheckpoint::Sign(&key, None))
+        })
+    })
+    .await;
+    match proof {
+        Ok(p) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            p.encode(),
+        )
+            .into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `POST /v1/NAME/proof/consistency` with an older checkpoint of the
+/// ledger: the proof from its tree to the ledger's now, as the body of a
+/// c2sp.org/tlog-witness add-checkpoint request.
+async fn consistency(
+    State(app): State<Shared>,
+    UrlPath(name): UrlPath<String>,
+    body: Bytes,
+) -> Response {
+    let s = match ledger(&app, &name) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Ok(old) = String::from_utf8(body.to_vec()) else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "usage",
+            "the body must be a checkpoint (a signed note, UTF-8 text)",
+        );
+    };
+    match blocking(move || s.with_ledger(|loc| custody::prove_consistency(loc.clone(), &old, None)))
+        .await
+    {
+        Ok(p) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], p).into_response(),
+        Err(r) => r,
+    }
+}
+
 async fn append(
     State(app): State<Shared>,
     UrlPath(name): UrlPath<String>,
@@ -506,6 +601,38 @@ fn encode_segment(name: &str) -> String {
     out
 }
 
+/// Records OpenLineage events in groups (group commit): whatever arrived
+/// while the last batch was written goes into the next, so a flush and a
+/// signing run serve many events when many clients post at once, and a
+/// lone client waits for no one.
+fn record_events(s: &Served, key: &SigningKey, rx: &std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut bytes = first.0.len();
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP && bytes < MAX_GROUP_BYTES {
+            match rx.try_recv() {
+                Ok(j) => {
+                    bytes += j.0.len();
+                    jobs.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        let raws: Vec<&[u8]> = jobs.iter().map(|j| &j.0[..]).collect();
+        let answers =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.ingest_all(key, &raws)))
+                .unwrap_or_else(|_| {
+                    raws.iter()
+                        .map(|_| Err(Error::Store("internal error recording the event".into())))
+                        .collect()
+                });
+        for ((_, tx), a) in jobs.into_iter().zip(answers) {
+            // A client that hung up no longer waits for its answer.
+            let _ = tx.send(a);
+        }
+    }
+}
+
 /// Whether the request carries the ingestion token (compared in time that
 /// does not depend on where it differs).
 fn authorized(headers: &axum::http::HeaderMap, token: &str) -> bool {
@@ -527,23 +654,29 @@ async fn lineage(
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some((ingest, name)) = &app.ingest else {
+    let Some((token, queue)) = &app.ingest else {
         return problem(
             StatusCode::NOT_FOUND,
             "no-ingestion",
             "this server takes no OpenLineage events (start it with --ingest-key and --token-file)",
         );
     };
-    if !authorized(&headers, &ingest.token) {
+    if !authorized(&headers, token) {
         return problem(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "a bearer token is required (Authorization: Bearer TOKEN)",
         );
     }
-    let s = app.ledgers[name].0.clone();
-    let key = ingest.key.clone();
-    match blocking(move || s.ingest(&key, &body)).await {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    if queue.send((body, tx)).is_err() {
+        return error_response(&Error::Store("the ingestion thread stopped".into()));
+    }
+    let answer = match rx.await {
+        Ok(a) => a,
+        Err(_) => Err(Error::Store("the ingestion thread stopped".into())),
+    };
+    match answer.map_err(|e| error_response(&e)) {
         Ok(custody::Ingested::Recorded(r)) => Json(json!({
             "recorded": r.appended,
             "entries": r.entries,

@@ -1,0 +1,1 @@
+openlineage.rs
