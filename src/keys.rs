@@ -7,19 +7,7 @@ use ed25519_dalek::SigningKey;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
-/// Parses 64 lowercase hex digits into a public key.
-pub(crate) fn parse_public_hex(s: &str) -> Result<[u8; 32], String> {
-    if s.len() != 64
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return Err("must be a public key: 64 lowercase hex digits".into());
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(s, &mut out).map_err(|e| e.to_string())?;
-    Ok(out)
-}
+pub(crate) use crate::signature::parse_public_hex;
 
 /// Reads a public key given as 64 hex digits or as the path of a `.pub` file.
 pub fn read_public_key(arg: &str) -> Result<[u8; 32], Error> {

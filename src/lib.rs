@@ -2,7 +2,11 @@
 //! provenance of a machine-learning pipeline's parts, and its verifier.
 //!
 //! The library never prints and never exits; the `custody` binary is a thin
-//! layer over it. The format is specified in `schemas/FORMAT.md`.
+//! layer over it. The format, verification, rules, openness and Merkle
+//! tree are `custody_core`, which does no I/O; this crate adds the stores
+//! (a sled directory, PostgreSQL), files and keys, and the parts of the
+//! server and remote client that are not HTTP. The format is specified in
+//! `schemas/FORMAT.md`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -11,35 +15,73 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-mod cbor;
-mod checkpoint;
-mod disclosure;
-mod entry;
-mod error;
-mod event;
+// The core's modules, under the names the rest of this crate uses.
+mod cbor {
+    pub use custody_core::cbor::*;
+}
+mod checkpoint {
+    pub use custody_core::checkpoint::*;
+}
+mod disclosure {
+    pub use custody_core::disclosure::*;
+}
+mod entry {
+    pub use custody_core::entry::*;
+}
+mod error {
+    pub use custody_core::error::*;
+}
+mod event {
+    pub use custody_core::event::*;
+}
+mod json {
+    pub use custody_core::json::*;
+}
+mod license {
+    pub use custody_core::license::*;
+}
+mod merkle {
+    pub use custody_core::merkle::*;
+}
+mod openness {
+    pub use custody_core::openness::*;
+}
+mod record {
+    pub use custody_core::record::*;
+}
+mod registry {
+    pub use custody_core::registry::*;
+}
+mod rules {
+    pub use custody_core::rules::*;
+}
+mod signature {
+    pub use custody_core::signature::*;
+}
+mod time {
+    pub use custody_core::time::*;
+}
+mod verify {
+    pub use custody_core::verify::*;
+}
+
+mod disclose;
 mod files;
 mod highwater;
-mod json;
 mod keys;
 mod ledger;
-mod license;
-mod merkle;
 mod openlineage;
-mod openness;
-mod record;
-mod registry;
+mod partial;
 mod remote;
-mod rules;
 mod serve;
-mod signature;
 mod source;
 mod store;
-mod time;
 mod tlog;
-mod verify;
+mod verifying;
 
 pub use checkpoint::{open_note, sign_note, Checkpoint, TlogProof, VerifierKey};
-pub use disclosure::{export_partial, Disclosure, PartialReport, Selector, STATEMENT_DOMAIN};
+pub use disclose::{export_partial, PartialReport};
+pub use disclosure::{Disclosure, Selector, STATEMENT_DOMAIN};
 pub use entry::{
     decode_entry, entry_hash, Hash, UnverifiedEntry, FORMAT_VERSION, HASH_DOMAIN, MAX_ENTRY_SIZE,
     SIGNATURE_DOMAIN,
@@ -52,8 +94,7 @@ pub use event::{
 pub use files::{check_output, write_atomic, Output};
 pub use keys::{generate, public_path, read_public_key, read_signing_key, write_key_files};
 pub use ledger::{
-    append, append_with, export, import, init, sign_entry, verify, verify_any, verify_bytes,
-    AppendOptions, AppendReport, EntryHeader,
+    append, append_with, export, import, init, sign_entry, AppendOptions, AppendReport, EntryHeader,
 };
 pub use license::Expr as LicenseExpr;
 pub use merkle::{
@@ -79,6 +120,7 @@ pub use tlog::{
     verify_with_checkpoint, LedgerTree, ProofCheckpoint, ProvenEntry,
 };
 pub use verify::{set_progress, Progress, VerifiedEntry, VerifiedLedger, VerifyOptions};
+pub use verifying::{verify, verify_any, verify_bytes};
 
 /// Re-exported so callers name the same key type.
 pub use ed25519_dalek::SigningKey;

@@ -1,6 +1,7 @@
 //! The ledger as a transparency log: checkpoints of its Merkle tree,
 //! inclusion and consistency proofs, and checks against earlier checkpoints.
 
+pub use crate::checkpoint::default_origin;
 use crate::checkpoint::{sign_note, Checkpoint, TlogProof, VerifierKey};
 use crate::entry::{decode_entry, Hash};
 use crate::error::{Error, Invalid, Reason, VerifyError};
@@ -8,27 +9,6 @@ use crate::merkle::{self, MemoryTree, Nodes, TreeHash};
 use crate::store::{Location, Mode, Store, StoredTree};
 use crate::verify::{VerifiedLedger, VerifyOptions};
 use ed25519_dalek::SigningKey;
-
-/// The origin a ledger's checkpoints carry unless told otherwise:
-/// `custody/<name, reduced to [a-z0-9-]>/<first 16 hex digits of the id>`.
-pub fn default_origin(name: &str, id: &Hash) -> String {
-    let mut slug: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    while slug.contains("--") {
-        slug = slug.replace("--", "-");
-    }
-    let slug = slug.trim_matches('-');
-    let slug = if slug.is_empty() { "ledger" } else { slug };
-    format!("custody/{slug}/{}", &hex::encode(id)[..16])
-}
 
 /// A ledger's Merkle tree: a ledger directory's stored nodes, as they are on
 /// disk (NOT verified: whoever can write the directory can change them), or
@@ -107,7 +87,7 @@ fn open_tree(loc: &Location) -> Result<Tree, Error> {
     }
     // A file must be read whole: verify it and build its tree on the way.
     let mut tree = MemoryTree::default();
-    crate::ledger::verify_whole(loc, &VerifyOptions::default(), false, None, |e| {
+    crate::verifying::verify_whole(loc, &VerifyOptions::default(), false, None, |e| {
         tree.push(merkle::leaf_hash(e.bytes()));
         Ok(())
     })?;
@@ -203,7 +183,7 @@ fn verified_tree(loc: &Location, key: Option<&SigningKey>) -> Result<VerifiedTre
     }
     // A key signing about an export file is held to its mark all the same.
     let mut watch = key.map(crate::ledger::MarkWatch::new);
-    let v = crate::ledger::verify_whole(loc, &VerifyOptions::default(), true, None, |e| {
+    let v = crate::verifying::verify_whole(loc, &VerifyOptions::default(), true, None, |e| {
         if let Some(w) = watch.as_mut() {
             w.see(e.seq(), e.hash());
         }
@@ -434,7 +414,7 @@ pub fn verify_with_checkpoint(
     origin: Option<&str>,
 ) -> Result<VerifiedLedger, Error> {
     let cp = Checkpoint::open(note, vkey).map_err(|m| Error::Usage(format!("checkpoint: {m}")))?;
-    let v = crate::ledger::check(&source.into(), opts, Some(cp.size), |_| Ok(()))?;
+    let v = crate::verifying::check(&source.into(), opts, Some(cp.size), |_| Ok(()))?;
     let l = &v.ledger;
     let seq = cp.size.min(l.entries);
     let head = match v.watched {

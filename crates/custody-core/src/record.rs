@@ -53,7 +53,7 @@ fn mac(key: &SigningKey, content: &[u8]) -> [u8; 32] {
 }
 
 /// Seals what verification established, for `key`'s next call.
-pub(crate) fn seal(key: &SigningKey, r: &Resume) -> Option<Vec<u8>> {
+pub fn seal(key: &SigningKey, r: &Resume) -> Option<Vec<u8>> {
     let stored = Stored {
         entries: r.entries,
         head: r.head,
@@ -72,7 +72,7 @@ pub(crate) fn seal(key: &SigningKey, r: &Resume) -> Option<Vec<u8>> {
 
 /// Opens a record sealed with `key`; `None` when it is missing, damaged or
 /// was not sealed with this key.
-pub(crate) fn open(key: &SigningKey, bytes: &[u8]) -> Option<Resume> {
+pub fn open(key: &SigningKey, bytes: &[u8]) -> Option<Resume> {
     let split = bytes.len().checked_sub(32)?;
     let (content, tag) = bytes.split_at(split);
     let want = mac(key, content);

@@ -318,6 +318,27 @@ impl TlogProof {
     }
 }
 
+/// The origin a ledger's checkpoints carry unless told otherwise:
+/// `custody/<name, reduced to [a-z0-9-]>/<first 16 hex digits of the id>`.
+pub fn default_origin(name: &str, id: &crate::entry::Hash) -> String {
+    let mut slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while slug.contains("--") {
+        slug = slug.replace("--", "-");
+    }
+    let slug = slug.trim_matches('-');
+    let slug = if slug.is_empty() { "ledger" } else { slug };
+    format!("custody/{slug}/{}", &hex::encode(id)[..16])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

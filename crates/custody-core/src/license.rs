@@ -41,7 +41,7 @@ impl fmt::Display for Expr {
 const MAX_LEN: usize = crate::event::MAX_NAME;
 
 /// Checks that `s` is a well-formed expression.
-pub(crate) fn check_expression(s: &str) -> Result<(), String> {
+pub fn check_expression(s: &str) -> Result<(), String> {
     parse(s).map(|_| ())
 }
 
@@ -83,7 +83,7 @@ pub fn parse(s: &str) -> Result<Expr, String> {
 /// `WITH` by what `exception` gives; ids they know nothing of, operators,
 /// parentheses and spaces stay exactly as written. For a well-formed
 /// expression, the result is one too, with the same meaning.
-pub(crate) fn respell<'a>(
+pub fn respell<'a>(
     s: &str,
     license: impl Fn(&str) -> Option<&'a str>,
     exception: impl Fn(&str) -> Option<&'a str>,

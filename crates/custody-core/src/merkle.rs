@@ -311,13 +311,13 @@ impl CompactRange {
     }
 
     /// The subtree roots, largest first.
-    pub(crate) fn hashes(&self) -> &[TreeHash] {
+    pub fn hashes(&self) -> &[TreeHash] {
         &self.hashes
     }
 
     /// Rebuilds a range from its size and subtree roots; `None` unless there
     /// is one root per one bit of the size.
-    pub(crate) fn from_parts(size: u64, hashes: Vec<TreeHash>) -> Option<CompactRange> {
+    pub fn from_parts(size: u64, hashes: Vec<TreeHash>) -> Option<CompactRange> {
         (hashes.len() == size.count_ones() as usize).then_some(CompactRange { size, hashes })
     }
 

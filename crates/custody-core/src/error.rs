@@ -36,11 +36,11 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn usage(msg: impl Into<String>) -> Self {
+    pub fn usage(msg: impl Into<String>) -> Self {
         Error::Usage(msg.into())
     }
     /// The same error again, for each of several requests it answers.
-    pub(crate) fn again(&self) -> Self {
+    pub fn again(&self) -> Self {
         match self {
             Error::Input(e) => Error::Input(e.clone()),
             Error::Usage(m) => Error::Usage(m.clone()),
@@ -55,7 +55,7 @@ impl Error {
             Error::Unconfirmed(m) => Error::Unconfirmed(m.clone()),
         }
     }
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),
             source,

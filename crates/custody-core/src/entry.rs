@@ -19,7 +19,7 @@ pub const FORMAT_VERSION: u64 = 2;
 /// Largest entry, in bytes, that is written or accepted.
 pub const MAX_ENTRY_SIZE: usize = 64 * 1024;
 /// The fewest bytes an entry adds around its encoded event.
-pub(crate) const MIN_OVERHEAD: usize = 220;
+pub const MIN_OVERHEAD: usize = 220;
 /// Prefixed to the body bytes to form the signed message.
 pub const SIGNATURE_DOMAIN: &[u8] = b"custody/v1/entry-signature\0";
 /// Prefixed to the entry bytes to form the hashed message.
@@ -40,7 +40,7 @@ pub fn entry_hash(bytes: &[u8]) -> Hash {
 /// chain and authorization have not been checked: only `verify` makes an
 /// entry a [`crate::VerifiedEntry`].
 #[derive(Debug, Clone)]
-pub(crate) struct ParsedEntry {
+pub struct ParsedEntry {
     pub bytes: Vec<u8>,
     /// Where the body lies within `bytes`.
     pub body: std::ops::Range<usize>,
@@ -57,7 +57,7 @@ pub(crate) struct ParsedEntry {
 }
 
 /// A rejected entry: the reason class and details.
-pub(crate) type Rejection = (Reason, String);
+pub type Rejection = (Reason, String);
 
 fn cbor_rejection(e: CborError, what: &str) -> Rejection {
     match e {
@@ -350,7 +350,7 @@ fn opt_hash(v: &Value, name: &str) -> Result<Option<[u8; 32]>, Rejection> {
 }
 
 /// What goes into a new entry besides the event.
-pub(crate) struct Header {
+pub struct Header {
     pub seq: u64,
     pub prev: Option<Hash>,
     pub ledger: Option<Hash>,
@@ -360,7 +360,7 @@ pub(crate) struct Header {
 }
 
 /// Encodes an event for an entry body: the deterministic CBOR of its JSON.
-pub(crate) fn encode_event(event: &Json) -> Vec<u8> {
+pub fn encode_event(event: &Json) -> Vec<u8> {
     let mut out = Vec::new();
     cbor::encode_json(event, &mut out);
     out
@@ -368,7 +368,7 @@ pub(crate) fn encode_event(event: &Json) -> Vec<u8> {
 
 /// Encodes and signs a new entry. Returns its bytes, or a message when the
 /// result would exceed [`MAX_ENTRY_SIZE`].
-pub(crate) fn build(key: &SigningKey, header: &Header, event: &Json) -> Result<Vec<u8>, String> {
+pub fn build(key: &SigningKey, header: &Header, event: &Json) -> Result<Vec<u8>, String> {
     build_encoded(
         key,
         &key.verifying_key().to_bytes(),
@@ -380,7 +380,7 @@ pub(crate) fn build(key: &SigningKey, header: &Header, event: &Json) -> Result<V
 /// As [`build`], for an event already encoded by [`encode_event`]. The body
 /// map is written directly, its keys in deterministic order: v, seq, prev,
 /// time, event, roles, ledger, signer.
-pub(crate) fn build_encoded(
+pub fn build_encoded(
     key: &SigningKey,
     signer: &[u8; 32],
     header: &Header,
@@ -447,7 +447,7 @@ fn too_large(n: usize) -> String {
 /// signature, place in a chain and authorization are NOT checked. Use
 /// [`crate::verify`] for that.
 #[derive(Debug, Clone)]
-pub struct UnverifiedEntry(pub(crate) ParsedEntry);
+pub struct UnverifiedEntry(pub ParsedEntry);
 
 impl UnverifiedEntry {
     /// The bytes it was decoded from.

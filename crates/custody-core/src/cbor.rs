@@ -16,7 +16,7 @@ const MAX_DEPTH: usize = 48;
 
 /// Why bytes were not accepted as deterministic CBOR.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum CborError {
+pub enum CborError {
     /// Not a well-formed CBOR item, or trailing bytes after it.
     Malformed(String),
     /// Well formed, but not the deterministic encoding of its value.
@@ -31,7 +31,7 @@ pub(crate) enum CborError {
 /// Order: well-formedness (RFC 8949 appendix C, at most `MAX_DEPTH` levels
 /// of arrays, maps and tags) else `Malformed`; then any tag, or anything
 /// not in deterministic form, `NonCanonical`.
-pub(crate) fn decode_canonical(bytes: &[u8]) -> Result<Value, CborError> {
+pub fn decode_canonical(bytes: &[u8]) -> Result<Value, CborError> {
     // Nearly every input is canonical: one pass decodes and checks it.
     // Anything that pass does not accept goes the long way below, which
     // says exactly what is wrong; debug builds check that both agree.
@@ -202,7 +202,7 @@ impl Fast<'_> {
 }
 
 /// The length of the well-formed item at the start of `bytes`.
-pub(crate) fn item_len(bytes: &[u8]) -> Result<usize, CborError> {
+pub fn item_len(bytes: &[u8]) -> Result<usize, CborError> {
     let mut walk = Walk {
         b: bytes,
         i: 0,
@@ -340,13 +340,13 @@ fn describe<E: std::fmt::Debug>(e: &ciborium::de::Error<E>) -> String {
 }
 
 /// Encodes `value` deterministically.
-pub(crate) fn encode(value: &Value) -> Result<Vec<u8>, CborError> {
+pub fn encode(value: &Value) -> Result<Vec<u8>, CborError> {
     let mut out = Vec::new();
     encode_into(value, &mut out, 0)?;
     Ok(out)
 }
 
-pub(crate) fn head(major: u8, n: u64, out: &mut Vec<u8>) {
+pub fn head(major: u8, n: u64, out: &mut Vec<u8>) {
     let m = major << 5;
     if n < 24 {
         out.push(m | n as u8);
@@ -432,7 +432,7 @@ fn encode_into(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), Cbo
 /// `encode` gives for its CBOR counterpart, without building that value.
 /// Text keys sort by (length, bytes), which is bytewise order of their
 /// encodings.
-pub(crate) fn encode_json(v: &serde_json::Value, out: &mut Vec<u8>) {
+pub fn encode_json(v: &serde_json::Value, out: &mut Vec<u8>) {
     use serde_json::Value as J;
     match v {
         J::Null => out.push(0xf6),

@@ -149,18 +149,20 @@ pub fn registry() -> &'static Registry {
         // A registry that does not load is caught by the tests; at run
         // time it degrades to an empty one, under which every license is
         // unknown.
-        Registry::parse(include_str!("../schemas/licenses.json")).unwrap_or_else(|_| Registry {
-            name: "custody-licenses (unreadable)".into(),
-            version: 0,
-            spdx_license_list: String::new(),
-            sources: Vec::new(),
-            classes: Vec::new(),
-            licenses: Vec::new(),
-            by_id: HashMap::new(),
-            exceptions: Vec::new(),
-            exception_ids: HashMap::new(),
-            reduced: OnceLock::new(),
-            words: OnceLock::new(),
+        Registry::parse(include_str!("../../../schemas/licenses.json")).unwrap_or_else(|_| {
+            Registry {
+                name: "custody-licenses (unreadable)".into(),
+                version: 0,
+                spdx_license_list: String::new(),
+                sources: Vec::new(),
+                classes: Vec::new(),
+                licenses: Vec::new(),
+                by_id: HashMap::new(),
+                exceptions: Vec::new(),
+                exception_ids: HashMap::new(),
+                reduced: OnceLock::new(),
+                words: OnceLock::new(),
+            }
         })
     })
 }
@@ -656,7 +658,7 @@ impl Registry {
 }
 
 /// Levenshtein distance, for suggestions.
-pub(crate) fn distance(a: &str, b: &str) -> usize {
+pub fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -683,7 +685,7 @@ fn is_exception_of(expr: &Expr, id: &str) -> bool {
 
 /// Checks at append time that every id of a license expression is known,
 /// and says what to do when one is not.
-pub(crate) fn check_known(expression: &str) -> Result<(), String> {
+pub fn check_known(expression: &str) -> Result<(), String> {
     let Ok(expr) = crate::license::parse(expression) else {
         return Ok(()); // malformed expressions are refused by the event parser
     };
@@ -724,7 +726,7 @@ pub(crate) fn check_known(expression: &str) -> Result<(), String> {
 /// An event's error message, with a suggested registry id when the field
 /// is `license` and its text (a malformed expression such as `Apache 2.0`
 /// or `CC BY-NC 4.0`) names a registry license.
-pub(crate) fn with_suggestion(json: &serde_json::Value, field: &str, message: String) -> String {
+pub fn with_suggestion(json: &serde_json::Value, field: &str, message: String) -> String {
     if field != "license" {
         return message;
     }
@@ -916,7 +918,7 @@ mod tests {
 
     #[test]
     fn the_registry_file_loads() {
-        let r = Registry::parse(include_str!("../schemas/licenses.json"));
+        let r = Registry::parse(include_str!("../../../schemas/licenses.json"));
         let r = r.unwrap_or_else(|e| panic!("schemas/licenses.json: {e}"));
         assert_eq!(r.version(), 3);
         assert!(!r.spdx_license_list().is_empty());

@@ -17,7 +17,7 @@ pub type SignatureItem<'a> = (&'a [u8; 32], &'a [u8], &'a [u8; 64]);
 
 /// Decompressed keys, kept across chunks; a ledger has few signers.
 #[derive(Default)]
-pub(crate) struct KeyCache(HashMap<[u8; 32], Option<VerifyingKey>>);
+pub struct KeyCache(HashMap<[u8; 32], Option<VerifyingKey>>);
 
 impl KeyCache {
     /// The key, or `None` when the bytes are not a curve point.
@@ -34,7 +34,7 @@ impl KeyCache {
 /// allocations rather than ten thousand (freed, too, on whichever thread
 /// drops the batch last).
 #[derive(Default)]
-pub(crate) struct Batch {
+pub struct Batch {
     keys: Vec<Option<VerifyingKey>>,
     messages: Vec<u8>,
     ends: Vec<usize>,
@@ -66,6 +66,10 @@ impl Batch {
         self.keys.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     fn check(&self, i: usize) -> bool {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         match &self.keys[i] {
@@ -86,7 +90,7 @@ impl Batch {
 
 /// Checks every job with `verify_strict`, on all cores; one verdict per
 /// job, in order.
-pub(crate) fn verify_jobs(jobs: &Batch) -> Vec<bool> {
+pub fn verify_jobs(jobs: &Batch) -> Vec<bool> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -115,7 +119,7 @@ pub(crate) fn verify_jobs(jobs: &Batch) -> Vec<bool> {
 /// checks are split among them rather than among threads made for it
 /// (thousands of short-lived threads cost their stacks and allocator
 /// arenas over a long ledger).
-pub(crate) struct Workers {
+pub struct Workers {
     tx: Option<std::sync::mpsc::Sender<Task>>,
     threads: usize,
 }
@@ -128,7 +132,7 @@ struct Task {
 }
 
 /// The verdicts of one chunk, on their way.
-pub(crate) struct Pending {
+pub struct Pending {
     rx: std::sync::mpsc::Receiver<(usize, Vec<bool>)>,
     lens: Vec<usize>,
 }
@@ -220,4 +224,18 @@ pub fn verify_signatures(items: &[SignatureItem<'_>]) -> Vec<bool> {
         jobs.push(cache.get(k), &[m], **s);
     }
     verify_jobs(&jobs)
+}
+
+/// Parses 64 lowercase hex digits into a public key.
+pub fn parse_public_hex(s: &str) -> Result<[u8; 32], String> {
+    if s.len() != 64
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err("must be a public key: 64 lowercase hex digits".into());
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).map_err(|e| e.to_string())?;
+    Ok(out)
 }

@@ -27,7 +27,7 @@ const CHUNK_BYTES: usize = 1024 * 1024;
 /// One item of a ledger source: entry bytes, a withheld entry's leaf hash
 /// (partial exports), or a framing failure at this position (after which
 /// the source yields nothing more).
-pub(crate) enum Frame {
+pub enum Frame {
     Bytes(Vec<u8>),
     Withheld(TreeHash),
     Bad(Reason, String),
@@ -86,17 +86,17 @@ impl VerifiedEntry {
 /// A ledger that verified end to end.
 #[derive(Debug, Clone)]
 pub struct VerifiedLedger {
-    pub(crate) name: String,
-    pub(crate) id: Hash,
-    pub(crate) owner: [u8; 32],
-    pub(crate) entries: u64,
-    pub(crate) head: Hash,
-    pub(crate) pinned: bool,
-    pub(crate) state: State,
+    pub name: String,
+    pub id: Hash,
+    pub owner: [u8; 32],
+    pub entries: u64,
+    pub head: Hash,
+    pub pinned: bool,
+    pub state: State,
     /// Entries of a partial export given only as leaf hashes (0 for a whole ledger).
-    pub(crate) withheld: u64,
+    pub withheld: u64,
     /// What the publisher of a partial export signed.
-    pub(crate) disclosure: Option<crate::disclosure::Disclosure>,
+    pub disclosure: Option<crate::disclosure::Disclosure>,
 }
 
 impl VerifiedLedger {
@@ -138,7 +138,7 @@ impl VerifiedLedger {
 /// A prefix of a ledger that was verified before (a writer's authenticated
 /// record, see `record`): verification resumes after it.
 #[derive(Debug, Clone)]
-pub(crate) struct Resume {
+pub struct Resume {
     pub state: State,
     pub entries: u64,
     pub head: Hash,
@@ -148,10 +148,16 @@ pub(crate) struct Resume {
 }
 
 /// What a partial export adds to the checks: which positions were disclosed.
-pub(crate) struct DisclosureMap {
+pub struct DisclosureMap {
     hasher: Sha256,
     byte: u8,
     bits: u8,
+}
+
+impl Default for DisclosureMap {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl DisclosureMap {
@@ -205,13 +211,13 @@ pub fn set_progress(f: fn(Progress)) {
     let _ = PROGRESS.set(f);
 }
 
-pub(crate) fn report(p: Progress) {
+pub fn report(p: Progress) {
     if let Some(f) = PROGRESS.get() {
         f(p);
     }
 }
 
-pub(crate) struct Chain {
+pub struct Chain {
     opts: VerifyOptions,
     state: State,
     count: u64,
@@ -469,7 +475,7 @@ impl Chain {
 
 /// What a verification run established: the ledger, and what the caller
 /// asked to be kept on the way.
-pub(crate) struct Verified {
+pub struct Verified {
     pub ledger: VerifiedLedger,
     /// The tree's right border after the last entry, when kept.
     pub tree: Option<CompactRange>,

@@ -27,7 +27,7 @@ enum Standing {
 
 /// An artifact as the chain knows it so far.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct ArtifactState {
+pub struct ArtifactState {
     pub id: Box<str>,
     pub kind: Kind,
     /// Entry that declared it.
@@ -51,7 +51,7 @@ pub(crate) struct ArtifactState {
 
 /// What the chain says of a pipeline component.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum ComponentState {
+pub enum ComponentState {
     NotApplicable {
         seqs: Vec<u64>,
     },
@@ -66,7 +66,7 @@ pub(crate) enum ComponentState {
 /// beside its entries (`record`) so as not to verify the whole ledger again on
 /// every append; a verifier always rebuilds it from the entries.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub(crate) struct State {
+pub struct State {
     pub name: String,
     keys: HashMap<[u8; 32], Standing>,
     owners: usize,
@@ -90,7 +90,7 @@ pub(crate) struct State {
 
 /// Why `apply` refused an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RuleError {
+pub struct RuleError {
     pub reason: Reason,
     pub error: FieldError,
 }
@@ -539,7 +539,7 @@ fn id_hash(id: &str) -> u64 {
 }
 
 /// The artifact kind a component takes.
-pub(crate) fn component_kind(name: &str) -> Kind {
+pub fn component_kind(name: &str) -> Kind {
     if name == "weights" {
         Kind::Weights
     } else if name.ends_with("-code") {

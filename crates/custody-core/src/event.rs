@@ -34,7 +34,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
             message: message.into(),
@@ -278,7 +278,7 @@ pub struct Event {
 /// Classpath-exception-2.0`). SPDX ids are case-insensitive, so the meaning
 /// is the same; a verifier still accepts any case. A malformed expression
 /// is left as written, for [`Event::from_json`] to refuse.
-pub(crate) fn canonical_spelling(json: &mut Json) {
+pub fn canonical_spelling(json: &mut Json) {
     let Json::Object(obj) = json else {
         return;
     };
@@ -615,7 +615,7 @@ impl<'a> Fields<'a> {
 
     fn key(&mut self, name: &'static str) -> Result<[u8; 32], FieldError> {
         let s = self.req_str(name)?;
-        let k = crate::keys::parse_public_hex(&s).map_err(|m| FieldError::new(name, m))?;
+        let k = crate::signature::parse_public_hex(&s).map_err(|m| FieldError::new(name, m))?;
         // A key that is not a usable Ed25519 key could never sign: refuse it.
         match ed25519_dalek::VerifyingKey::from_bytes(&k) {
             Ok(vk) if !vk.is_weak() => Ok(k),

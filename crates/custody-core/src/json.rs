@@ -13,10 +13,10 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value as Json};
 
 /// Events may nest (in `parameters`) at most this deep.
-pub(crate) const MAX_EVENT_DEPTH: usize = 16;
+pub const MAX_EVENT_DEPTH: usize = 16;
 
 /// Parses one JSON text, refusing duplicate object keys.
-pub(crate) fn parse_strict(text: &str) -> Result<Json, String> {
+pub fn parse_strict(text: &str) -> Result<Json, String> {
     let mut de = serde_json::Deserializer::from_str(text);
     let StrictJson(v) = StrictJson::deserialize(&mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
@@ -86,7 +86,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
 /// (an integer has no negative zero; `-0.0` is the float). Other numbers
 /// are stored as the correctly rounded nearest double when they have a
 /// fraction or exponent, and exactly as integers otherwise.
-pub(crate) fn check_numbers(text: &str) -> Result<(), String> {
+pub fn check_numbers(text: &str) -> Result<(), String> {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -130,7 +130,7 @@ pub(crate) fn check_numbers(text: &str) -> Result<(), String> {
 }
 
 /// Depth of nesting of a JSON value (a scalar is 0).
-pub(crate) fn depth(v: &Json) -> usize {
+pub fn depth(v: &Json) -> usize {
     // Iterative, so hostile nesting cannot exhaust the stack.
     let mut max = 0;
     let mut stack = vec![(v, 0usize)];
@@ -147,7 +147,7 @@ pub(crate) fn depth(v: &Json) -> usize {
 
 /// JSON to CBOR values; the writer uses `cbor::encode_json`, tests compare.
 #[cfg(test)]
-pub(crate) fn to_cbor(v: &Json) -> Cbor {
+pub fn to_cbor(v: &Json) -> Cbor {
     match v {
         Json::Null => Cbor::Null,
         Json::Bool(b) => Cbor::Bool(*b),
@@ -173,7 +173,7 @@ pub(crate) fn to_cbor(v: &Json) -> Cbor {
 
 /// CBOR to JSON, refusing anything JSON cannot hold exactly (byte strings,
 /// tags, non-text keys, non-finite floats, integers beyond 64 bits).
-pub(crate) fn from_cbor(v: &Cbor, depth: usize) -> Result<Json, String> {
+pub fn from_cbor(v: &Cbor, depth: usize) -> Result<Json, String> {
     if depth > MAX_EVENT_DEPTH + 1 {
         return Err("nested too deeply".into());
     }
