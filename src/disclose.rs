@@ -4,13 +4,13 @@
 //! back is `partial`.
 
 use crate::cbor;
+use crate::checkpoint::default_origin;
 use crate::checkpoint::{sign_note, Checkpoint};
 use crate::disclosure::{named, Selector, Statement, FORMAT, MAX_HEADER, STATEMENT_DOMAIN};
 use crate::error::Error;
 use crate::event::{EventKind, COMPONENTS};
 use crate::files::Output;
 use crate::merkle::leaf_hash;
-use crate::checkpoint::default_origin;
 use crate::verify::{DisclosureMap, VerifyOptions};
 use ciborium::value::Value;
 use ed25519_dalek::{Signer, SigningKey};

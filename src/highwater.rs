@@ -169,6 +169,9 @@ pub(crate) struct Pending {
     pub prev: Hash,
     pub time: u64,
     pub head: Hash,
+    /// SHA-256 of the events the batch was signed from, so that the same
+    /// append run again can tell that its batch is already stored.
+    pub input: Option<Hash>,
 }
 
 pub(crate) fn pending_path(key: &[u8; 32], ledger: &Hash) -> Option<PathBuf> {
@@ -187,23 +190,34 @@ pub(crate) fn read_pending(key: &[u8; 32], ledger: &Hash) -> Result<Option<Pendi
     };
     let bad = || {
         Error::usage(format!(
-            "{}: not a custody pending batch (`FIRST PREV-HEX TIME HEAD-HEX`)",
+            "{}: not a custody pending batch (`FIRST PREV-HEX TIME HEAD-HEX [INPUT-HEX]`)",
             p.display()
         ))
     };
     let f: Vec<&str> = text.split_whitespace().collect();
-    let [first, prev, time, head] = f.as_slice() else {
-        return Err(bad());
+    let (first, prev, time, head, input) = match f.as_slice() {
+        [a, b, c, d] => (a, b, c, d, None),
+        [a, b, c, d, e] => (a, b, c, d, Some(e)),
+        _ => return Err(bad()),
     };
     let mut pv = [0u8; 32];
     let mut hd = [0u8; 32];
     hex::decode_to_slice(prev, &mut pv).map_err(|_| bad())?;
     hex::decode_to_slice(head, &mut hd).map_err(|_| bad())?;
+    let input = match input {
+        None => None,
+        Some(x) => {
+            let mut h = [0u8; 32];
+            hex::decode_to_slice(x, &mut h).map_err(|_| bad())?;
+            Some(h)
+        }
+    };
     Ok(Some(Pending {
         first: first.parse().map_err(|_| bad())?,
         prev: pv,
         time: time.parse().map_err(|_| bad())?,
         head: hd,
+        input,
     }))
 }
 
@@ -216,11 +230,14 @@ pub(crate) fn write_pending(key: &[u8; 32], ledger: &Hash, p: &Pending) -> Resul
     crate::files::write_atomic(
         &path,
         format!(
-            "{} {} {} {}\n",
+            "{} {} {} {}{}\n",
             p.first,
             hex::encode(p.prev),
             p.time,
-            hex::encode(p.head)
+            hex::encode(p.head),
+            p.input
+                .map(|h| format!(" {}", hex::encode(h)))
+                .unwrap_or_default()
         )
         .as_bytes(),
     )

@@ -11,7 +11,7 @@ use crate::store::{self, Location, Mode, Store};
 use crate::verify::{Chain, Resume, Verified, VerifiedLedger, VerifyOptions};
 use ed25519_dalek::SigningKey;
 use serde_json::Value as Json;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
 /// Longest input line read; no entry can hold more anyway.
@@ -602,19 +602,49 @@ pub(crate) fn append_locked_keep<R: BufRead>(
     // a batch killed before a directory kept it stays in this machine's
     // storage, and the next append may sign other events there.
     let remote_store = matches!(loc, Location::Postgres(_));
-    let pending = if remote_store {
+    let earlier = if remote_store {
         crate::highwater::read_pending(&signer, &id)?
-            .filter(|p| p.first == first && p.prev == prev_head)
     } else {
         None
     };
+    let pending = earlier.filter(|p| p.first == first && p.prev == prev_head);
+    // A batch sent before whose fate was not known (a lost answer), and
+    // which the ledger now holds: the same events given again are that
+    // batch, not a new one to append a second time.
+    let mut input: Box<dyn BufRead + '_> = Box::new(input);
+    if let Some(p) = earlier.filter(|p| p.first < first && p.input.is_some()) {
+        let mut events = Vec::new();
+        input
+            .read_to_end(&mut events)
+            .map_err(|e| Error::usage(format!("cannot read the events: {e}")))?;
+        if p.input == Some(input_digest(&events)) {
+            if let Some(last) = stored_batch(store.as_ref(), p.first, first, &p.head)? {
+                crate::highwater::write(&signer, &id, first, &prev_head)?;
+                crate::highwater::clear_pending(&signer, &id)?;
+                store.finish()?;
+                return Ok((
+                    AppendReport {
+                        appended: 0,
+                        entries: first,
+                        head: prev_head,
+                        warnings: vec![already_stored(p.first, last)],
+                        retries: 0,
+                    },
+                    Resume::from_verified(v),
+                ));
+            }
+        }
+        input = Box::new(std::io::Cursor::new(events));
+    }
     let time = pending.map_or(time, |p| p.time);
+    let mut input = Hashing::new(input);
     let Signed {
         batch,
         leaves,
         head,
         resume,
-    } = sign_on(v, key, input, opts, time)?;
+    } = sign_on(v, key, &mut input, opts, time)?;
+    let input_hash = input.digest();
     if let Some(p) = pending {
         if p.head != head {
             let file = crate::highwater::pending_path(&signer, &id)
@@ -655,6 +685,7 @@ pub(crate) fn append_locked_keep<R: BufRead>(
                 prev: prev_head,
                 time,
                 head,
+                input: Some(input_hash),
             },
         )?;
     }
@@ -723,6 +754,82 @@ pub(crate) fn append_locked_keep<R: BufRead>(
 }
 
 /// A batch signed on top of a verified ledger, not stored yet.
+/// SHA-256 of a batch's events as given (JSON Lines bytes).
+pub(crate) fn input_digest(events: &[u8]) -> Hash {
+    use sha2::Digest;
+    sha2::Sha256::digest(events).into()
+}
+
+/// What an append says when its batch turns out to be stored already.
+pub(crate) fn already_stored(first: u64, last: u64) -> String {
+    format!(
+        "these events were appended by an earlier attempt whose answer was lost (entries \
+         {first} to {last}); nothing was appended again"
+    )
+}
+
+/// Where the batch that began at `from` and ended with the entry `head`
+/// ends in the stored ledger (of `size` entries), if it is there.
+fn stored_batch(
+    store: &dyn Store,
+    from: u64,
+    size: u64,
+    head: &Hash,
+) -> Result<Option<u64>, Error> {
+    for (seq, b) in (from..size).zip(store.entries_from(from)) {
+        if entry_hash(&b?) == *head {
+            return Ok(Some(seq));
+        }
+    }
+    Ok(None)
+}
+
+/// A reader that hashes what is read through it.
+pub(crate) struct Hashing<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+}
+
+impl<R: BufRead> Hashing<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        use sha2::Digest;
+        Hashing {
+            inner,
+            hasher: sha2::Sha256::new(),
+        }
+    }
+    /// The digest of everything read, the rest of the input included.
+    pub(crate) fn digest(mut self) -> Hash {
+        use sha2::Digest;
+        let mut rest = Vec::new();
+        let _ = self.read_to_end(&mut rest);
+        self.hasher.finalize().into()
+    }
+}
+
+impl<R: BufRead> std::io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Hashing<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        use sha2::Digest;
+        // What the caller just saw: buffered, so no read happens here.
+        if let Ok(b) = self.inner.fill_buf() {
+            self.hasher.update(&b[..amt.min(b.len())]);
+        }
+        self.inner.consume(amt)
+    }
+}
+
 pub(crate) struct Signed {
     pub batch: Vec<Vec<u8>>,
     pub leaves: Vec<crate::merkle::TreeHash>,

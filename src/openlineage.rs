@@ -22,6 +22,9 @@ pub const EVENT_PARAMETER: &str = "openlineage_event";
 pub const EVENT_NOTE: &str = "openlineage-event:";
 /// Job facets larger than this (as JSON) are left out of the entry.
 const MAX_FACETS: usize = 16 * 1024;
+/// Inputs and outputs of one run: more cannot fit in one entry anyway,
+/// and are refused before any work is done on them.
+const MAX_DATASETS: usize = 2048;
 
 /// What an event maps to.
 #[derive(Debug, Clone)]
@@ -49,6 +52,24 @@ fn text<'a>(v: &'a Json, path: &str) -> Result<&'a str, String> {
         .as_str()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| format!("`{path}` must be a non-empty string"))
+}
+
+/// Whether every number in `v` reads back as it was sent: an integer
+/// beyond 64 bits, or minus zero, would be stored as another number than
+/// the event's (so such facets are left out, as oversized ones are).
+fn numbers_kept(v: &Json) -> bool {
+    match v {
+        Json::Number(n) => {
+            n.is_i64()
+                || n.is_u64()
+                || n.as_f64().is_some_and(|f| {
+                    f.is_finite() && !(f == 0.0 && f.is_sign_negative()) && f.abs() < 9.0e15
+                })
+        }
+        Json::Array(a) => a.iter().all(numbers_kept),
+        Json::Object(o) => o.values().all(numbers_kept),
+        _ => true,
+    }
 }
 
 /// A dataset's artifact id: its namespace and name.
@@ -100,13 +121,22 @@ pub fn map_event(raw: &[u8], declared: &dyn Fn(&str) -> bool) -> Result<Mapped, 
             Some(_) => Err(format!("`{key}` must be an array")),
         }
     };
+    let count = |key: &str| v.get(key).and_then(Json::as_array).map_or(0, Vec::len);
+    if count("inputs") + count("outputs") > MAX_DATASETS {
+        return Err(format!(
+            "the run names {} datasets; one entry holds at most {MAX_DATASETS} (the entry \
+             must fit in 64 KiB)",
+            count("inputs") + count("outputs")
+        ));
+    }
     let inputs = datasets("inputs")?;
     let outputs = datasets("outputs")?;
     if outputs.is_empty() {
         return Ok(skip("the run wrote no dataset: nothing to record".into()));
     }
+    let read: std::collections::HashSet<&str> = inputs.iter().map(|(i, _)| i.as_str()).collect();
     for (id, _) in &outputs {
-        if inputs.iter().any(|(i, _)| i == id) {
+        if read.contains(id.as_str()) {
             return Err(format!("`{id}` is both an input and an output of the run"));
         }
     }
@@ -148,6 +178,7 @@ pub fn map_event(raw: &[u8], declared: &dyn Fn(&str) -> bool) -> Result<Mapped, 
     if let Some(f) = v.get("job").and_then(|j| j.get("facets")) {
         if f.as_object().is_some_and(|o| !o.is_empty())
             && serde_json::to_string(f).map_or(0, |s| s.len()) <= MAX_FACETS
+            && numbers_kept(f)
         {
             parameters.insert("job_facets".into(), f.clone());
         }
@@ -205,4 +236,52 @@ pub fn map_event(raw: &[u8], declared: &dyn Fn(&str) -> bool) -> Result<Mapped, 
         skipped: None,
         declares: seen.into_iter().collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(facets: &str) -> Vec<u8> {
+        format!(
+            r#"{{"eventType":"COMPLETE","eventTime":"t","run":{{"runId":"r"}},"job":{{"namespace":"n","name":"j","facets":{facets}}},"producer":"p","inputs":[{{"namespace":"n","name":"a"}}],"outputs":[{{"namespace":"n","name":"b"}}]}}"#
+        )
+        .into_bytes()
+    }
+
+    /// Job facets go into the entry only when every number in them reads
+    /// back as sent: minus zero and integers beyond 64 bits would come back
+    /// as other numbers than the event's.
+    #[test]
+    fn facets_whose_numbers_would_change_are_left_out() {
+        for (facets, kept) in [
+            (r#"{"x":{"n":1,"f":0.5,"s":"t"}}"#, true),
+            (r#"{"x":{"n":-0}}"#, false),
+            (r#"{"x":{"n":-0.0}}"#, false),
+            (r#"{"x":{"n":123456789012345678901234567890}}"#, false),
+            (r#"{"x":[1,{"y":1e300}]}"#, false),
+            (r#"{"x":18446744073709551615}"#, true),
+        ] {
+            let m = map_event(&event(facets), &|_| false).unwrap();
+            assert_eq!(
+                m.lines.contains("job_facets"),
+                kept,
+                "{facets}: {}",
+                m.lines
+            );
+        }
+    }
+
+    #[test]
+    fn a_run_naming_too_many_datasets_is_refused() {
+        let many: Vec<String> = (0..MAX_DATASETS)
+            .map(|i| format!(r#"{{"namespace":"n","name":"i{i}"}}"#))
+            .collect();
+        let raw = format!(
+            r#"{{"eventType":"COMPLETE","eventTime":"t","run":{{"runId":"r"}},"job":{{"namespace":"n","name":"j"}},"producer":"p","inputs":[{}],"outputs":[{{"namespace":"n","name":"o"}}]}}"#,
+            many.join(",")
+        );
+        let e = map_event(raw.as_bytes(), &|_| false).unwrap_err();
+        assert!(e.contains("at most"), "{e}");
+    }
 }

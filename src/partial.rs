@@ -3,6 +3,7 @@
 //! `custody_core::disclosure`.
 
 use crate::cbor;
+use crate::checkpoint::default_origin;
 use crate::checkpoint::{open_note, Checkpoint, VerifierKey};
 use crate::disclosure::{
     Disclosure, Fields, Selector, Statement, FORMAT, MAX_HEADER, STATEMENT_DOMAIN,
@@ -10,7 +11,6 @@ use crate::disclosure::{
 use crate::entry::Hash;
 use crate::error::{Error, Invalid, Reason, VerifyError};
 use crate::source::FileFrames;
-use crate::checkpoint::default_origin;
 use crate::verify::{Chain, Verified, VerifiedEntry, VerifyOptions};
 use ciborium::value::Value;
 use ed25519_dalek::{Signature, VerifyingKey};

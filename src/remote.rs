@@ -26,18 +26,26 @@ pub struct RemoteBatch {
     /// The verified state after the batch, sealed with the key, for the
     /// next append to resume from (`sign_for_server_after`).
     pub state: Vec<u8>,
+    /// The same events were sent before and the ledger holds them (first
+    /// and last position): nothing is to be sent, and `body` is empty.
+    pub stored_before: Option<(u64, u64)>,
 }
 
 /// Verifies `export` (the ledger as the server sent it, whole), holds it
 /// to `key`'s mark, and signs the JSON Lines events of `input` as its next
 /// entries, checked against every rule as `append` checks them.
+///
+/// `at` is the served ledger's URL: a key that built on one ledger there
+/// signs into no other served at the same URL, and the ledger must bear
+/// the name the URL gives.
 pub fn sign_for_server<R: BufRead>(
     export: &[u8],
     key: &SigningKey,
     input: R,
     opts: &AppendOptions,
+    at: &str,
 ) -> Result<RemoteBatch, Error> {
-    sign_on_served(None, export, key, input, opts)
+    sign_on_served(None, export, key, input, opts, at)
 }
 
 /// The size of the ledger a sealed client state (`RemoteBatch::state`)
@@ -55,10 +63,30 @@ pub fn sign_for_server_after<R: BufRead>(
     key: &SigningKey,
     input: R,
     opts: &AppendOptions,
+    at: &str,
 ) -> Result<RemoteBatch, Error> {
     let r = crate::record::open(key, state)
         .ok_or_else(|| Error::usage("the saved client state is not this key's"))?;
-    sign_on_served(Some(r), tail, key, input, opts)
+    sign_on_served(Some(r), tail, key, input, opts, at)
+}
+
+/// The ledger name a served ledger's URL gives (its last path segment,
+/// percent-decoded).
+fn name_in_url(at: &str) -> Option<String> {
+    let seg = at.trim_end_matches('/').rsplit('/').next()?.as_bytes();
+    let mut out = Vec::with_capacity(seg.len());
+    let mut i = 0;
+    while i < seg.len() {
+        if seg[i] == b'%' && i + 2 < seg.len() {
+            let h = std::str::from_utf8(&seg[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(h, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(seg[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn sign_on_served<R: BufRead>(
@@ -67,7 +95,23 @@ fn sign_on_served<R: BufRead>(
     key: &SigningKey,
     input: R,
     opts: &AppendOptions,
+    at: &str,
 ) -> Result<RemoteBatch, Error> {
+    let signer = key.verifying_key().to_bytes();
+    // A batch sent before whose answer never came: if the ledger holds it
+    // and these are the same events, it is not to be sent again.
+    let mut events = Vec::new();
+    let mut input = input;
+    input
+        .read_to_end(&mut events)
+        .map_err(|e| Error::usage(format!("cannot read the events: {e}")))?;
+    let digest = crate::ledger::input_digest(&events);
+    let id_hint = from.as_ref().map(|s| s.id);
+    let earlier = match id_hint {
+        Some(id) => crate::highwater::read_pending(&signer, &id)?,
+        None => None,
+    };
+    let mut seen_earlier = None;
     let mut r = bytes;
     let frames = crate::source::FileFrames::new("<served ledger>".into(), &mut r);
     let (chain, mut watch) = match from {
@@ -80,11 +124,29 @@ fn sign_on_served<R: BufRead>(
             MarkWatch::new(key),
         ),
     };
+    let mut earlier = earlier;
     let v = chain.run(frames, |e| {
         watch.see(e.seq(), e.hash());
+        if e.seq() == 0 {
+            // A whole download: the pending batch of this ledger, if any.
+            let id = crate::entry::entry_hash(e.bytes());
+            earlier = crate::highwater::read_pending(&signer, &id)?;
+        }
+        if earlier.is_some_and(|p| p.head == *e.hash()) {
+            seen_earlier = Some(e.seq());
+        }
         Ok(())
     })?;
     watch.check(&v.ledger)?;
+    // One ledger per URL for this key, as for a directory; and the one
+    // the URL names.
+    crate::highwater::check_binding(&signer, &[at.to_string()], &v.ledger.id)?;
+    if name_in_url(at).is_some_and(|n| n != v.ledger.name) {
+        return Err(Error::usage(format!(
+            "{at} serves a ledger named \"{}\", not the one its URL names: nothing was signed",
+            v.ledger.name.escape_debug()
+        )));
+    }
     if let Some(pin) = opts.owner {
         if pin != v.ledger.owner {
             return Err(Error::usage(format!(
@@ -97,14 +159,27 @@ fn sign_on_served<R: BufRead>(
     let first = v.ledger.entries;
     let id = v.ledger.id;
     let prev = v.ledger.head;
-    let signer = key.verifying_key().to_bytes();
+    if let (Some(p), Some(last)) = (earlier, seen_earlier) {
+        if p.input == Some(digest) && p.first < first {
+            let resume = crate::verify::Resume::from_verified(v);
+            return Ok(RemoteBatch {
+                state: crate::record::seal(key, &resume).unwrap_or_default(),
+                body: Vec::new(),
+                appended: 0,
+                first,
+                head: prev,
+                id,
+                stored_before: Some((p.first, last)),
+            });
+        }
+    }
     // As for a local append: a batch sent at this place before and never
     // stored is signed again with its time, and nothing else is signed
     // there.
     let pending = crate::highwater::read_pending(&signer, &id)?
         .filter(|p| p.first == first && p.prev == prev);
     let time = pending.map_or_else(crate::ledger::now, |p| p.time);
-    let signed = crate::ledger::sign_on(v, key, input, opts, time)?;
+    let signed = crate::ledger::sign_on(v, key, &events[..], opts, time)?;
     if pending.is_some_and(|p| p.head != signed.head) {
         return Err(Error::usage(format!(
             "this key sent another batch at entry {first} that the server did not store; \
@@ -127,6 +202,7 @@ fn sign_on_served<R: BufRead>(
                 prev,
                 time,
                 head: signed.head,
+                input: Some(digest),
             },
         )?;
     }
@@ -143,13 +219,16 @@ fn sign_on_served<R: BufRead>(
         first,
         head: signed.head,
         id,
+        stored_before: None,
     })
 }
 
-/// After the server stored `b`: the key's mark follows it.
-pub fn confirm_stored(key: &SigningKey, b: &RemoteBatch) -> Result<(), Error> {
+/// After the server stored `b` (at `at`): the key's mark follows it, and
+/// the URL is bound to the ledger.
+pub fn confirm_stored(key: &SigningKey, b: &RemoteBatch, at: &str) -> Result<(), Error> {
     let k = key.verifying_key().to_bytes();
     crate::highwater::write(&k, &b.id, b.first + b.appended, &b.head)?;
+    crate::highwater::bind(&k, &[at.to_string()], &b.id)?;
     crate::highwater::clear_pending(&k, &b.id)
 }
 

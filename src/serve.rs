@@ -28,8 +28,10 @@ pub struct Served {
     cache: Mutex<Option<Resume>>,
     /// The ledger's name, from its genesis entry.
     name: Mutex<String>,
-    /// The OpenLineage events recorded in the entries verified so far.
-    events: Mutex<std::collections::HashSet<[u8; 32]>>,
+    /// The OpenLineage events recorded in the entries verified so far, by
+    /// signer: an event counts as recorded only when the ingest key's
+    /// entries say so (anyone else's note could name any event's hash).
+    events: Mutex<std::collections::HashSet<([u8; 32], [u8; 32])>>,
 }
 
 /// What became of an OpenLineage event.
@@ -211,32 +213,7 @@ impl Served {
             events.clear();
         }
         let v = chain.run(st.entries_from(from).map(|r| r.map(Frame::Bytes)), |e| {
-            let mut h = [0u8; 32];
-            if let Some(x) = e
-                .event()
-                .note
-                .as_deref()
-                .and_then(|n| n.strip_prefix(crate::openlineage::EVENT_NOTE))
-            {
-                if hex::decode_to_slice(x, &mut h).is_ok() {
-                    events.insert(h);
-                }
-            }
-            if let crate::event::EventKind::Transformation {
-                parameters: Some(p),
-                ..
-            } = &e.event().kind
-            {
-                let mut h = [0u8; 32];
-                if let Some(x) = p
-                    .get(crate::openlineage::EVENT_PARAMETER)
-                    .and_then(|x| x.as_str())
-                {
-                    if hex::decode_to_slice(x, &mut h).is_ok() {
-                        events.insert(h);
-                    }
-                }
-            }
+            note_event(&mut events, &e);
             Ok(())
         })?;
         drop(events);
@@ -323,9 +300,11 @@ impl Served {
             .ok_or_else(|| Error::Store("internal: no verified state".into()))?;
         let n = start.entries;
         let mut leaves = Vec::with_capacity(entries.len());
+        let mut noted = std::collections::HashSet::new();
         let after = Chain::resume(VerifyOptions::default(), start)
             .run(entries.iter().cloned().map(|b| Ok(Frame::Bytes(b))), |e| {
                 leaves.push(crate::merkle::leaf_hash(e.bytes()));
+                note_event(&mut noted, &e);
                 Ok(())
             })
             .map_err(|e| match e {
@@ -343,6 +322,10 @@ impl Served {
         let head = after.ledger.head;
         store::append_leaves(t.store(), n, &entries, &leaves, head, true, None)?;
         t.finish()?;
+        {
+            let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+            events.extend(noted);
+        }
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(Resume {
             state: after.ledger.state,
             entries: after.ledger.entries,
@@ -402,11 +385,12 @@ impl Served {
                 return all(Error::Store("internal: no verified state".into()));
             };
             let recorded = self.events.lock().unwrap_or_else(|p| p.into_inner());
+            let signer = key.verifying_key().to_bytes();
             let mut here_events = std::collections::HashSet::new();
             let mut here_ids = std::collections::HashSet::new();
             for (i, raw) in raws.iter().enumerate() {
                 let hash: [u8; 32] = sha2::Sha256::digest(raw).into();
-                if recorded.contains(&hash) || here_events.contains(&hash) {
+                if recorded.contains(&(signer, hash)) || here_events.contains(&hash) {
                     out[i] = Some(Ok(Ingested::Duplicate));
                     continue;
                 }
@@ -428,9 +412,10 @@ impl Served {
             let lines: String = batch.iter().map(|(_, m)| m.lines.as_str()).collect();
             match self.record(t, key, &lines) {
                 Ok(report) => {
+                    let signer = key.verifying_key().to_bytes();
                     let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
                     for (i, m) in &batch {
-                        events.insert(m.hash);
+                        events.insert((signer, m.hash));
                         out[*i] = Some(Ok(Ingested::Recorded(AppendReport {
                             appended: m.lines.lines().count() as u64,
                             entries: report.entries,
@@ -535,6 +520,33 @@ impl Served {
 /// than reporting that it could not be stored.
 fn refused(e: &Error) -> bool {
     matches!(e, Error::Input(_) | Error::Invalid(_) | Error::Usage(_))
+}
+
+/// Notes the OpenLineage event an entry records, if it records one.
+fn note_event(
+    events: &mut std::collections::HashSet<([u8; 32], [u8; 32])>,
+    e: &crate::verify::VerifiedEntry,
+) {
+    let mut h = [0u8; 32];
+    let from_note = e
+        .event()
+        .note
+        .as_deref()
+        .and_then(|n| n.strip_prefix(crate::openlineage::EVENT_NOTE));
+    let from_parameter = match &e.event().kind {
+        crate::event::EventKind::Transformation {
+            parameters: Some(p),
+            ..
+        } => p
+            .get(crate::openlineage::EVENT_PARAMETER)
+            .and_then(|x| x.as_str()),
+        _ => None,
+    };
+    for x in from_note.into_iter().chain(from_parameter) {
+        if hex::decode_to_slice(x, &mut h).is_ok() {
+            events.insert((*e.signer(), h));
+        }
+    }
 }
 
 /// A server's turn at its ledger's store.

@@ -1324,3 +1324,68 @@ fn a_batch_refused_after_it_was_sent_is_never_replaced_by_another() {
         &batch("f2"),
     ));
 }
+
+/// A batch whose answer was lost (the appender could not learn whether
+/// the database kept it) and which the ledger holds: the same append run
+/// again finds it there and appends nothing, where it used to append the
+/// same events a second time.
+#[test]
+fn the_same_append_after_an_unknown_outcome_finds_its_batch() {
+    let c = Cluster::get();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (owner, _) = keys(d);
+    let url = c.url("unknown-outcome");
+    ok(custody(
+        d,
+        &[
+            "init",
+            &url,
+            "--key",
+            "owner.key",
+            "--name",
+            "unknown-outcome",
+        ],
+    ));
+    let before = json(&ok(custody(d, &["verify", &url, "--json"])));
+    let events = batch("u1");
+    ok(custody_in(
+        d,
+        &["append", &url, "--key", "owner.key"],
+        &events,
+    ));
+    let after = json(&ok(custody(d, &["verify", &url, "--json"])));
+    // What the appender keeps while an outcome is unknown (SECURITY.md,
+    // "pending batch"): where the batch was signed, its head, and the
+    // digest of its events.
+    use sha2::Digest;
+    let pending = format!(
+        "{} {} 0 {} {}\n",
+        before["entries"],
+        before["head"].as_str().unwrap(),
+        after["head"].as_str().unwrap(),
+        hex::encode(sha2::Sha256::digest(events.as_bytes()))
+    );
+    let id = after["ledger"].as_str().unwrap();
+    let file = d
+        .join(".custody-state")
+        .join(&owner[..32])
+        .join(format!("{id}.pending"));
+    std::fs::write(&file, pending).unwrap();
+    let rows = stored(c, "unknown-outcome");
+    let r = ok(custody_in(
+        d,
+        &["append", &url, "--key", "owner.key"],
+        &events,
+    ));
+    assert!(r.stderr.contains("earlier attempt"), "{}", r.stderr);
+    assert_eq!(stored(c, "unknown-outcome"), rows, "nothing appended again");
+    assert!(!file.exists(), "the pending batch is settled");
+    // Other events are appended as usual.
+    ok(custody_in(
+        d,
+        &["append", &url, "--key", "owner.key"],
+        &batch("u2"),
+    ));
+    assert!(stored(c, "unknown-outcome").len() > rows.len());
+}

@@ -5,68 +5,10 @@
 
 mod common;
 
-use common::{custody, custody_in, ledger_arg, on_postgres, Fixture};
+use common::server::Server;
+use common::{custody, custody_in, on_postgres, Fixture};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-
-/// A `custody serve` process on a free loopback port.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(f: &Fixture, extra: &[&str]) -> Server {
-        let ledger = ledger_arg(f.dir(), "L");
-        let mut child = Command::new(common::bin())
-            .args(["serve", &ledger, "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .current_dir(f.dir())
-            .env("CUSTODY_STATE_DIR", f.dir().join(".server-state"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        assert!(
-            first.starts_with("listening on http://127.0.0.1:"),
-            "{first}"
-        );
-        let base = lines.next().unwrap().unwrap().trim().to_string();
-        Server { child, base }
-    }
-
-    fn stop(mut self) -> (Option<i32>, String) {
-        unsafe_free_sigterm(self.child.id());
-        let status = self.child.wait().unwrap();
-        let mut err = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
-        (status.code(), err)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// SIGTERM through kill(1): no unsafe code in the tests.
-fn unsafe_free_sigterm(pid: u32) {
-    let s = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(s.success());
-}
+use std::io::{BufRead, BufReader, Write};
 
 fn get_json(url: &str) -> Value {
     let body = ureq::get(url)

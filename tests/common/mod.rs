@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 pub mod crafted;
 #[path = "pg.rs"]
 pub mod pg;
+pub mod server;
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_custody")

@@ -147,6 +147,20 @@ pub struct Resume {
     pub tree: CompactRange,
 }
 
+impl Resume {
+    /// The state a verification ended in, to resume from.
+    pub fn from_verified(v: Verified) -> Resume {
+        Resume {
+            state: v.ledger.state,
+            entries: v.ledger.entries,
+            head: v.ledger.head,
+            id: v.ledger.id,
+            owner: v.ledger.owner,
+            tree: v.tree.unwrap_or_default(),
+        }
+    }
+}
+
 /// What a partial export adds to the checks: which positions were disclosed.
 pub struct DisclosureMap {
     hasher: Sha256,

@@ -197,6 +197,10 @@ pub enum Command {
         /// A file holding the bearer token OpenLineage clients must send.
         #[arg(long, requires = "ingest_key")]
         token_file: Option<PathBuf>,
+        /// Seconds a client has to send a request's body (the work on it
+        /// then takes as long as it takes).
+        #[arg(long, default_value_t = 60)]
+        body_timeout: u64,
     },
     /// Print the public key (64 hex digits) of a private key, such as one
     /// made by `openssl genpkey -algorithm ed25519`.

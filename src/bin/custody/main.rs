@@ -18,6 +18,7 @@ use output::safe;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Exit statuses.
 const EXIT_INVALID: u8 = 1;
@@ -170,8 +171,9 @@ fn write_output(out: &mut dyn Write, file: &Path, force: bool, bytes: &[u8]) -> 
 /// by a downloaded copy, which the command then verifies as any export:
 /// nothing is taken on the server's word.
 fn localise(path: &mut PathBuf, keep: &mut Vec<tempfile::NamedTempFile>) -> Result<(), Failure> {
-    if let Some(base) = serve::remote_base(path) {
+    if let Some(base) = serve::remote_base(path)? {
         let f = serve::fetch(&base)?;
+        output::downloaded(f.path(), &base);
         *path = f.path().to_path_buf();
         keep.push(f);
     }
@@ -189,7 +191,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Prove {
             what: cli::Prove::Inclusion { source, key, .. },
         } => {
-            if key.is_some() && serve::remote_base(source).is_some() {
+            if key.is_some() && serve::remote_base(source)?.is_some() {
                 return Err(Error::Usage(
                     "a served ledger's checkpoints are signed by its server (GET .../checkpoint, \
                      or .../proof/inclusion?seq=N); to sign one with your key, download the \
@@ -249,7 +251,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 owner: owner.map(|o| custody::read_public_key(&o)).transpose()?,
                 ..Default::default()
             };
-            if let Some(base) = serve::remote_base(&ledger) {
+            if let Some(base) = serve::remote_base(&ledger)? {
                 let mut events = Vec::new();
                 match file.as_deref() {
                     None => io::stdin().lock().read_to_end(&mut events)?,
@@ -264,6 +266,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         })?,
                 };
                 let r = serve::append_remote(&base, &key, &events, &opts)?;
+                if let Some((a, b)) = r.stored_before {
+                    writeln!(
+                        out,
+                        "these events are already in {base} (entries {a} to {b}), appended by an \
+                         earlier attempt whose answer was lost; nothing was appended again; it \
+                         holds {}, head {}",
+                        r.entries, r.head
+                    )?;
+                    return Ok(());
+                }
                 writeln!(
                     out,
                     "appended {} entr{} to {base}; it now holds {}, head {}{}",
@@ -589,6 +601,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             checkpoint_key,
             ingest_key,
             token_file,
+            body_timeout,
         } => {
             let key = checkpoint_key
                 .map(|k| custody::read_signing_key(&k))
@@ -610,7 +623,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 _ => None,
             };
-            serve::run(&ledgers, &listen, key, ingest)?;
+            serve::run(
+                &ledgers,
+                &listen,
+                key,
+                ingest,
+                Duration::from_secs(body_timeout.max(1)),
+            )?;
         }
         Command::Pubkey { key } => {
             let key = custody::read_signing_key(&key)?;

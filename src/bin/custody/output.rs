@@ -94,7 +94,7 @@ pub fn verify(
         Ok(v) => {
             if as_json {
                 let obj = json!({
-                    "source": custody::Location::from(source).to_string(),
+                    "source": shown(source),
                     "valid": true,
                     "name": v.name(),
                     "ledger": hex::encode(v.id()),
@@ -115,7 +115,7 @@ pub fn verify(
                 });
                 writeln!(out, "{}", json_safe(&obj.to_string()))?;
             } else {
-                let src = custody::Location::from(source).to_string();
+                let src = shown(source);
                 if let Some(d) = v.disclosure() {
                     writeln!(
                         out,
@@ -291,4 +291,25 @@ fn summary(k: &EventKind) -> String {
         EventKind::Revoke { key } => hex::encode(key),
         _ => String::new(),
     }
+}
+
+/// What a downloaded copy was downloaded from, by its temporary path.
+static DOWNLOADED: std::sync::Mutex<Vec<(std::path::PathBuf, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Notes that `copy` holds what was downloaded from `url`.
+pub fn downloaded(copy: &Path, url: &str) {
+    if let Ok(mut d) = DOWNLOADED.lock() {
+        d.push((copy.to_path_buf(), url.to_string()));
+    }
+}
+
+/// A source as the user named it: a served ledger's URL rather than the
+/// temporary file it was downloaded to.
+pub fn shown(source: &Path) -> String {
+    DOWNLOADED
+        .lock()
+        .ok()
+        .and_then(|d| d.iter().find(|(p, _)| p == source).map(|(_, u)| u.clone()))
+        .unwrap_or_else(|| custody::Location::from(source).to_string())
 }

@@ -18,15 +18,19 @@ use axum::{Json, Router};
 use custody::{Appended, Error, Served, SigningKey};
 use serde_json::json;
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Largest request body: a batch of up to this many bytes of entries.
 pub const MAX_BODY: usize = 64 << 20;
-/// A request (its body included) must arrive within this.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// A request's body must arrive within this many seconds (`--body-timeout`).
+static BODY_TIMEOUT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(60);
+/// Request bodies held in memory at once, in MiB (each counted at its
+/// declared length, or at the largest allowed when it declares none):
+/// requests beyond wait their turn before a byte of their body is read.
+static BODIES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(256);
 
 /// OpenLineage ingestion: the key that signs, the token clients present,
 /// and the ledger events go to.
@@ -64,7 +68,9 @@ pub fn run(
     listen: &str,
     checkpoint_key: Option<SigningKey>,
     ingest: Option<Ingest>,
+    body_timeout: Duration,
 ) -> Result<(), Failure> {
+    BODY_TIMEOUT.store(body_timeout.as_secs(), std::sync::atomic::Ordering::Relaxed);
     let mut map = HashMap::new();
     let mut first_name = None;
     for l in ledgers {
@@ -167,23 +173,60 @@ async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let work = async {
-        if declared.is_some_and(|n| n > MAX_BODY as u64) {
-            return problem(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                &format!("a request body may hold at most {MAX_BODY} bytes"),
-            );
+    let resp = if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            &format!("a request body may hold at most {MAX_BODY} bytes"),
+        )
+    } else {
+        // The body is read here, whole, within the time allowed, and with
+        // room for it taken from what all requests may hold at once; the
+        // work is then done without a deadline, so that no request is
+        // answered "timeout" while its batch is being stored.
+        let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
+        let mib = match (declared, chunked) {
+            (Some(n), _) => n.div_ceil(1 << 20) as u32,
+            (None, true) => (MAX_BODY >> 20) as u32,
+            (None, false) => 0,
+        };
+        match BODIES.acquire_many(mib).await {
+            Err(_) => problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "shutting down",
+            ),
+            Ok(_room) => {
+                let (parts, body) = req.into_parts();
+                let limit = BODY_TIMEOUT.load(std::sync::atomic::Ordering::Relaxed);
+                match tokio::time::timeout(
+                    Duration::from_secs(limit),
+                    axum::body::to_bytes(body, MAX_BODY),
+                )
+                .await
+                {
+                    Err(_) => problem(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "timeout",
+                        "the request's body did not arrive in time; nothing was done",
+                    ),
+                    Ok(Err(_)) => problem(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too-large",
+                        &format!(
+                            "a request body may hold at most {MAX_BODY} bytes (or it was cut off)"
+                        ),
+                    ),
+                    Ok(Ok(bytes)) => {
+                        next.run(axum::extract::Request::from_parts(
+                            parts,
+                            axum::body::Body::from(bytes),
+                        ))
+                        .await
+                    }
+                }
+            }
         }
-        next.run(req).await
-    };
-    let resp = match tokio::time::timeout(REQUEST_TIMEOUT, work).await {
-        Ok(r) => r,
-        Err(_) => problem(
-            StatusCode::REQUEST_TIMEOUT,
-            "timeout",
-            "the request took too long",
-        ),
     };
     eprintln!(
         "{} {} {} {} {:.1}ms",
@@ -452,47 +495,84 @@ async fn append(
 }
 
 /// `http://HOST:PORT/LEDGER` (or `.../v1/LEDGER`): the ledger's base URL
-/// on a custody server, when `arg` is one.
-pub fn remote_base(arg: &std::path::Path) -> Option<String> {
-    let s = arg.to_str()?;
-    let rest = s.strip_prefix("http://")?;
-    let (host, path) = rest.split_once('/')?;
+/// on a custody server, when `arg` is one. A URL this client cannot use
+/// (credentials, a query, TLS) is refused without being repeated, since
+/// what it carries may be secret.
+pub fn remote_base(arg: &std::path::Path) -> Result<Option<String>, Error> {
+    let Some(s) = arg.to_str() else {
+        return Ok(None);
+    };
+    if s.starts_with("https://") {
+        return Err(Error::Usage(
+            "custody's client speaks plain HTTP only (TLS in the client is not built): reach \
+             a TLS server through a local tunnel or proxy, as http://127.0.0.1:PORT/LEDGER"
+                .into(),
+        ));
+    }
+    let Some(rest) = s.strip_prefix("http://") else {
+        return Ok(None);
+    };
+    let Some((host, path)) = rest.split_once('/') else {
+        return Ok(None);
+    };
+    if host.contains('@') || path.contains(['?', '#']) {
+        return Err(Error::Usage(
+            "a served ledger's URL is http://HOST:PORT/LEDGER, without credentials, query or \
+             fragment (custody serve asks for none; the URL given is not repeated here)"
+                .into(),
+        ));
+    }
     let path = path.trim_end_matches('/');
     let name = path.strip_prefix("v1/").unwrap_or(path);
     if host.is_empty() || name.is_empty() || name.contains('/') {
-        return None;
+        return Ok(None);
     }
-    Some(format!("http://{host}/v1/{name}"))
+    Ok(Some(format!("http://{host}/v1/{name}")))
 }
 
 fn http_err(url: &str, e: ureq::Error) -> Error {
     Error::Unavailable(format!("{url}: {e}"))
 }
 
+/// Reads a response body into `out` (a file or memory), without holding
+/// more than a buffer of it at a time in memory when `out` is a file.
+fn read_body(
+    url: &str,
+    resp: &mut ureq::http::Response<ureq::Body>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let mut r = resp.body_mut().with_config().limit(u64::MAX).reader();
+    std::io::copy(&mut r, out).map_err(|e| Error::Unavailable(format!("{url}: {e}")))?;
+    Ok(())
+}
+
 /// Downloads a served ledger's export into a temporary file, for commands
-/// that read a SOURCE: they verify it as they would any export.
+/// that read a SOURCE: they verify it as they would any export. It goes
+/// to disk as it comes: a server sending without end fills no memory.
 pub fn fetch(base: &str) -> Result<tempfile::NamedTempFile, Error> {
     let url = format!("{base}/export");
     let mut resp = ureq::get(&url).call().map_err(|e| http_err(&url, e))?;
-    let body = resp
-        .body_mut()
-        .with_config()
-        .limit(u64::MAX)
-        .read_to_vec()
-        .map_err(|e| http_err(&url, e))?;
     let mut f = tempfile::NamedTempFile::new().map_err(|e| Error::Io {
         path: std::env::temp_dir(),
         source: e,
     })?;
-    f.write_all(&body).map_err(|e| Error::Io {
-        path: f.path().to_path_buf(),
-        source: e,
-    })?;
+    {
+        let mut w = std::io::BufWriter::new(f.as_file_mut());
+        read_body(&url, &mut resp, &mut w)?;
+        w.flush().map_err(|e| Error::Io {
+            path: std::env::temp_dir(),
+            source: e,
+        })?;
+    }
     Ok(f)
 }
 
 /// Attempts at a remote append whose head keeps moving.
 const ATTEMPTS: u32 = 24;
+
+/// The most a client keeps in memory of what came since its last batch;
+/// beyond it, it downloads the whole ledger to a file instead.
+const MAX_TAIL: u64 = 256 << 20;
 
 /// What a remote append did.
 pub struct RemoteReport {
@@ -500,11 +580,17 @@ pub struct RemoteReport {
     pub entries: u64,
     pub head: String,
     pub retries: u32,
+    /// The same events were stored by an earlier attempt (first, last).
+    pub stored_before: Option<(u64, u64)>,
 }
 
 /// Appends `events` (JSON Lines) to a served ledger: downloads and
 /// verifies it, checks and signs the batch locally, posts it; on a stale
 /// head (someone appended meanwhile), does it again, up to 24 times.
+///
+/// An answer that does not say whether the batch was stored (a timeout, a
+/// server error, a lost connection) leaves it pending: the same append run
+/// again finds it in the ledger, or sends it again, byte for byte.
 pub fn append_remote(
     base: &str,
     key: &SigningKey,
@@ -513,58 +599,99 @@ pub fn append_remote(
 ) -> Result<RemoteReport, Error> {
     let url = format!("{base}/entries");
     for attempt in 0..ATTEMPTS {
-        let download = |path: String| -> Result<Vec<u8>, Error> {
-            let u = format!("{base}/{path}");
-            let mut resp = ureq::get(&u).call().map_err(|e| http_err(&u, e))?;
-            resp.body_mut()
-                .with_config()
-                .limit(u64::MAX)
-                .read_to_vec()
-                .map_err(|e| http_err(&u, e))
-        };
         // From the state this key verified last time, only what came
         // since is downloaded and verified; without one, or when what came
         // since does not follow from it, the whole ledger.
         let resumed = custody::load_state(key, base).and_then(|state| {
             let size = custody::state_size(key, &state)?;
-            let tail = download(format!("entries?from={size}")).ok()?;
-            match custody::sign_for_server_after(&state, &tail, key, events, opts) {
+            let u = format!("{base}/entries?from={size}");
+            let mut resp = ureq::get(&u).call().ok()?;
+            let mut tail = Vec::new();
+            resp.body_mut()
+                .with_config()
+                .limit(MAX_TAIL)
+                .reader()
+                .read_to_end(&mut tail)
+                .ok()?;
+            match custody::sign_for_server_after(&state, &tail, key, events, opts, base) {
                 Ok(b) => Some(Ok(b)),
-                // Bad input is bad whatever the ledger holds.
-                Err(e @ Error::Input(_)) => Some(Err(e)),
+                // Bad input is bad whatever the ledger holds; a ledger
+                // that is not the one this key built on stays refused.
+                Err(e @ (Error::Input(_) | Error::Usage(_))) => Some(Err(e)),
                 Err(_) => None,
             }
         });
         let batch = match resumed {
             Some(b) => b?,
-            None => custody::sign_for_server(&download("export".into())?, key, events, opts)?,
+            None => {
+                let whole = fetch(base)?;
+                let bytes = std::fs::read(whole.path()).map_err(|e| Error::Io {
+                    path: whole.path().to_path_buf(),
+                    source: e,
+                })?;
+                custody::sign_for_server(&bytes, key, events, opts, base)?
+            }
         };
-        let resp = ureq::post(&url)
+        if let Some(range) = batch.stored_before {
+            custody::confirm_stored(key, &batch, base)?;
+            custody::save_state(key, base, &batch);
+            return Ok(RemoteReport {
+                appended: 0,
+                entries: batch.first,
+                head: hex::encode(batch.head),
+                retries: attempt,
+                stored_before: Some(range),
+            });
+        }
+        let unknown = |why: String| {
+            Error::Unconfirmed(format!(
+                "{base}: {why}. The batch may or may not have been stored: run the same append \
+                 again (the same events): it finds the batch if it is there, or sends it again, \
+                 byte for byte"
+            ))
+        };
+        let resp = match ureq::post(&url)
             .config()
             .http_status_as_error(false)
             .build()
             .header("content-type", "application/octet-stream")
             .send(&batch.body[..])
-            .map_err(|e| http_err(&url, e))?;
+        {
+            Ok(r) => r,
+            Err(e) => return Err(unknown(format!("no answer to the batch ({e})"))),
+        };
         let status = resp.status().as_u16();
         let mut resp = resp;
-        let text = resp
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| http_err(&url, e))?;
+        let text = match resp.body_mut().read_to_string() {
+            Ok(t) => t,
+            Err(e) if status == 200 => {
+                return Err(unknown(format!("the answer was cut off ({e})")))
+            }
+            Err(_) => String::new(),
+        };
         let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         match status {
             200 => {
-                custody::confirm_stored(key, &batch)?;
+                custody::confirm_stored(key, &batch, base)?;
                 custody::save_state(key, base, &batch);
                 return Ok(RemoteReport {
                     appended: v["appended"].as_u64().unwrap_or(0),
                     entries: v["entries"].as_u64().unwrap_or(0),
                     head: v["head"].as_str().unwrap_or("").to_string(),
                     retries: attempt,
+                    stored_before: None,
                 });
             }
             409 => {
+                // A ledger shorter than the one this key signed on was
+                // rolled back or replaced: no retry makes that right.
+                if let Some(n) = v["entries"].as_u64().filter(|&n| n < batch.first) {
+                    return Err(Error::Usage(format!(
+                        "{base} now holds {n} entries, fewer than the {} this key verified there: \
+                         the ledger was rolled back or replaced; nothing was appended",
+                        batch.first
+                    )));
+                }
                 // Jittered, doubling waits: clients turned away together
                 // do not come back together.
                 let cap = (40u64 << attempt.min(6)).min(2000);
@@ -574,12 +701,16 @@ pub fn append_remote(
                 std::thread::sleep(Duration::from_millis(wait));
                 continue;
             }
+            // The request was refused as it stands: nothing was stored.
+            400 | 401 | 404 | 413 | 415 | 422 => {
+                let msg = v["message"].as_str().unwrap_or(text.as_str()).to_string();
+                return Err(Error::Usage(format!(
+                    "{base} refused the batch ({status}): {msg}"
+                )));
+            }
             _ => {
                 let msg = v["message"].as_str().unwrap_or(text.as_str()).to_string();
-                return Err(match status {
-                    503 => Error::Unavailable(format!("{base}: {msg}")),
-                    _ => Error::Usage(format!("{base} refused the batch ({status}): {msg}")),
-                });
+                return Err(unknown(format!("answered {status}: {msg}")));
             }
         }
     }
