@@ -110,6 +110,10 @@ pub struct AppendOptions {
     pub allow_empty: bool,
     /// Append only to a ledger whose owner (genesis signer) is this key.
     pub owner: Option<[u8; 32]>,
+    /// An `artifact` line's `path` (whose digest is computed at append
+    /// time) is also recorded, as the artifact's `uri` (`file://` and the
+    /// absolute path) when it has none. Not recorded by default.
+    pub record_paths: bool,
 }
 
 impl Default for AppendOptions {
@@ -118,6 +122,7 @@ impl Default for AppendOptions {
             merkle_tree: true,
             allow_empty: false,
             owner: None,
+            record_paths: false,
         }
     }
 }
@@ -754,6 +759,51 @@ pub(crate) fn append_locked_keep<R: BufRead>(
 }
 
 /// A batch signed on top of a verified ledger, not stored yet.
+/// An `artifact` event's `path`: the file or directory is hashed now and
+/// its digest becomes the event's `digest` (which, if given too, must be
+/// the same); the path itself is dropped, or kept as the `uri` when asked.
+fn artifact_path(json: &mut serde_json::Value, record: bool) -> Result<(), (&'static str, String)> {
+    let Some(obj) = json.as_object_mut() else {
+        return Ok(());
+    };
+    if obj.get("type").and_then(|t| t.as_str()) != Some("artifact") {
+        return Ok(());
+    }
+    let Some(p) = obj.remove("path") else {
+        return Ok(());
+    };
+    let p = p
+        .as_str()
+        .filter(|p| !p.is_empty())
+        .ok_or((
+            "path",
+            "must be the path of a file or directory".to_string(),
+        ))?
+        .to_string();
+    let d = crate::digest::digest_path(Path::new(&p), &crate::digest::DigestOptions::default())
+        .map_err(|e| ("path", e.to_string()))?;
+    let field = d.field();
+    match obj.get("digest").and_then(|d| d.as_str()) {
+        Some(given) if given != field => {
+            return Err((
+                "digest",
+                format!("{given} is not the digest of {p}, which is {field}"),
+            ))
+        }
+        _ => {
+            obj.insert("digest".into(), serde_json::Value::String(field));
+        }
+    }
+    if record && !obj.contains_key("uri") {
+        let abs = std::fs::canonicalize(&p).map_err(|e| ("path", e.to_string()))?;
+        obj.insert(
+            "uri".into(),
+            serde_json::Value::String(format!("file://{}", abs.display())),
+        );
+    }
+    Ok(())
+}
+
 /// SHA-256 of a batch's events as given (JSON Lines bytes).
 pub(crate) fn input_digest(events: &[u8]) -> Hash {
     use sha2::Digest;
@@ -902,7 +952,7 @@ pub(crate) fn sign_on<R: BufRead>(
                 .collect::<Vec<_>>()
         });
         let handle = s.spawn(move || signer_thread(rx, leaf_tx));
-        let read = read_events(input, &mut state, &signer, first, &tx);
+        let read = read_events(input, &mut state, &signer, first, &tx, opts.record_paths);
         drop(tx);
         let signed = handle.join();
         (read, signed, hasher.join().unwrap_or_default())
@@ -971,6 +1021,7 @@ fn read_events<R: BufRead>(
     signer: &[u8; 32],
     first: u64,
     tx: &std::sync::mpsc::SyncSender<Encoded>,
+    record_paths: bool,
 ) -> Result<(), Error> {
     let mut seq = first;
     let mut reader = input.take(0);
@@ -1017,6 +1068,7 @@ fn read_events<R: BufRead>(
         })?;
         crate::json::check_numbers(text).map_err(|m| bad("", m))?;
         crate::event::canonical_spelling(&mut json);
+        artifact_path(&mut json, record_paths).map_err(|(f, m)| bad(f, m))?;
         let event = Event::from_json(&json, false).map_err(|e| {
             let message = crate::registry::with_suggestion(&json, &e.field, e.message);
             bad(&e.field, message)

@@ -65,6 +65,7 @@ mod verify {
     pub use custody_core::verify::*;
 }
 
+mod digest;
 mod disclose;
 mod files;
 mod highwater;
@@ -80,6 +81,7 @@ mod tlog;
 mod verifying;
 
 pub use checkpoint::{open_note, sign_note, Checkpoint, TlogProof, VerifierKey};
+pub use digest::{digest_path, hash_file, recorded_digest, DigestOptions, FileDigest, PathDigest};
 pub use disclose::{export_partial, PartialReport};
 pub use disclosure::{Disclosure, Selector, STATEMENT_DOMAIN};
 pub use entry::{

@@ -107,6 +107,10 @@ pub enum Command {
         /// file or a failed pipe is rarely what was meant).
         #[arg(long)]
         allow_empty: bool,
+        /// Record an artifact line's `path` as its `uri` (file://...); by
+        /// default the path only gives the digest, computed here.
+        #[arg(long)]
+        record_paths: bool,
         /// Append only if the ledger's owner is this key (64 hex digits or
         /// a .pub file): on a machine that never appended to it before,
         /// what makes sure it is the ledger meant.
@@ -201,6 +205,37 @@ pub enum Command {
         /// then takes as long as it takes).
         #[arg(long, default_value_t = 60)]
         body_timeout: u64,
+    },
+    /// Digests of files and directories, in the forms other tools use: a
+    /// file's `sha256:HEX`, a directory's OpenSSF model-signing (OMS)
+    /// "files" manifest and root digest (schemas/FORMAT.md, "Digests").
+    Digest {
+        /// Files or directories.
+        #[arg(required_unless_present = "check")]
+        paths: Vec<PathBuf>,
+        /// `digest` (`sha256:HEX  PATH`, the form an artifact's `digest`
+        /// takes), `sha256sum` (a line per file, as `sha256sum -c`
+        /// checks), `oms` (model-signing's resources and root, JSON) or
+        /// `json` (the manifest: path, size and sha256 of every file).
+        #[arg(long, default_value = "digest", value_parser = ["digest", "sha256sum", "oms", "json"])]
+        format: String,
+        /// Also write the manifest (JSON: path, size, sha256 of every file)
+        /// to this file (`-`: standard output).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Hash what symbolic links point to (refused otherwise).
+        #[arg(long)]
+        follow_symlinks: bool,
+        /// Hash `.git`, `.gitattributes`, `.github` and `.gitignore` at the
+        /// top of a directory too (left out by default, as model-signing
+        /// leaves them out).
+        #[arg(long)]
+        include_git: bool,
+        /// Recompute PATH's digest and compare it with the one the verified
+        /// ledger SOURCE records for ARTIFACT_ID: exit 0 the same, 1
+        /// different, 2 an error.
+        #[arg(long, num_args = 3, value_names = ["ARTIFACT_ID", "SOURCE", "PATH"], conflicts_with = "manifest")]
+        check: Option<Vec<String>>,
     },
     /// Print the public key (64 hex digits) of a private key, such as one
     /// made by `openssl genpkey -algorithm ed25519`.

@@ -243,11 +243,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             key,
             file,
             allow_empty,
+            record_paths,
             owner,
         } => {
             let key = custody::read_signing_key(&key)?;
             let opts = custody::AppendOptions {
                 allow_empty,
+                record_paths,
                 owner: owner.map(|o| custody::read_public_key(&o)).transpose()?,
                 ..Default::default()
             };
@@ -631,6 +633,79 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 Duration::from_secs(body_timeout.max(1)),
             )?;
         }
+        Command::Digest {
+            paths,
+            format,
+            manifest,
+            follow_symlinks,
+            include_git,
+            check,
+        } => {
+            let opts = custody::DigestOptions {
+                follow_symlinks,
+                ignore_git: !include_git,
+                threads: 0,
+            };
+            if let Some(c) = check {
+                let [id, source, path] = c.as_slice() else {
+                    return Err(Error::Usage("--check takes ARTIFACT_ID SOURCE PATH".into()).into());
+                };
+                let mut source = PathBuf::from(source);
+                localise(&mut source, &mut downloads)?;
+                let recorded = custody::recorded_digest(&source, id)?.ok_or_else(|| {
+                    Error::Usage(format!("the ledger records no digest for `{}`", safe(id)))
+                })?;
+                let now = custody::digest_path(Path::new(path), &opts)?;
+                if now.field() == recorded {
+                    writeln!(out, "{}: matches `{}` ({recorded})", safe(path), safe(id))?;
+                } else {
+                    writeln!(
+                        out,
+                        "{}: {} differs from the {recorded} the ledger records for `{}`",
+                        safe(path),
+                        now.field(),
+                        safe(id)
+                    )?;
+                    out.flush()?;
+                    return Err(Failure::Reported);
+                }
+                return Ok(());
+            }
+            let mut manifests = Vec::new();
+            for p in &paths {
+                let d = custody::digest_path(p, &opts)?;
+                let name = p.display().to_string();
+                let shown = safe(&name);
+                match format.as_str() {
+                    "sha256sum" => {
+                        for f in &d.files {
+                            let name = if d.directory {
+                                format!("{}/{}", p.display(), f.path)
+                            } else {
+                                p.display().to_string()
+                            };
+                            writeln!(out, "{}  {}", hex::encode(f.sha256), safe(&name))?;
+                        }
+                    }
+                    "oms" => writeln!(out, "{}", digest_oms(p, &d))?,
+                    "json" => writeln!(out, "{}", digest_json(p, &d))?,
+                    _ => writeln!(out, "{}  {shown}", d.field())?,
+                }
+                manifests.push(digest_json(p, &d));
+            }
+            if let Some(m) = manifest {
+                let doc = if manifests.len() == 1 {
+                    manifests.remove(0)
+                } else {
+                    serde_json::Value::Array(manifests)
+                };
+                let text = format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&doc).unwrap_or_default()
+                );
+                write_output(&mut out, &m, true, text.as_bytes())?;
+            }
+        }
         Command::Pubkey { key } => {
             let key = custody::read_signing_key(&key)?;
             writeln!(out, "{}", hex::encode(key.verifying_key().as_bytes()))?;
@@ -766,4 +841,36 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// A path's digest and manifest as JSON.
+fn digest_json(p: &Path, d: &custody::PathDigest) -> serde_json::Value {
+    serde_json::json!({
+        "path": p.display().to_string(),
+        "directory": d.directory,
+        "digest": d.field(),
+        "files": d.files.iter().map(|f| serde_json::json!({
+            "path": f.path,
+            "size": f.size,
+            "sha256": hex::encode(f.sha256),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// As model-signing describes a directory it hashed with its "files"
+/// serialization: the resources and the root its in-toto subject names.
+fn digest_oms(p: &Path, d: &custody::PathDigest) -> serde_json::Value {
+    let name = std::fs::canonicalize(p)
+        .ok()
+        .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    serde_json::json!({
+        "subject": {"name": name, "digest": {"sha256": hex::encode(d.root)}},
+        "serialization": {"method": "files", "hash_type": "sha256"},
+        "resources": d.files.iter().map(|f| serde_json::json!({
+            "name": f.path,
+            "algorithm": "sha256",
+            "digest": hex::encode(f.sha256),
+        })).collect::<Vec<_>>(),
+    })
 }
