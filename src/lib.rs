@@ -118,8 +118,9 @@ pub use signature::{verify_signatures, SignatureItem};
 pub use store::{migrate, set_lock_wait, Location};
 pub use time::rfc3339;
 pub use tlog::{
-    check_entry, checkpoint, default_origin, prove_consistency, prove_inclusion, verify_proof,
-    verify_with_checkpoint, LedgerTree, ProofCheckpoint, ProvenEntry,
+    check_entry, checkpoint, default_origin, prove_consistency, prove_consistency_with,
+    prove_inclusion, verify_proof, verify_with_checkpoint, LedgerTree, ProofCheckpoint,
+    ProvenEntry,
 };
 pub use verify::{set_progress, Progress, VerifiedEntry, VerifiedLedger, VerifyOptions};
 pub use verifying::{verify, verify_any, verify_bytes};

@@ -22,6 +22,9 @@ pub const EVENT_PARAMETER: &str = "openlineage_event";
 pub const EVENT_NOTE: &str = "openlineage-event:";
 /// Job facets larger than this (as JSON) are left out of the entry.
 const MAX_FACETS: usize = 16 * 1024;
+/// Job facets nested deeper than this are left out (the entry's own
+/// nesting limit, less the levels the parameters add).
+const MAX_FACET_DEPTH: usize = 12;
 /// Inputs and outputs of one run: more cannot fit in one entry anyway,
 /// and are refused before any work is done on them.
 const MAX_DATASETS: usize = 2048;
@@ -69,6 +72,15 @@ fn numbers_kept(v: &Json) -> bool {
         Json::Array(a) => a.iter().all(numbers_kept),
         Json::Object(o) => o.values().all(numbers_kept),
         _ => true,
+    }
+}
+
+/// How deep `v` nests (a scalar: 0).
+fn depth(v: &Json) -> usize {
+    match v {
+        Json::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        Json::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+        _ => 0,
     }
 }
 
@@ -179,15 +191,10 @@ pub fn map_event(raw: &[u8], declared: &dyn Fn(&str) -> bool) -> Result<Mapped, 
         if f.as_object().is_some_and(|o| !o.is_empty())
             && serde_json::to_string(f).map_or(0, |s| s.len()) <= MAX_FACETS
             && numbers_kept(f)
+            && depth(f) <= MAX_FACET_DEPTH
         {
             parameters.insert("job_facets".into(), f.clone());
         }
-    }
-    if source && lines.is_empty() {
-        return Ok(skip(
-            "a run that read nothing wrote only datasets already declared: nothing to record"
-                .into(),
-        ));
     }
     if !source {
         lines.push(json!({
@@ -222,6 +229,22 @@ pub fn map_event(raw: &[u8], declared: &dyn Fn(&str) -> bool) -> Result<Mapped, 
         for o in owners.into_iter().flatten() {
             if let Some(name) = o.get("name").and_then(Json::as_str) {
                 lines.push(json!({"type": "custody", "artifact": id, "from": job, "to": name}));
+            }
+        }
+    }
+    if lines.is_empty() {
+        return Ok(skip(
+            "a run that read nothing wrote only datasets already declared, and says nothing \
+             new of them: nothing to record"
+                .into(),
+        ));
+    }
+    // A source run records no transformation: each of its lines names the
+    // event, so that it is recorded once.
+    if source {
+        for l in lines.iter_mut() {
+            if l.get("note").is_none() {
+                l["note"] = json!(format!("{EVENT_NOTE}{}", hex::encode(hash)));
             }
         }
     }
@@ -261,6 +284,14 @@ mod tests {
             (r#"{"x":{"n":123456789012345678901234567890}}"#, false),
             (r#"{"x":[1,{"y":1e300}]}"#, false),
             (r#"{"x":18446744073709551615}"#, true),
+            (
+                &format!("{}1{}", "{\"a\":".repeat(12), "}".repeat(12)),
+                true,
+            ),
+            (
+                &format!("{}1{}", "{\"a\":".repeat(13), "}".repeat(13)),
+                false,
+            ),
         ] {
             let m = map_event(&event(facets), &|_| false).unwrap();
             assert_eq!(

@@ -29,6 +29,12 @@ pub struct RemoteBatch {
     /// The same events were sent before and the ledger holds them (first
     /// and last position): nothing is to be sent, and `body` is empty.
     pub stored_before: Option<(u64, u64)>,
+    /// The batch's last entry, to look for once the server says it stored
+    /// the batch.
+    pub last: Vec<u8>,
+    /// What the client should know (a batch it sent before, reported
+    /// refused, that the ledger holds after all).
+    pub warnings: Vec<String>,
 }
 
 /// Verifies `export` (the ledger as the server sent it, whole), holds it
@@ -68,6 +74,44 @@ pub fn sign_for_server_after<R: BufRead>(
     let r = crate::record::open(key, state)
         .ok_or_else(|| Error::usage("the saved client state is not this key's"))?;
     sign_on_served(Some(r), tail, key, input, opts, at)
+}
+
+/// The names a served ledger's URL goes by, for the key's memory of which
+/// ledger it built on where: by what it leads to, not by how it is spelt
+/// (the host in lower case; each address it resolves to; the port as a
+/// number; the ledger's name decoded and encoded one way).
+fn url_names(at: &str) -> Vec<String> {
+    let rest = at.strip_prefix("http://").unwrap_or(at);
+    let (authority, _) = rest.split_once('/').unwrap_or((rest, ""));
+    let name = name_in_url(at).unwrap_or_default();
+    let mut seg = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            seg.push(b as char);
+        } else {
+            seg.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
+            (h.to_string(), p.parse::<u16>().ok())
+        }
+        _ => (authority.to_string(), Some(80)),
+    };
+    let host = host.to_ascii_lowercase();
+    let host = host.trim_end_matches('.');
+    let port = port.unwrap_or(0);
+    let mut names = vec![format!("http://{host}:{port}/v1/{seg}")];
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(addrs) = std::net::ToSocketAddrs::to_socket_addrs(&(bare, port)) {
+        let mut addrs: Vec<std::net::SocketAddr> = addrs.collect();
+        addrs.sort();
+        addrs.dedup();
+        for a in addrs {
+            names.push(format!("http://{a}/v1/{seg}"));
+        }
+    }
+    names
 }
 
 /// The ledger name a served ledger's URL gives (its last path segment,
@@ -140,7 +184,7 @@ fn sign_on_served<R: BufRead>(
     watch.check(&v.ledger)?;
     // One ledger per URL for this key, as for a directory; and the one
     // the URL names.
-    crate::highwater::check_binding(&signer, &[at.to_string()], &v.ledger.id)?;
+    crate::highwater::check_binding(&signer, &url_names(at), &v.ledger.id)?;
     if name_in_url(at).is_some_and(|n| n != v.ledger.name) {
         return Err(Error::usage(format!(
             "{at} serves a ledger named \"{}\", not the one its URL names: nothing was signed",
@@ -170,6 +214,8 @@ fn sign_on_served<R: BufRead>(
                 head: prev,
                 id,
                 stored_before: Some((p.first, last)),
+                last: Vec::new(),
+                warnings: Vec::new(),
             });
         }
     }
@@ -179,6 +225,14 @@ fn sign_on_served<R: BufRead>(
     let pending = crate::highwater::read_pending(&signer, &id)?
         .filter(|p| p.first == first && p.prev == prev);
     let time = pending.map_or_else(crate::ledger::now, |p| p.time);
+    let mut warnings = Vec::new();
+    if let (Some(p), Some(last)) = (earlier, seen_earlier) {
+        warnings.push(format!(
+            "a batch this key sent before (entries {} to {last}), whose outcome was reported \
+             as a failure or not known, is in the ledger after all",
+            p.first
+        ));
+    }
     let signed = crate::ledger::sign_on(v, key, &events[..], opts, time)?;
     if pending.is_some_and(|p| p.head != signed.head) {
         return Err(Error::usage(format!(
@@ -220,6 +274,8 @@ fn sign_on_served<R: BufRead>(
         head: signed.head,
         id,
         stored_before: None,
+        last: signed.batch.last().cloned().unwrap_or_default(),
+        warnings,
     })
 }
 
@@ -228,7 +284,7 @@ fn sign_on_served<R: BufRead>(
 pub fn confirm_stored(key: &SigningKey, b: &RemoteBatch, at: &str) -> Result<(), Error> {
     let k = key.verifying_key().to_bytes();
     crate::highwater::write(&k, &b.id, b.first + b.appended, &b.head)?;
-    crate::highwater::bind(&k, &[at.to_string()], &b.id)?;
+    crate::highwater::bind(&k, &url_names(at), &b.id)?;
     crate::highwater::clear_pending(&k, &b.id)
 }
 

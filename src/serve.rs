@@ -161,6 +161,32 @@ impl Served {
         f(&self.loc)
     }
 
+    /// The openness of the ledger as verified now, from the state this
+    /// server keeps (no verification from the first entry per request).
+    pub fn openness(&self) -> Result<crate::openness::Openness, Error> {
+        let t = self.turn(Mode::Read)?;
+        let v = self.catch_up(t.store())?;
+        let state = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|c| c.state.clone())
+            .ok_or_else(|| Error::Store("internal: no verified state".into()))?;
+        drop(t);
+        Ok(crate::openness::openness(&crate::verify::VerifiedLedger {
+            name: v.name,
+            id: v.id,
+            owner: v.owner,
+            entries: v.entries,
+            head: v.head,
+            pinned: false,
+            state,
+            withheld: 0,
+            disclosure: None,
+        }))
+    }
+
     /// The ledger's entries back to back (an export), as verified now.
     pub fn export_bytes(&self) -> Result<Vec<u8>, Error> {
         self.entries_from(0)
@@ -425,18 +451,24 @@ impl Served {
                         })));
                     }
                 }
-                Err(e) if batch.len() == 1 => out[batch[0].0] = Some(Err(e)),
+                Err(e) if raws.len() == 1 => out[batch[0].0] = Some(Err(e)),
                 Err(e) if !refused(&e) => {
-                    for (i, _) in &batch {
-                        out[*i] = Some(Err(e.again()));
+                    // Not stored: every answer that may have hung on the
+                    // batch is this error (the clients retry).
+                    for slot in out.iter_mut() {
+                        if !matches!(slot, Some(Err(_))) {
+                            *slot = Some(Err(e.again()));
+                        }
                     }
                 }
                 Err(_) => {
-                    // One of them broke a rule: each on its own (with the
-                    // ledger as it is now, since a refused batch leaves
-                    // the verified state behind).
-                    for (i, _) in &batch {
-                        out[*i] = Some(self.ingest(key, raws[*i]));
+                    // One of them broke a rule: each event of the group on
+                    // its own, in order, against the ledger as it is now;
+                    // the answers given while mapping the group (a
+                    // duplicate of one in it, a dataset one in it would
+                    // have declared) depended on the batch, and go too.
+                    for (i, raw) in raws.iter().enumerate() {
+                        out[i] = Some(self.ingest(key, raw));
                     }
                 }
             }

@@ -342,6 +342,18 @@ pub fn prove_consistency(
     from: &str,
     to: Option<&str>,
 ) -> Result<String, Error> {
+    prove_consistency_with(ledger, from, to, None)
+}
+
+/// As [`prove_consistency`], the current tree verified from `key`'s record
+/// of an earlier verification (held to its mark) rather than from the
+/// first entry: what a server that signs checkpoints with `key` does.
+pub fn prove_consistency_with(
+    ledger: impl Into<Location>,
+    from: &str,
+    to: Option<&str>,
+    key: Option<&SigningKey>,
+) -> Result<String, Error> {
     let path = &ledger.into();
     let old = Checkpoint::parse_unverified(from)
         .map_err(|m| Error::Usage(format!("old checkpoint: {m}")))?;
@@ -349,7 +361,7 @@ pub fn prove_consistency(
     // ledger directory is opened by one reader at a time.
     let current = match to {
         Some(_) => None,
-        None => Some(verified_tree(path, None)?),
+        None => Some(verified_tree(path, key)?),
     };
     let tree = open_tree(path)?;
     let (new_size, new_root) = match (to, current) {

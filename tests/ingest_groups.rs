@@ -95,9 +95,19 @@ fn events_arriving_together_are_one_batch_and_a_bad_one_costs_the_others_nothing
         "{:?}",
         answers[3]
     );
+    // An answer that hung on a refused event of the group is not kept:
+    // here a source run writing `x2` would have been "skipped" (a refused
+    // event in the group declares `x2` too), and a copy of the refused
+    // event "a duplicate".
+    let bad = event("bad", &["raw"], &["x2", "dedup"]);
+    let x2 = event("make-x2", &[], &["x2"]);
+    let answers = served.ingest_all(&key, &[&bad, &x2, &bad]);
+    assert!(answers[0].is_err(), "{:?}", answers[0]);
+    recorded(&answers[1]);
+    assert!(answers[2].is_err(), "{:?}", answers[2]);
     let after = served.verified().unwrap().entries();
-    // tok declared and its transformation; raw-2 declared.
-    assert_eq!(after, before + 3 + 2 + 1);
+    // tok declared and its transformation; raw-2 declared; x2 declared.
+    assert_eq!(after, before + 3 + 2 + 1 + 1);
     served.close().unwrap();
 
     // A third party's view: the ledger verifies, and holds the

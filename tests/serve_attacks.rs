@@ -164,32 +164,67 @@ fn read_message(r: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     Some(head)
 }
 
-/// A front that forwards everything to `server`, but answers the first
-/// batch it forwards with a 502 after the server stored it: the answer
-/// the client gets is not the server's.
-fn lossy_front(server: String) -> String {
+/// What a front does to the first batch posted through it.
+#[derive(Clone, Copy, PartialEq)]
+enum Lie {
+    /// Forwards it (the server stores it), answers 502.
+    StoredThen502,
+    /// Forwards it (the server stores it), answers 422 as if refused.
+    StoredThen422,
+    /// Drops it, answers 200 as if stored.
+    DroppedThen200,
+}
+
+/// A front that forwards everything to `server` but lies about the first
+/// batch posted through it: the answer the client gets is not the
+/// server's.
+fn lying_front(server: String, lie: Lie) -> String {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap().to_string();
-    let lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lied = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     std::thread::spawn(move || {
         for c in l.incoming() {
             let Ok(c) = c else { return };
             let server = server.clone();
-            let lost = lost.clone();
+            let lied = lied.clone();
             std::thread::spawn(move || {
                 let mut w = c.try_clone().unwrap();
                 let mut r = BufReader::new(c);
                 while let Some(req) = read_message(&mut r) {
+                    let first_batch = req.starts_with(b"POST ")
+                        && !lied.swap(true, std::sync::atomic::Ordering::SeqCst);
+                    if first_batch && lie == Lie::DroppedThen200 {
+                        let body = br#"{"appended":1,"entries":999,"head":"00"}"#;
+                        let _ = w.write_all(
+                            format!(
+                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                                body.len()
+                            )
+                            .as_bytes(),
+                        );
+                        let _ = w.write_all(body);
+                        continue;
+                    }
                     let mut up = TcpStream::connect(&server).unwrap();
                     up.write_all(&req).unwrap();
                     let answer = read_message(&mut BufReader::new(up)).unwrap();
-                    if req.starts_with(b"POST ")
-                        && !lost.swap(true, std::sync::atomic::Ordering::SeqCst)
-                    {
+                    if first_batch && lie == Lie::StoredThen502 {
                         let _ = w.write_all(
                             b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
                         );
                         return;
+                    }
+                    if first_batch && lie == Lie::StoredThen422 {
+                        let body = br#"{"error":"bad-event","message":"refused"}"#;
+                        let _ = w.write_all(
+                            format!(
+                                "HTTP/1.1 422 Unprocessable Entity\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                                body.len()
+                            )
+                            .as_bytes(),
+                        );
+                        let _ = w.write_all(body);
+                        continue;
                     }
                     if w.write_all(&answer).is_err() {
                         return;
@@ -209,7 +244,7 @@ fn an_answer_lost_after_the_batch_was_stored_does_not_store_it_twice() {
     let f = Fixture::new();
     let d = f.dir();
     let s = Server::start(&f, &[]);
-    let front = lossy_front(s.addr.clone());
+    let front = lying_front(s.addr.clone(), Lie::StoredThen502);
     let url = format!("http://{front}/v1/fixture");
     let events = batch("once", 5);
     let r = custody_in(d, &["append", &url, "--key", "appender.key"], &events);
@@ -376,4 +411,179 @@ fn urls_carrying_secrets_are_refused_without_being_repeated() {
     let r = custody(d, &["verify", "https://127.0.0.1:1/v1/fixture"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("plain HTTP"), "{}", r.stderr);
+}
+
+/// A front that drops the batch and answers 200 does not get the client
+/// to count it stored (nor raise its mark to a head that exists nowhere);
+/// one that stores it and answers 422 is found out on the next append.
+#[test]
+fn a_front_lying_about_a_batch_is_not_believed() {
+    let f = Fixture::new();
+    let d = f.dir();
+    let s = Server::start(&f, &[]);
+    let front = lying_front(s.addr.clone(), Lie::DroppedThen200);
+    let url = format!("http://{front}/v1/fixture");
+    let r = custody_in(
+        d,
+        &["append", &url, "--key", "appender.key"],
+        &batch("lost", 2),
+    );
+    assert_ne!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("not in the ledger"), "{}", r.stderr);
+    assert_eq!(count_ids(d, &s.base, "lost-"), 0);
+    // Sent again, the same events are stored (the mark was not raised
+    // past what the ledger holds).
+    let r = custody_in(
+        d,
+        &["append", &url, "--key", "appender.key"],
+        &batch("lost", 2),
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(count_ids(d, &s.base, "lost-"), 2);
+
+    let front = lying_front(s.addr.clone(), Lie::StoredThen422);
+    let url = format!("http://{front}/v1/fixture");
+    let r = custody_in(
+        d,
+        &["append", &url, "--key", "appender.key"],
+        &batch("said-no", 2),
+    );
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let r = custody_in(
+        d,
+        &["append", &url, "--key", "appender.key"],
+        &batch("other", 1),
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("in the ledger after all"), "{}", r.stderr);
+    s.stop();
+}
+
+/// Clients that open requests with chunked bodies and send nothing more
+/// hold no room for bodies: other clients append at once.
+#[test]
+fn idle_chunked_requests_do_not_hold_back_appends() {
+    let f = Fixture::new();
+    let d = f.dir();
+    let s = Server::start(&f, &[]);
+    let idle: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut c = TcpStream::connect(&s.addr).unwrap();
+            c.write_all(
+                b"POST /v1/nothere/entries HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n",
+            )
+            .unwrap();
+            c
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let t = std::time::Instant::now();
+    let r = custody_in(
+        d,
+        &["append", &s.base, "--key", "appender.key"],
+        &batch("now", 2),
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(10),
+        "waited {:?}",
+        t.elapsed()
+    );
+    drop(idle);
+    s.stop();
+}
+
+/// The URL a key appended through, spelt another way (host name for
+/// address, an encoded letter), still names the ledger the key built on.
+#[test]
+fn another_spelling_of_a_url_is_the_same_place() {
+    let f = Fixture::new();
+    let d = f.dir();
+    let s = Server::start(&f, &[]);
+    let (base, addr) = (s.base.clone(), s.addr.clone());
+    let r = custody_in(
+        d,
+        &["append", &base, "--key", "appender.key"],
+        &batch("a", 1),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    s.stop();
+    assert_eq!(
+        custody(
+            d,
+            &["init", "B", "--key", "stranger.key", "--name", "fixture"]
+        )
+        .code,
+        0
+    );
+    let grant = format!(
+        "{{\"type\":\"grant\",\"key\":\"{}\",\"role\":\"appender\"}}\n",
+        f.appender
+    );
+    assert_eq!(
+        custody_in(d, &["append", "B", "--key", "stranger.key"], &grant).code,
+        0
+    );
+    let before = entries(d, "B");
+    let evil = Server::start_on(&f, "B", &addr, &[]);
+    let port = addr.rsplit(':').next().unwrap();
+    for url in [
+        format!("http://localhost:{port}/v1/fixture"),
+        format!("http://LOCALHOST:{port}/v1/fixture"),
+        format!("http://127.0.0.1:{port}/v1/%66ixture"),
+        format!("http://127.0.0.1:0{port}/fixture/"),
+    ] {
+        let r = custody_in(
+            d,
+            &["append", &url, "--key", "appender.key"],
+            &batch("b", 1),
+        );
+        assert_eq!(r.code, 2, "{url}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains("this key built on there"),
+            "{url}: {}",
+            r.stderr
+        );
+    }
+    evil.stop();
+    assert_eq!(entries(d, "B"), before);
+}
+
+/// A source run's license facets are recorded even when its datasets
+/// are declared already; deep job facets are left out, not the event.
+#[test]
+fn what_an_event_says_is_recorded_or_left_out_as_documented() {
+    let f = Fixture::new();
+    let d = f.dir();
+    let (s, url) = lineage_server(&f);
+    let source = |run: &str, facets: &str| {
+        format!(
+            r#"{{"eventType":"COMPLETE","eventTime":"2026-11-29T10:00:00Z","run":{{"runId":"{run}"}},"job":{{"namespace":"n","name":"j","facets":{facets}}},"producer":"p","inputs":[],"outputs":[{{"namespace":"n","name":"x","facets":{{"custody_license":{{"license":"CC-BY-4.0"}}}}}}]}}"#
+        )
+    };
+    let (st, v) = post_event(&url, source("r1", "{}").as_bytes());
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = post_event(&url, source("r2", r#"{"k":{"v":1}}"#).as_bytes());
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["recorded"], 1, "the license again: {v}");
+    let deep = format!("{}1{}", "{\"a\":".repeat(20), "}".repeat(20));
+    let reads = format!(
+        r#"{{"eventType":"COMPLETE","eventTime":"2026-11-29T10:00:00Z","run":{{"runId":"r3"}},"job":{{"namespace":"n","name":"deep","facets":{{"x":{deep}}}}},"producer":"p","inputs":[{{"namespace":"n","name":"x"}}],"outputs":[{{"namespace":"n","name":"y"}}]}}"#
+    );
+    let (st, v) = post_event(&url, reads.as_bytes());
+    assert_eq!(st, 200, "{v}");
+    s.stop();
+    let log = custody(d, &["log", "L", "--json"]);
+    let licenses = log
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"type\":\"license\"") && l.contains("\"artifact\":\"n/x\""))
+        .count();
+    assert_eq!(licenses, 2, "{}", log.stdout);
+    assert!(log.stdout.contains("n/deep"), "{}", log.stdout);
+    assert!(
+        !log.stdout.contains("job_facets\":{\"x\""),
+        "{}",
+        log.stdout
+    );
 }

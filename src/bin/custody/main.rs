@@ -268,6 +268,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         })?,
                 };
                 let r = serve::append_remote(&base, &key, &events, &opts)?;
+                for w in &r.warnings {
+                    eprintln!("custody: warning: {}", safe(w));
+                }
                 if let Some((a, b)) = r.stored_before {
                     writeln!(
                         out,

@@ -124,7 +124,7 @@ fn put(out: &mut impl Write, v: &impl serde::Serialize) -> std::io::Result<()> {
 
 /// Writes one ledger's openness as JSON, piece by piece: a ledger with
 /// tens of thousands of artifacts never becomes one tree in memory.
-fn write_json(out: &mut impl Write, source: &str, o: &Openness) -> std::io::Result<()> {
+pub fn write_json(out: &mut impl Write, source: &str, o: &Openness) -> std::io::Result<()> {
     let partial = o.disclosure.as_ref().map(|d| {
         json!({
             "checkpoint": {

@@ -27,10 +27,56 @@ use std::time::{Duration, Instant};
 pub const MAX_BODY: usize = 64 << 20;
 /// A request's body must arrive within this many seconds (`--body-timeout`).
 static BODY_TIMEOUT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(60);
-/// Request bodies held in memory at once, in MiB (each counted at its
-/// declared length, or at the largest allowed when it declares none):
-/// requests beyond wait their turn before a byte of their body is read.
-static BODIES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(256);
+/// Bytes of request bodies held in memory at once, by all requests.
+const MAX_BODIES: usize = 256 << 20;
+static BODIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Room taken in [`BODIES`], given back when dropped.
+struct Held(usize);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        BODIES.fetch_sub(self.0, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Reads a request body, counting each frame as it arrives.
+async fn read_counted(body: axum::body::Body) -> Result<(Bytes, Held), Response> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut held = Held(0);
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(problem(
+                StatusCode::BAD_REQUEST,
+                "usage",
+                "the request's body was cut off",
+            ));
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if buf.len() + data.len() > MAX_BODY {
+            return Err(problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                &format!("a request body may hold at most {MAX_BODY} bytes"),
+            ));
+        }
+        let before = BODIES.fetch_add(data.len(), std::sync::atomic::Ordering::Relaxed);
+        held.0 += data.len();
+        if before + data.len() > MAX_BODIES {
+            return Err(problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the server holds as many request bodies as it may: try again shortly",
+            ));
+        }
+        buf.extend_from_slice(&data);
+    }
+    Ok((Bytes::from(buf), held))
+}
 
 /// OpenLineage ingestion: the key that signs, the token clients present,
 /// and the ledger events go to.
@@ -180,51 +226,29 @@ async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -
             &format!("a request body may hold at most {MAX_BODY} bytes"),
         )
     } else {
-        // The body is read here, whole, within the time allowed, and with
-        // room for it taken from what all requests may hold at once; the
-        // work is then done without a deadline, so that no request is
-        // answered "timeout" while its batch is being stored.
-        let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
-        let mib = match (declared, chunked) {
-            (Some(n), _) => n.div_ceil(1 << 20) as u32,
-            (None, true) => (MAX_BODY >> 20) as u32,
-            (None, false) => 0,
-        };
-        match BODIES.acquire_many(mib).await {
+        // The body is read here, whole, within the time allowed, counted
+        // as it arrives against what all requests may hold at once (a
+        // request beyond is answered 503 at once, not queued); the work is
+        // then done without a deadline, so that no request is answered
+        // "timeout" while its batch is being stored.
+        let (parts, body) = req.into_parts();
+        let limit = Duration::from_secs(BODY_TIMEOUT.load(std::sync::atomic::Ordering::Relaxed));
+        match tokio::time::timeout(limit, read_counted(body)).await {
             Err(_) => problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "shutting down",
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the request's body did not arrive in time; nothing was done",
             ),
-            Ok(_room) => {
-                let (parts, body) = req.into_parts();
-                let limit = BODY_TIMEOUT.load(std::sync::atomic::Ordering::Relaxed);
-                match tokio::time::timeout(
-                    Duration::from_secs(limit),
-                    axum::body::to_bytes(body, MAX_BODY),
-                )
-                .await
-                {
-                    Err(_) => problem(
-                        StatusCode::REQUEST_TIMEOUT,
-                        "timeout",
-                        "the request's body did not arrive in time; nothing was done",
-                    ),
-                    Ok(Err(_)) => problem(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "too-large",
-                        &format!(
-                            "a request body may hold at most {MAX_BODY} bytes (or it was cut off)"
-                        ),
-                    ),
-                    Ok(Ok(bytes)) => {
-                        next.run(axum::extract::Request::from_parts(
-                            parts,
-                            axum::body::Body::from(bytes),
-                        ))
-                        .await
-                    }
-                }
+            Ok(Err(r)) => r,
+            Ok(Ok((bytes, held))) => {
+                let resp = next
+                    .run(axum::extract::Request::from_parts(
+                        parts,
+                        axum::body::Body::from(bytes),
+                    ))
+                    .await;
+                drop(held);
+                resp
             }
         }
     };
@@ -339,33 +363,16 @@ async fn openness(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> 
         Ok(s) => s,
         Err(r) => return r,
     };
+    let source = format!("/v1/{}", encode_segment(&name));
     let doc = blocking(move || {
-        // The openness document of the ledger as verified now, written as
-        // `custody openness --json` writes it for an export.
-        let bytes = s.export_bytes()?;
-        let file = tempfile::NamedTempFile::new().map_err(|e| Error::Io {
-            path: std::env::temp_dir(),
-            source: e,
-        })?;
-        std::fs::write(file.path(), &bytes).map_err(|e| Error::Io {
-            path: file.path().to_path_buf(),
-            source: e,
-        })?;
-        let source = file.path().to_path_buf();
-        {
-            let mut buf = Vec::new();
-            match crate::openness::run(
-                &mut buf,
-                std::slice::from_ref(&source),
-                crate::openness::Format::Json,
-                None,
-            ) {
-                Ok(()) => Ok(buf),
-                Err(Failure::Lib(e)) => Err(e),
-                Err(Failure::Io(e)) => Err(Error::Store(e.to_string())),
-                Err(_) => Err(Error::Store("the openness document failed".into())),
-            }
-        }
+        // The document `custody openness --json` writes, from the state
+        // the server verified.
+        let o = s.openness()?;
+        let mut buf = Vec::new();
+        crate::openness::write_json(&mut buf, &source, &o)
+            .map_err(|e| Error::Store(e.to_string()))?;
+        buf.push(b'\n');
+        Ok(buf)
     })
     .await;
     match doc {
@@ -448,6 +455,16 @@ async fn consistency(
         Ok(s) => s,
         Err(r) => return r,
     };
+    // The current tree is verified from the checkpoint key's record, not
+    // from the first entry: a proof costs what came since the last one.
+    let Some(key) = app.checkpoint_key.clone() else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "no-checkpoint-key",
+            "this server signs no checkpoints, which a consistency proof is checked against \
+             (start it with --checkpoint-key)",
+        );
+    };
     let Ok(old) = String::from_utf8(body.to_vec()) else {
         return problem(
             StatusCode::BAD_REQUEST,
@@ -455,8 +472,10 @@ async fn consistency(
             "the body must be a checkpoint (a signed note, UTF-8 text)",
         );
     };
-    match blocking(move || s.with_ledger(|loc| custody::prove_consistency(loc.clone(), &old, None)))
-        .await
+    match blocking(move || {
+        s.with_ledger(|loc| custody::prove_consistency_with(loc.clone(), &old, None, Some(&key)))
+    })
+    .await
     {
         Ok(p) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], p).into_response(),
         Err(r) => r,
@@ -582,6 +601,8 @@ pub struct RemoteReport {
     pub retries: u32,
     /// The same events were stored by an earlier attempt (first, last).
     pub stored_before: Option<(u64, u64)>,
+    /// What the client should know.
+    pub warnings: Vec<String>,
 }
 
 /// Appends `events` (JSON Lines) to a served ledger: downloads and
@@ -641,6 +662,7 @@ pub fn append_remote(
                 head: hex::encode(batch.head),
                 retries: attempt,
                 stored_before: Some(range),
+                warnings: batch.warnings.clone(),
             });
         }
         let unknown = |why: String| {
@@ -672,15 +694,44 @@ pub fn append_remote(
         let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         match status {
             200 => {
+                // The answer is not taken for it: the batch's last entry
+                // must be where it was signed to be.
+                let last = batch.first + batch.appended - 1;
+                let u = format!("{base}/entries?from={last}");
+                let held = ureq::get(&u)
+                    .call()
+                    .ok()
+                    .and_then(|mut r| {
+                        r.body_mut()
+                            .with_config()
+                            .limit(custody::MAX_ENTRY_SIZE as u64 * 2)
+                            .read_to_vec()
+                            .ok()
+                    })
+                    .is_some_and(|b| !batch.last.is_empty() && b.starts_with(&batch.last));
+                if !held {
+                    return Err(unknown(
+                        "the server said the batch was stored, but its last entry is not in the \
+                         ledger it serves"
+                            .into(),
+                    ));
+                }
                 custody::confirm_stored(key, &batch, base)?;
                 custody::save_state(key, base, &batch);
                 return Ok(RemoteReport {
-                    appended: v["appended"].as_u64().unwrap_or(0),
-                    entries: v["entries"].as_u64().unwrap_or(0),
-                    head: v["head"].as_str().unwrap_or("").to_string(),
+                    appended: batch.appended,
+                    entries: batch.first + batch.appended,
+                    head: hex::encode(batch.head),
                     retries: attempt,
                     stored_before: None,
+                    warnings: batch.warnings.clone(),
                 });
+            }
+            // Not taken in (the server is busy or its store unreachable):
+            // nothing was stored, and a moment later may do.
+            503 if attempt + 1 < ATTEMPTS => {
+                std::thread::sleep(Duration::from_millis(200 << attempt.min(4)));
+                continue;
             }
             409 => {
                 // A ledger shorter than the one this key signed on was
