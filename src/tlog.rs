@@ -359,11 +359,15 @@ pub fn prove_consistency_with(
         .map_err(|m| Error::Usage(format!("old checkpoint: {m}")))?;
     // The current root is verified before the stored tree is opened: a
     // ledger directory is opened by one reader at a time.
-    let current = match to {
+    let mut current = match to {
         Some(_) => None,
         None => Some(verified_tree(path, key)?),
     };
-    let tree = open_tree(path)?;
+    // Verifying from a key's record leaves the stored tree open: that one.
+    let tree = match current.as_mut().and_then(|t| t.stored.take()) {
+        Some(t) => t,
+        None => open_tree(path)?,
+    };
     let (new_size, new_root) = match (to, current) {
         (Some(t), _) => {
             let c = Checkpoint::parse_unverified(t)

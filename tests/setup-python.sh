@@ -9,4 +9,4 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python-requirements.txt
-echo "ready: $(.venv/bin/python -c 'from importlib.metadata import version as v; print(", ".join(p + " " + v(p) for p in ("cbor2", "PyNaCl", "jsonschema", "openlineage-python", "model-signing")))')"
+echo "ready: $(.venv/bin/python -c 'from importlib.metadata import version as v; print(", ".join(p + " " + v(p) for p in ("cbor2", "PyNaCl", "jsonschema", "openlineage-python", "model-signing", "huggingface_hub")))')"

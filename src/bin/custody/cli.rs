@@ -327,6 +327,29 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// What to paste into a Hugging Face model card: YAML metadata
+    /// (license, datasets, base model) and a markdown section (the openness
+    /// table, why each component is not more open, how to check the
+    /// ledger), from the verified ledger only (schemas/CARD.md).
+    Card {
+        /// The release's ledger (an exported file, directory, postgres:// or
+        /// http:// URL); several ledgers add rows to the table.
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+        /// The owner key you expect: 64 hex digits or a .pub file.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Write Model Openness Framework YAML (its 17 components, mapped
+        /// from the twelve) instead.
+        #[arg(long)]
+        mof: bool,
+        /// Where to write it (`-`, the default: standard output).
+        #[arg(long, default_value = "-")]
+        out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage the PostgreSQL schema custody keeps ledgers in.
     #[command(subcommand)]
     Db(Db),

@@ -224,9 +224,30 @@ pub fn run(out: &mut impl Write, dir: Option<PathBuf>) -> Result<(), Failure> {
     crate::openness::text(&mut table, &[&o]).map_err(io(Path::new("<memory>")))?;
     // Not indented: the table keeps to 80 columns as it is.
     out.write_all(&table)?;
+    // What goes beside the weights on the Hub: the card's metadata and
+    // section, and the Model Openness Framework file.
+    let card = dir.join("MODEL_CARD.md");
+    let mof = dir.join("mof.yml");
+    for (file, as_mof) in [(&card, false), (&mof, true)] {
+        let mut buf = Vec::new();
+        crate::card::run(
+            &mut buf,
+            std::slice::from_ref(&export),
+            &["tinylm-1.0.custody".to_string()],
+            as_mof,
+            Some(owner),
+        )?;
+        custody::Output::File {
+            path: file,
+            overwrite: false,
+        }
+        .write(&buf)?;
+    }
     writeln!(out, "\nfiles:")?;
     writeln!(out, "   ledger directory  {}", ledger.display())?;
     writeln!(out, "   release file      {}", export.display())?;
+    writeln!(out, "   model card        {}", card.display())?;
+    writeln!(out, "   MOF file          {}", mof.display())?;
     writeln!(out, "   events            {}", events_dir.display())?;
     writeln!(out, "   keys              {}", keys_dir.display())?;
     writeln!(out, "\ntry:")?;

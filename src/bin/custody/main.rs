@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_pg;
+mod card;
 mod cli;
 mod demo;
 mod licenses;
@@ -205,7 +206,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Prove {
             what: cli::Prove::Consistency { source, .. },
         } => localise(source, &mut downloads)?,
-        Command::Openness { sources, .. } => {
+        Command::Openness { sources, .. } | Command::Card { sources, .. } => {
             for s in sources {
                 localise(s, &mut downloads)?;
             }
@@ -574,6 +575,31 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 safe(&custody::Location::from(&ledger).to_string()),
                 hex::encode(v.head())
             )?;
+        }
+        Command::Card {
+            sources,
+            owner,
+            mof,
+            out: file,
+            force,
+        } => {
+            let owner = owner.map(|o| custody::read_public_key(&o)).transpose()?;
+            let shown: Vec<String> = sources.iter().map(|s| output::shown(s)).collect();
+            let mut buf = Vec::new();
+            card::run(&mut buf, &sources, &shown, mof, owner)?;
+            write_output(&mut out, &file, force, &buf)?;
+            if file != Path::new("-") {
+                writeln!(
+                    out,
+                    "wrote the {} to {}",
+                    if mof {
+                        "Model Openness Framework file"
+                    } else {
+                        "model card section"
+                    },
+                    safe(&file.display().to_string())
+                )?;
+            }
         }
         Command::Openness {
             sources,

@@ -419,7 +419,7 @@ fn distribution(ledgers: &[&Openness], i: usize) -> String {
         .join(", ")
 }
 
-fn markdown(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> {
+pub fn markdown(out: &mut impl Write, ledgers: &[&Openness]) -> std::io::Result<()> {
     if ledgers.is_empty() {
         return Ok(());
     }
