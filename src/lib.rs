@@ -65,6 +65,7 @@ mod verify {
     pub use custody_core::verify::*;
 }
 
+mod attest;
 mod digest;
 mod disclose;
 mod files;
@@ -80,6 +81,7 @@ mod store;
 mod tlog;
 mod verifying;
 
+pub use attest::{dsse_envelope, dsse_keyid, dsse_pae, INTOTO_PAYLOAD_TYPE};
 pub use checkpoint::{open_note, sign_note, Checkpoint, TlogProof, VerifierKey};
 pub use digest::{digest_path, hash_file, recorded_digest, DigestOptions, FileDigest, PathDigest};
 pub use disclose::{export_partial, PartialReport};

@@ -9,11 +9,32 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 
-/// What the card needs of a verified ledger besides its openness.
+/// A transformation or augmentation, as the ledger records it.
+pub struct Production {
+    pub seq: u64,
+    pub signer: [u8; 32],
+    pub time: u64,
+    /// `transformation` or `augmentation`.
+    pub kind: &'static str,
+    /// Its operation (or method).
+    pub operation: String,
+    pub tool: Option<String>,
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    pub generator: Option<String>,
+}
+
+/// What the card and the attestations need of a verified ledger besides
+/// its openness.
 #[derive(Default)]
-struct Lineage {
+pub struct Lineage {
     /// Artifact id: kind and uri.
-    artifacts: HashMap<String, (Kind, Option<String>)>,
+    pub artifacts: HashMap<String, (Kind, Option<String>)>,
+    /// Artifact id: its digest, when recorded.
+    pub digests: HashMap<String, String>,
+    /// Every production, in ledger order.
+    pub productions: Vec<Production>,
     /// Output id: the production's operation, its inputs and generator.
     produced_by: HashMap<String, (String, Vec<String>, Option<String>)>,
     /// Artifact id: how it is released (the latest `release`).
@@ -192,30 +213,67 @@ fn y(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
-fn verified(source: &PathBuf, owner: Option<[u8; 32]>) -> Result<(Openness, Lineage), Error> {
+pub fn verified(source: &PathBuf, owner: Option<[u8; 32]>) -> Result<(Openness, Lineage), Error> {
     let mut l = Lineage::default();
     let v = custody::verify(source, &VerifyOptions { owner }, |e| {
+        let production = |kind,
+                          operation: &String,
+                          tool: &Option<String>,
+                          parameters: &Option<serde_json::Map<String, serde_json::Value>>,
+                          inputs: &Vec<String>,
+                          outputs: &Vec<String>,
+                          generator: &Option<String>| Production {
+            seq: e.seq(),
+            signer: *e.signer(),
+            time: e.time(),
+            kind,
+            operation: operation.clone(),
+            tool: tool.clone(),
+            parameters: parameters.clone(),
+            inputs: inputs.clone(),
+            outputs: outputs.clone(),
+            generator: generator.clone(),
+        };
         match &e.event().kind {
-            EventKind::Artifact { id, kind, uri, .. } => {
+            EventKind::Artifact {
+                id,
+                kind,
+                uri,
+                digest,
+                ..
+            } => {
                 l.artifacts.insert(id.clone(), (*kind, uri.clone()));
+                if let Some(d) = digest {
+                    l.digests.insert(id.clone(), d.clone());
+                }
             }
             EventKind::Transformation {
                 operation,
                 inputs,
                 outputs,
-                ..
+                tool,
+                parameters,
             } => {
                 for o in outputs {
                     l.produced_by
                         .insert(o.clone(), (operation.clone(), inputs.clone(), None));
                 }
+                l.productions.push(production(
+                    "transformation",
+                    operation,
+                    tool,
+                    parameters,
+                    inputs,
+                    outputs,
+                    &None,
+                ));
             }
             EventKind::Augmentation {
                 method,
                 inputs,
                 outputs,
                 generator,
-                ..
+                parameters,
             } => {
                 for o in outputs {
                     l.produced_by.insert(
@@ -223,6 +281,15 @@ fn verified(source: &PathBuf, owner: Option<[u8; 32]>) -> Result<(Openness, Line
                         (method.clone(), inputs.clone(), generator.clone()),
                     );
                 }
+                l.productions.push(production(
+                    "augmentation",
+                    method,
+                    &None,
+                    parameters,
+                    inputs,
+                    outputs,
+                    generator,
+                ));
             }
             EventKind::Release { artifact, access } => {
                 l.access.insert(artifact.clone(), *access);
@@ -282,7 +349,7 @@ pub fn run(
     Ok(())
 }
 
-fn component<'a>(o: &'a Openness, name: &str) -> Option<&'a custody::ComponentLevel> {
+pub fn component<'a>(o: &'a Openness, name: &str) -> Option<&'a custody::ComponentLevel> {
     o.components.iter().find(|c| c.name == name)
 }
 

@@ -350,6 +350,34 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// in-toto attestations of the verified ledger, each in a DSSE envelope
+    /// signed with KEY, written as a bundle (one envelope a line): the
+    /// release's openness (schemas/ATTESTATION.md), and with --slsa an SLSA
+    /// Provenance v1 statement per transformation and augmentation.
+    Attest {
+        /// The release's ledger (an exported file, directory, postgres:// or
+        /// http:// URL).
+        source: PathBuf,
+        /// The signing key (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the bundle (`-`: standard output).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
+        /// A signed checkpoint of the ledger to carry in the predicate.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Also an SLSA Provenance v1 statement per production whose
+        /// outputs have digests.
+        #[arg(long)]
+        slsa: bool,
+        /// The owner key you expect: 64 hex digits or a .pub file.
+        #[arg(long)]
+        owner: Option<String>,
+    },
     /// Manage the PostgreSQL schema custody keeps ledgers in.
     #[command(subcommand)]
     Db(Db),

@@ -243,11 +243,27 @@ pub fn run(out: &mut impl Write, dir: Option<PathBuf>) -> Result<(), Failure> {
         }
         .write(&buf)?;
     }
+    let attestation = dir.join("tinylm-1.0.intoto.jsonl");
+    let statements = crate::attest::statements(
+        &export,
+        "tinylm-1.0.custody",
+        &crate::attest::AttestOptions {
+            owner: Some(owner),
+            checkpoint: None,
+            slsa: true,
+        },
+    )?;
+    custody::Output::File {
+        path: &attestation,
+        overwrite: false,
+    }
+    .write(&crate::attest::bundle(&statements, key("release-owner")))?;
     writeln!(out, "\nfiles:")?;
     writeln!(out, "   ledger directory  {}", ledger.display())?;
     writeln!(out, "   release file      {}", export.display())?;
     writeln!(out, "   model card        {}", card.display())?;
     writeln!(out, "   MOF file          {}", mof.display())?;
+    writeln!(out, "   attestations      {}", attestation.display())?;
     writeln!(out, "   events            {}", events_dir.display())?;
     writeln!(out, "   keys              {}", keys_dir.display())?;
     writeln!(out, "\ntry:")?;

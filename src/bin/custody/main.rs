@@ -1,6 +1,7 @@
 //! The `custody` command: argument parsing, output and exit statuses over
 //! the `custody` library.
 
+mod attest;
 mod bench;
 mod bench_pg;
 mod card;
@@ -206,6 +207,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Prove {
             what: cli::Prove::Consistency { source, .. },
         } => localise(source, &mut downloads)?,
+        Command::Attest { source, .. } => localise(source, &mut downloads)?,
         Command::Openness { sources, .. } | Command::Card { sources, .. } => {
             for s in sources {
                 localise(s, &mut downloads)?;
@@ -575,6 +577,48 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 safe(&custody::Location::from(&ledger).to_string()),
                 hex::encode(v.head())
             )?;
+        }
+        Command::Attest {
+            source,
+            key,
+            out: file,
+            force,
+            checkpoint,
+            slsa,
+            owner,
+        } => {
+            let key = custody::read_signing_key(&key)?;
+            let owner = owner.map(|o| custody::read_public_key(&o)).transpose()?;
+            let checkpoint = checkpoint.map(|c| read_text(&c)).transpose()?;
+            if let Some(cp) = &checkpoint {
+                // The checkpoint must be of this ledger: its tree a prefix of
+                // the ledger's (a consistency proof from it must hold).
+                custody::prove_consistency(&source, cp, None).map_err(|e| {
+                    Error::Usage(format!("--checkpoint is not of this ledger: {e}"))
+                })?;
+            }
+            let shown = output::shown(&source);
+            let statements = attest::statements(
+                &source,
+                &shown,
+                &attest::AttestOptions {
+                    owner,
+                    checkpoint,
+                    slsa,
+                },
+            )?;
+            write_output(&mut out, &file, force, &attest::bundle(&statements, &key))?;
+            if file != Path::new("-") {
+                writeln!(
+                    out,
+                    "wrote {} attestation{} signed by {} (keyid {}) to {}",
+                    statements.len(),
+                    if statements.len() == 1 { "" } else { "s" },
+                    hex::encode(key.verifying_key().as_bytes()),
+                    custody::dsse_keyid(&key.verifying_key().to_bytes()),
+                    safe(&file.display().to_string())
+                )?;
+            }
         }
         Command::Card {
             sources,
