@@ -35,6 +35,16 @@ pub struct Lineage {
     pub digests: HashMap<String, String>,
     /// Every production, in ledger order.
     pub productions: Vec<Production>,
+    /// Every entry: seq, time, signer, type and a line saying what it says.
+    pub entries: Vec<(u64, u64, [u8; 32], &'static str, String)>,
+    /// Hand-overs: artifact, from, to, seq, time.
+    pub custody: Vec<(String, String, String, u64, u64)>,
+    /// Keys and their roles: key, role, granted at, revoked at.
+    pub roles: Vec<([u8; 32], &'static str, u64, Option<u64>)>,
+    /// Artifact id: its latest license, as named.
+    pub licenses: HashMap<String, String>,
+    /// Artifact ids in declaration order.
+    pub order: Vec<String>,
     /// Output id: the production's operation, its inputs and generator.
     produced_by: HashMap<String, (String, Vec<String>, Option<String>)>,
     /// Artifact id: how it is released (the latest `release`).
@@ -234,7 +244,45 @@ pub fn verified(source: &PathBuf, owner: Option<[u8; 32]>) -> Result<(Openness, 
             outputs: outputs.clone(),
             generator: generator.clone(),
         };
+        l.entries.push((
+            e.seq(),
+            e.time(),
+            *e.signer(),
+            e.event().type_name(),
+            crate::output::summary(&e.event().kind),
+        ));
         match &e.event().kind {
+            EventKind::Genesis { .. } => l.roles.push((*e.signer(), "owner", 0, None)),
+            EventKind::Grant { key, role } => l.roles.push((
+                *key,
+                match role {
+                    custody::Role::Owner => "owner",
+                    custody::Role::Appender => "appender",
+                },
+                e.seq(),
+                None,
+            )),
+            EventKind::Revoke { key } => {
+                for r in l.roles.iter_mut().filter(|r| r.0 == *key && r.3.is_none()) {
+                    r.3 = Some(e.seq());
+                }
+            }
+            EventKind::Custody {
+                artifact, from, to, ..
+            } => l.custody.push((
+                artifact.clone(),
+                from.clone(),
+                to.clone(),
+                e.seq(),
+                e.time(),
+            )),
+            EventKind::License { artifact, license } => {
+                let name = match license {
+                    custody::License::Spdx(x) => x.clone(),
+                    custody::License::Inline { name, .. } => name.clone(),
+                };
+                l.licenses.insert(artifact.clone(), name);
+            }
             EventKind::Artifact {
                 id,
                 kind,
@@ -243,6 +291,7 @@ pub fn verified(source: &PathBuf, owner: Option<[u8; 32]>) -> Result<(Openness, 
                 ..
             } => {
                 l.artifacts.insert(id.clone(), (*kind, uri.clone()));
+                l.order.push(id.clone());
                 if let Some(d) = digest {
                     l.digests.insert(id.clone(), d.clone());
                 }

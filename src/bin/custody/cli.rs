@@ -378,6 +378,24 @@ pub enum Command {
         #[arg(long)]
         owner: Option<String>,
     },
+    /// One self-contained HTML page of verified ledgers (nothing fetched
+    /// from anywhere): signers and keys, the openness table coloured by
+    /// level with links to the evidence, the lineage as SVG, and each
+    /// artifact's custody timeline.
+    Report {
+        /// Exported files, directories, postgres:// or http:// URLs.
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+        /// Where to write the page.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
+        /// The owner key you expect: 64 hex digits or a .pub file.
+        #[arg(long)]
+        owner: Option<String>,
+    },
     /// Manage the PostgreSQL schema custody keeps ledgers in.
     #[command(subcommand)]
     Db(Db),

@@ -258,12 +258,26 @@ pub fn run(out: &mut impl Write, dir: Option<PathBuf>) -> Result<(), Failure> {
         overwrite: false,
     }
     .write(&crate::attest::bundle(&statements, key("release-owner")))?;
+    let report = dir.join("report.html");
+    let mut page = Vec::new();
+    crate::report::run(
+        &mut page,
+        std::slice::from_ref(&export),
+        &["tinylm-1.0.custody".to_string()],
+        Some(owner),
+    )?;
+    custody::Output::File {
+        path: &report,
+        overwrite: false,
+    }
+    .write(&page)?;
     writeln!(out, "\nfiles:")?;
     writeln!(out, "   ledger directory  {}", ledger.display())?;
     writeln!(out, "   release file      {}", export.display())?;
     writeln!(out, "   model card        {}", card.display())?;
     writeln!(out, "   MOF file          {}", mof.display())?;
     writeln!(out, "   attestations      {}", attestation.display())?;
+    writeln!(out, "   report            {}", report.display())?;
     writeln!(out, "   events            {}", events_dir.display())?;
     writeln!(out, "   keys              {}", keys_dir.display())?;
     writeln!(out, "\ntry:")?;

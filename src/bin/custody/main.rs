@@ -11,6 +11,7 @@ mod licenses;
 mod openness;
 mod output;
 mod progress;
+mod report;
 mod serve;
 
 use clap::Parser;
@@ -208,7 +209,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             what: cli::Prove::Consistency { source, .. },
         } => localise(source, &mut downloads)?,
         Command::Attest { source, .. } => localise(source, &mut downloads)?,
-        Command::Openness { sources, .. } | Command::Card { sources, .. } => {
+        Command::Openness { sources, .. }
+        | Command::Card { sources, .. }
+        | Command::Report { sources, .. } => {
             for s in sources {
                 localise(s, &mut downloads)?;
             }
@@ -616,6 +619,25 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     if statements.len() == 1 { "" } else { "s" },
                     hex::encode(key.verifying_key().as_bytes()),
                     custody::dsse_keyid(&key.verifying_key().to_bytes()),
+                    safe(&file.display().to_string())
+                )?;
+            }
+        }
+        Command::Report {
+            sources,
+            out: file,
+            force,
+            owner,
+        } => {
+            let owner = owner.map(|o| custody::read_public_key(&o)).transpose()?;
+            let shown: Vec<String> = sources.iter().map(|s| output::shown(s)).collect();
+            let mut buf = Vec::new();
+            report::run(&mut buf, &sources, &shown, owner)?;
+            write_output(&mut out, &file, force, &buf)?;
+            if file != Path::new("-") {
+                writeln!(
+                    out,
+                    "wrote the report to {}",
                     safe(&file.display().to_string())
                 )?;
             }

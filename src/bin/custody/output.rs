@@ -235,7 +235,7 @@ pub fn log_line(out: &mut impl Write, e: LogLine<'_>, as_json: bool) -> io::Resu
     )
 }
 
-fn summary(k: &EventKind) -> String {
+pub fn summary(k: &EventKind) -> String {
     match k {
         EventKind::Genesis { name } => format!("ledger \"{name}\""),
         EventKind::Artifact { id, kind, .. } => format!("{id} ({})", kind.as_str()),
