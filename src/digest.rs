@@ -53,17 +53,27 @@ pub struct FileDigest {
 pub struct PathDigest {
     /// Whether it is a directory (its root is the OMS root digest).
     pub directory: bool,
-    /// The file's SHA-256, or the directory's root digest.
+    /// The file's SHA-256, or the directory's OMS root digest (which, as
+    /// model-signing defines it, covers the files' digests but not their
+    /// names).
     pub root: [u8; 32],
+    /// For a directory, the SHA-256 of its manifest: every file's digest,
+    /// size and path (what an artifact records, so that names count too).
+    pub manifest: Option<[u8; 32]>,
     /// Every file hashed, in manifest order (one entry, named by its file
     /// name, for a file).
     pub files: Vec<FileDigest>,
 }
 
 impl PathDigest {
-    /// The form an `artifact`'s `digest` field takes: `sha256:` and hex.
+    /// The form an `artifact`'s `digest` field takes: `sha256:` and the
+    /// file's SHA-256, or `sha256-manifest:` and the directory's manifest
+    /// digest (a file and a directory never share a digest).
     pub fn field(&self) -> String {
-        format!("sha256:{}", hex::encode(self.root))
+        match self.manifest {
+            Some(m) => format!("sha256-manifest:{}", hex::encode(m)),
+            None => format!("sha256:{}", hex::encode(self.root)),
+        }
     }
 }
 
@@ -71,6 +81,19 @@ const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"]
 
 /// The digest of `path`: a file's SHA-256, or a directory's OMS root.
 pub fn digest_path(path: &Path, opts: &DigestOptions) -> Result<PathDigest, Error> {
+    // `link/` names what the link points to: the link itself is what is
+    // looked at.
+    let trimmed = path
+        .to_str()
+        .map(|s| s.trim_end_matches('/'))
+        .filter(|s| !s.is_empty());
+    if let Some(t) = trimmed {
+        if !opts.follow_symlinks
+            && std::fs::symlink_metadata(t).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Err(symlink(Path::new(t)));
+        }
+    }
     let meta = if opts.follow_symlinks {
         std::fs::metadata(path)
     } else {
@@ -85,9 +108,10 @@ pub fn digest_path(path: &Path, opts: &DigestOptions) -> Result<PathDigest, Erro
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (size, sha256) = hash_file(path)?;
+        let (size, sha256) = hash_file_as(path, opts.follow_symlinks)?;
         return Ok(PathDigest {
             directory: false,
+            manifest: None,
             root: sha256,
             files: vec![FileDigest {
                 path: name,
@@ -107,13 +131,15 @@ pub fn digest_path(path: &Path, opts: &DigestOptions) -> Result<PathDigest, Erro
     // Component by component, as model-signing orders its manifest
     // (`a/b` before `a-c`, though `-` sorts before `/` in a string).
     found.sort_by(|a, b| a.0.split('/').cmp(b.0.split('/')));
-    let hashed = hash_all(&found, opts.threads)?;
+    let hashed = hash_all(&found, opts.threads, opts.follow_symlinks)?;
     let mut root = Sha256::new();
+    let mut manifest = Sha256::new();
     let files: Vec<FileDigest> = found
         .into_iter()
         .zip(hashed)
         .map(|((rel, _), (size, sha256))| {
             root.update(sha256);
+            manifest.update(format!("{} {size} {rel}\n", hex::encode(sha256)));
             FileDigest {
                 path: rel,
                 size,
@@ -124,6 +150,7 @@ pub fn digest_path(path: &Path, opts: &DigestOptions) -> Result<PathDigest, Erro
     Ok(PathDigest {
         directory: true,
         root: root.finalize().into(),
+        manifest: Some(manifest.finalize().into()),
         files,
     })
 }
@@ -154,6 +181,13 @@ fn walk(
                 p.display()
             ))
         })?;
+        if name.chars().any(char::is_control) {
+            return Err(Error::usage(format!(
+                "{}: a file name holding a control character (a line break...) is refused: a \
+                 manifest names one file a line",
+                p.display().to_string().escape_debug()
+            )));
+        }
         if dir == root && opts.ignore_git && GIT_PATHS.contains(&name) {
             continue;
         }
@@ -194,7 +228,11 @@ type Slot = std::sync::Mutex<Option<Result<(u64, [u8; 32]), Error>>>;
 
 /// Hashes every file, the largest first, on `threads` threads (0: one
 /// per core); results in the order given.
-fn hash_all(files: &[(String, PathBuf)], threads: usize) -> Result<Vec<(u64, [u8; 32])>, Error> {
+fn hash_all(
+    files: &[(String, PathBuf)],
+    threads: usize,
+    follow: bool,
+) -> Result<Vec<(u64, [u8; 32])>, Error> {
     let threads = match threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -213,7 +251,7 @@ fn hash_all(files: &[(String, PathBuf)], threads: usize) -> Result<Vec<(u64, [u8
             s.spawn(|| loop {
                 let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(&i) = order.get(k) else { break };
-                let r = hash_file(&files[i].1);
+                let r = hash_file_as(&files[i].1, follow);
                 let failed = r.is_err();
                 if let Ok(mut slot) = results[i].lock() {
                     *slot = Some(r);
@@ -242,7 +280,31 @@ fn hash_all(files: &[(String, PathBuf)], threads: usize) -> Result<Vec<(u64, [u8
 
 /// A file's size and SHA-256, read through a fixed buffer.
 pub fn hash_file(path: &Path) -> Result<(u64, [u8; 32]), Error> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    hash_file_as(path, true)
+}
+
+/// As [`hash_file`]; without `follow`, a path that became a link since
+/// it was looked at is refused, not followed, and whatever it is must be
+/// a regular file once open (a pipe swapped in would block the read).
+fn hash_file_as(path: &Path, follow: bool) -> Result<(u64, [u8; 32]), Error> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NONBLOCK | if follow { 0 } else { libc::O_NOFOLLOW });
+    }
+    let mut f = o.open(path).map_err(|e| match e.raw_os_error() {
+        #[cfg(unix)]
+        Some(libc::ELOOP) => symlink(path),
+        _ => Error::io(path, e),
+    })?;
+    if !f.metadata().map_err(|e| Error::io(path, e))?.is_file() {
+        return Err(Error::usage(format!(
+            "{}: not a regular file (it changed while it was being hashed?)",
+            path.display()
+        )));
+    }
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
@@ -265,9 +327,10 @@ pub fn hash_file(path: &Path) -> Result<(u64, [u8; 32]), Error> {
 pub fn recorded_digest(
     source: impl Into<crate::store::Location>,
     id: &str,
+    owner: Option<[u8; 32]>,
 ) -> Result<Option<String>, Error> {
     let mut found: Option<Option<String>> = None;
-    crate::verifying::verify(source, &crate::verify::VerifyOptions::default(), |e| {
+    crate::verifying::verify(source, &crate::verify::VerifyOptions { owner }, |e| {
         if let crate::event::EventKind::Artifact {
             id: a, digest: d, ..
         } = &e.event().kind
@@ -340,6 +403,54 @@ mod tests {
         .unwrap();
         assert_eq!(followed.files.len(), 2);
         assert_eq!(followed.files[0].sha256, followed.files[1].sha256);
+    }
+
+    /// Names count, and a file and a directory never share a digest, even
+    /// where the OMS root (which covers only the files' digests) does.
+    #[test]
+    fn the_manifest_digest_covers_names_and_kinds() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        for (f, body) in [("a/x", "1"), ("a/y", "2"), ("b/p", "1"), ("b/q/r", "2")] {
+            std::fs::create_dir_all(p.join(f).parent().unwrap()).unwrap();
+            std::fs::write(p.join(f), body).unwrap();
+        }
+        let a = digest_path(&p.join("a"), &DigestOptions::default()).unwrap();
+        let b = digest_path(&p.join("b"), &DigestOptions::default()).unwrap();
+        assert_eq!(a.root, b.root, "the OMS root does not see names");
+        assert_ne!(a.field(), b.field());
+        let mut joined = Vec::new();
+        for f in &a.files {
+            joined.extend_from_slice(&f.sha256);
+        }
+        std::fs::write(p.join("joined"), &joined).unwrap();
+        let file = digest_path(&p.join("joined"), &DigestOptions::default()).unwrap();
+        assert_eq!(file.root, a.root);
+        assert_ne!(file.field(), a.field());
+        assert!(a.field().starts_with("sha256-manifest:"));
+        std::fs::create_dir(p.join("empty")).unwrap();
+        std::fs::write(p.join("empty-file"), "").unwrap();
+        assert_ne!(
+            digest_path(&p.join("empty"), &DigestOptions::default())
+                .unwrap()
+                .field(),
+            digest_path(&p.join("empty-file"), &DigestOptions::default())
+                .unwrap()
+                .field()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_named_with_a_trailing_slash_is_still_a_link() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        std::fs::create_dir(p.join("real")).unwrap();
+        std::fs::write(p.join("real/f"), "x").unwrap();
+        std::os::unix::fs::symlink(p.join("real"), p.join("link")).unwrap();
+        let with_slash = format!("{}/", p.join("link").display());
+        let e = digest_path(Path::new(&with_slash), &DigestOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
     }
 
     #[test]

@@ -56,6 +56,9 @@ fn attestations_verify_with_securesystemslib_and_in_toto() {
     let cp = custody(d, &["checkpoint", "release.custody", "--key", "owner.key"]);
     assert_eq!(cp.code, 0, "{}", cp.stderr);
     std::fs::write(d.join("cp"), &cp.stdout).unwrap();
+    let origin = cp.stdout.lines().next().unwrap();
+    let vkey = custody(d, &["vkey", "--key", "owner.key", "--name", origin]);
+    assert_eq!(vkey.code, 0, "{}", vkey.stderr);
     let r = custody(
         d,
         &[
@@ -68,6 +71,8 @@ fn attestations_verify_with_securesystemslib_and_in_toto() {
             "--slsa",
             "--checkpoint",
             "cp",
+            "--checkpoint-vkey",
+            vkey.stdout.trim(),
             "--owner",
             "owner.key.pub",
         ],
@@ -149,6 +154,39 @@ fn attest_refuses_what_it_cannot_vouch_for() {
     );
     let other = custody(d, &["checkpoint", "M", "--key", "owner.key"]);
     std::fs::write(d.join("other.cp"), &other.stdout).unwrap();
+    let attest_with = |cp: &str, vkey: &str| {
+        custody(
+            d,
+            &[
+                "attest",
+                "x.custody",
+                "--key",
+                "owner.key",
+                "--out",
+                "a.jsonl",
+                "--checkpoint",
+                cp,
+                "--checkpoint-vkey",
+                vkey,
+            ],
+        )
+    };
+    let vkey_of = |name: &str| {
+        custody(d, &["vkey", "--key", "owner.key", "--name", name])
+            .stdout
+            .trim()
+            .to_string()
+    };
+    let r = attest_with("other.cp", &vkey_of(other.stdout.lines().next().unwrap()));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not of this ledger"), "{}", r.stderr);
+    // This ledger's checkpoint, but checked against a key of another name
+    // (a log it does not claim to be): refused, not carried.
+    let own = custody(d, &["checkpoint", "x.custody", "--key", "owner.key"]);
+    std::fs::write(d.join("own.cp"), &own.stdout).unwrap();
+    let r = attest_with("own.cp", &vkey_of("meta.example/official"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // A checkpoint without the key to check it: refused.
     let r = custody(
         d,
         &[
@@ -159,11 +197,11 @@ fn attest_refuses_what_it_cannot_vouch_for() {
             "--out",
             "a.jsonl",
             "--checkpoint",
-            "other.cp",
+            "own.cp",
         ],
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("not of this ledger"), "{}", r.stderr);
+    assert!(!d.join("a.jsonl").exists());
     // An invalid ledger: exit 1, no file.
     let mut bytes = std::fs::read(d.join("x.custody")).unwrap();
     let n = bytes.len();

@@ -139,3 +139,63 @@ fn licenses_outside_the_hub_list_and_invalid_ledgers() {
     assert_eq!(bad.code, 1, "{}{}", bad.stdout, bad.stderr);
     assert!(bad.stdout.is_empty(), "{}", bad.stdout);
 }
+
+/// Hostile names and uris: no markup out of a ledger's name, no Hub
+/// repository out of a path that is not one, no raw character YAML
+/// forbids, no link that is not a web address.
+#[test]
+fn hostile_names_and_uris_do_not_reach_the_card_as_they_are() {
+    let f = Fixture::new();
+    let d = f.dir();
+    let evil = "x` <img src=https://evil.example/p.png> [verify here](https://evil.example/c) `";
+    assert_eq!(
+        custody(d, &["init", "E", "--key", "owner.key", "--name", evil]).code,
+        0
+    );
+    let events = [
+        r#"{"type":"artifact","id":"m\uffff","kind":"weights","uri":"javascript:alert(1)"}"#,
+        r#"{"type":"release","artifact":"m\uffff","access":"public"}"#,
+        r#"{"type":"license","artifact":"m\uffff","license":"MIT"}"#,
+        r#"{"type":"artifact","id":"b1","kind":"weights","uri":"https://huggingface.co//datasets/evil/x"}"#,
+        r#"{"type":"artifact","id":"b2","kind":"weights","uri":"https://huggingface.co/collections/meta/llama"}"#,
+        r#"{"type":"artifact","id":"d1","kind":"data","uri":"https://huggingface.co/datasets/../../x"}"#,
+        r#"{"type":"artifact","id":"t","kind":"weights"}"#,
+        r#"{"type":"transformation","operation":"merge","inputs":["b1","b2","d1","m\uffff"],"outputs":["t"]}"#,
+        r#"{"type":"component","component":"weights","artifacts":["t"]}"#,
+        r#"{"type":"component","component":"pretraining-code","artifacts":[]}"#,
+    ];
+    let r = custody_in(
+        d,
+        &["append", "E", "--key", "owner.key"],
+        &events[..9].join("\n"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let card = custody(d, &["card", "E"]);
+    assert_eq!(card.code, 0, "{}", card.stderr);
+    assert!(!card.stdout.contains("](https://evil"), "{}", card.stdout);
+    // (escaped, `\<img` is text)
+    assert!(
+        !card.stdout.replace("\\<", "").contains("<img"),
+        "{}",
+        card.stdout
+    );
+    assert!(!card.stdout.contains("base_model"), "{}", card.stdout);
+    assert!(!card.stdout.contains("datasets:"), "{}", card.stdout);
+    // The MOF file lists the released weights' component.
+    let r = custody_in(
+        d,
+        &["append", "E", "--key", "owner.key"],
+        r#"{"type":"component","component":"weights","artifacts":["m\uffff"],"replace":true}"#,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mof = custody(d, &["card", "E", "--mof"]);
+    assert_eq!(mof.code, 0, "{}", mof.stderr);
+    assert!(
+        mof.stdout.contains("Model parameters (Final)"),
+        "{}",
+        mof.stdout
+    );
+    assert!(!mof.stdout.contains('\u{ffff}'), "{}", mof.stdout);
+    assert!(mof.stdout.contains("\\uffff"), "{}", mof.stdout);
+    assert!(!mof.stdout.contains("javascript:"), "{}", mof.stdout);
+}

@@ -63,10 +63,11 @@ fn a_directory_digest_is_the_one_model_signing_computes() {
         String::from_utf8_lossy(&theirs.stderr)
     );
     let theirs: Value = serde_json::from_slice(&theirs.stdout).unwrap();
-    assert_eq!(
-        ours["digest"].as_str().unwrap(),
-        format!("sha256:{}", theirs["root"].as_str().unwrap())
-    );
+    assert_eq!(ours["oms_root"], theirs["root"]);
+    assert!(ours["digest"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256-manifest:"));
     let pairs = |v: &Value| -> Vec<(String, String)> {
         v["files"]
             .as_array()
@@ -173,6 +174,51 @@ fn digests_check_against_the_ledger_and_come_from_paths_in_events() {
     assert!(changed.stdout.contains("differs"), "{}", changed.stdout);
     let unknown = custody(d, &["digest", "--check", "nope", "L", "model"]);
     assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    // The same bytes under other names are another directory.
+    std::fs::write(d.join("model/config.json"), "{}").unwrap();
+    assert_eq!(
+        custody(d, &["digest", "--check", "w", "L", "model"]).code,
+        0
+    );
+    std::fs::rename(d.join("model/config.json"), d.join("model/settings.json")).unwrap();
+    let renamed = custody(d, &["digest", "--check", "w", "L", "model"]);
+    assert_eq!(renamed.code, 1, "{}{}", renamed.stdout, renamed.stderr);
+    // Pinned to another owner, the ledger is not believed (exit 1);
+    // unpinned, the check says so.
+    std::fs::rename(d.join("model/settings.json"), d.join("model/config.json")).unwrap();
+    let pinned = custody(
+        d,
+        &[
+            "digest",
+            "--check",
+            "w",
+            "L",
+            "model",
+            "--owner",
+            "stranger.key.pub",
+        ],
+    );
+    assert_eq!(pinned.code, 1, "{}{}", pinned.stdout, pinned.stderr);
+    let unpinned = custody(d, &["digest", "--check", "w", "L", "model"]);
+    assert_eq!(unpinned.code, 0, "{}", unpinned.stderr);
+    assert!(
+        unpinned.stderr.contains("not pinned"),
+        "{}",
+        unpinned.stderr
+    );
+    let pinned = custody(
+        d,
+        &[
+            "digest",
+            "--check",
+            "w",
+            "L",
+            "model",
+            "--owner",
+            "owner.key.pub",
+        ],
+    );
+    assert_eq!(pinned.code, 0, "{}{}", pinned.stdout, pinned.stderr);
 }
 
 #[cfg(unix)]
@@ -209,9 +255,9 @@ fn links_and_odd_files_are_refused_unless_asked() {
     assert_eq!(missing.code, 2, "{}", missing.stderr);
 }
 
-/// The vector in tests/vectors/digest-directory.json (made with
-/// model-signing 1.1.1 agreeing): the files it lists give its manifest and
-/// its digest.
+/// The vector in tests/vectors/digest-directory.json (its OMS root made
+/// with model-signing 1.1.1 agreeing): the files it lists give its
+/// manifest, its manifest digest and its OMS root.
 #[test]
 fn the_directory_digest_vector_holds() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -230,5 +276,6 @@ fn the_directory_digest_vector_holds() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let ours: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(ours["digest"], v["digest"]);
+    assert_eq!(ours["oms_root"], v["oms_root"]);
     assert_eq!(ours["files"], v["manifest"]);
 }

@@ -261,3 +261,35 @@ fn a_report_of_ten_thousand_artifacts_stays_bounded() {
     );
     assert!(l.dom.contains("and 0 more").eq(&false));
 }
+
+/// An appender's chain of artifacts, each made from every one before it
+/// under a long operation name: the page stays bounded (columns folded,
+/// arrows counted past a limit, names cut), where it used to grow with the
+/// square of the chain.
+#[test]
+fn a_lineage_built_to_blow_the_page_up_stays_bounded() {
+    let f = Fixture::new();
+    let d = f.dir();
+    let op = "\\\"".repeat(200);
+    let mut lines = String::new();
+    for i in 0..120 {
+        lines.push_str(&format!(
+            "{{\"type\":\"artifact\",\"id\":\"a{i}\",\"kind\":\"data\"}}\n"
+        ));
+        if i > 0 {
+            let inputs: Vec<String> = (0..i).map(|k| format!("\"a{k}\"")).collect();
+            lines.push_str(&format!(
+                "{{\"type\":\"transformation\",\"operation\":\"{op}\",\"inputs\":[{}],\"outputs\":[\"a{i}\"]}}\n",
+                inputs.join(",")
+            ));
+        }
+    }
+    f.append_ok("appender.key", &lines);
+    let r = custody(d, &["report", "L", "--out", "chain.html"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::read_to_string(d.join("chain.html")).unwrap();
+    assert!(page.len() < 3 << 20, "{} bytes", page.len());
+    assert!(page.contains("folded into 16 columns"), "columns folded");
+    assert!(page.contains("more arrows are not drawn"), "arrows counted");
+    assert!(page.matches("class=\"edge\"").count() <= 1500);
+}

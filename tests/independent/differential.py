@@ -832,6 +832,16 @@ def build_cases():
     ]
     for what, ev, by in free_fields:
         rules(f"hidden characters allowed in the {what}", [(by, ev)], ok)
+    # Digests: a file's sha256:, a directory's sha256-manifest:, nothing else.
+    art_d = lambda d: {"type": "artifact", "id": "x", "kind": "data", "digest": d}  # noqa: E731
+    rules("a directory's sha256-manifest: digest", [(2, art_d("sha256-manifest:" + "0f" * 32))], ok)
+    for what, d in [
+        ("63 digits", "sha256-manifest:" + "0" * 63),
+        ("upper case", "sha256-manifest:" + "AB" * 32),
+        ("another algorithm", "sha512:" + "0" * 64),
+        ("a prefix of the prefix", "sha256-man:" + "0" * 64),
+    ]:
+        rules(f"a manifest digest of {what}", [(2, art_d(d))], (e, "bad-event"))
 
     # ---- section 7: custody events with a key
     cust = lambda a, n=None, **kw: {"type": "custody", "artifact": a, "from": "a", "to": "b", **({"key": k(n)} if n else {}), **kw}  # noqa: E731

@@ -450,8 +450,9 @@ def literal(value):
 
 def digest(x, field):
     s = string(x, field)
-    if not (s.startswith("sha256:") and len(s) == 71 and set(s[7:]) <= HEX):
-        fail(field, "not sha256: and 64 lowercase hex digits")
+    hexpart = s[7:] if s.startswith("sha256:") else s[16:] if s.startswith("sha256-manifest:") else None
+    if hexpart is None or len(hexpart) != 64 or not set(hexpart) <= HEX:
+        fail(field, "not sha256: or sha256-manifest: and 64 lowercase hex digits")
     return s
 
 

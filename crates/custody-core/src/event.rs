@@ -493,7 +493,11 @@ impl Event {
 }
 
 fn check_digest(d: String) -> Result<String, FieldError> {
-    let ok = d.strip_prefix("sha256:").is_some_and(|h| {
+    // A file's SHA-256, or a directory's manifest digest (schemas/FORMAT.md).
+    let hex = d
+        .strip_prefix("sha256:")
+        .or_else(|| d.strip_prefix("sha256-manifest:"));
+    let ok = hex.is_some_and(|h| {
         h.len() == 64
             && h.bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -503,7 +507,8 @@ fn check_digest(d: String) -> Result<String, FieldError> {
     } else {
         Err(FieldError::new(
             "digest",
-            "must be `sha256:` followed by 64 lowercase hex digits",
+            "must be `sha256:` (a file) or `sha256-manifest:` (a directory) followed by 64 \
+             lowercase hex digits",
         ))
     }
 }

@@ -18,9 +18,14 @@ pub const BUILD_TYPE: &str = "urn:custody:build-type:production:v1";
 const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 const SLSA_PROVENANCE: &str = "https://slsa.dev/provenance/v1";
 
-/// `sha256:HEX` as an in-toto digest set.
+/// A recorded digest as an in-toto digest set: a file's `sha256`, or a
+/// directory's `sha256-manifest` (schemas/FORMAT.md, digest).
 fn digest_set(d: &str) -> Option<Value> {
-    d.strip_prefix("sha256:").map(|h| json!({ "sha256": h }))
+    if let Some(h) = d.strip_prefix("sha256:") {
+        return Some(json!({ "sha256": h }));
+    }
+    d.strip_prefix("sha256-manifest:")
+        .map(|h| json!({ "sha256-manifest": h }))
 }
 
 /// An artifact as an in-toto resource descriptor: its id, with its digest

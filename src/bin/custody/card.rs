@@ -180,21 +180,49 @@ fn hub_repo(uri: &str, datasets: bool) -> Option<String> {
     let rest = uri
         .strip_prefix("https://huggingface.co/")
         .or_else(|| uri.strip_prefix("hf://"))?;
-    let rest = if datasets {
-        rest.strip_prefix("datasets/")?
-    } else {
-        if rest.starts_with("datasets/") || rest.starts_with("spaces/") {
-            return None;
+    let rest = rest.split(['?', '#']).next()?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let repo = if datasets {
+        match parts.as_slice() {
+            ["datasets", org, name, ..] => (*org, *name),
+            _ => return None,
         }
-        rest
+    } else {
+        match parts.as_slice() {
+            [org, name, ..] => (*org, *name),
+            _ => return None,
+        }
     };
-    let mut parts = rest.split('/').filter(|p| !p.is_empty());
-    let (org, name) = (parts.next()?, parts.next()?);
+    // Not a repository: the Hub's own paths.
+    const RESERVED: &[&str] = &[
+        "datasets",
+        "spaces",
+        "collections",
+        "models",
+        "api",
+        "docs",
+        "blog",
+        "organizations",
+        "settings",
+        "papers",
+        "join",
+        "login",
+        "new",
+        "pricing",
+        "tasks",
+        "learn",
+        "posts",
+    ];
     let ok = |s: &str| {
-        s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     };
-    (ok(org) && ok(name)).then(|| format!("{org}/{name}"))
+    let (org, name) = repo;
+    (ok(org) && ok(name) && !RESERVED.contains(&org.to_ascii_lowercase().as_str()))
+        .then(|| format!("{org}/{name}"))
 }
 
 /// The Hub's `base_model_relation` for the operation that made a model
@@ -218,9 +246,41 @@ fn relation(operation: &str) -> Option<&'static str> {
     }
 }
 
-/// A YAML scalar: JSON's string syntax is YAML's double-quoted one.
+/// A YAML double-quoted scalar. JSON's string syntax is YAML's, but for
+/// the characters YAML does not allow raw (or reads as line breaks):
+/// those are escaped too.
 fn y(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20
+                || (0x7f..=0x9f).contains(&(c as u32))
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
+            {
+                let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A file name as one shell word (single-quoted unless it is plainly safe).
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 pub fn verified(source: &PathBuf, owner: Option<[u8; 32]>) -> Result<(Openness, Lineage), Error> {
@@ -525,25 +585,23 @@ fn write_card(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| src.clone());
+        // Names come from the ledger (anyone who signed one): escaped for
+        // markdown, never put in a code span or a command line as they are.
         writeln!(
             out,
-            "The ledger `{}` (id `{}`, {} entries, head `{}`) is published beside this model as \
-             `{}`. With custody installed:",
-            safe(&o.name),
+            "The ledger {} (id `{}`, {} entries, head `{}`) is published beside this model as \
+             {}. With custody installed:",
+            crate::output::md(&o.name),
             hex::encode(o.ledger),
             o.entries,
             hex::encode(o.head),
-            safe(&file)
+            crate::output::md(&file)
         )?;
         writeln!(out)?;
+        let arg = shell_word(&file);
         writeln!(out, "```sh")?;
-        writeln!(
-            out,
-            "custody verify {} --owner {}",
-            safe(&file),
-            hex::encode(o.owner)
-        )?;
-        writeln!(out, "custody openness {} --markdown", safe(&file))?;
+        writeln!(out, "custody verify {arg} --owner {}", hex::encode(o.owner))?;
+        writeln!(out, "custody openness {arg} --markdown")?;
         writeln!(out, "```")?;
         writeln!(out)?;
         writeln!(
@@ -749,7 +807,10 @@ fn write_mof(out: &mut impl Write, o: &Openness, l: &Lineage) -> std::io::Result
             .and_then(|a| l.artifacts.get(&a.id))
             .and_then(|(_, u)| u.clone())
         {
-            writeln!(out, "    component_path: {}", y(&uri))?;
+            // Only a web address: tools show it as a link.
+            if uri.starts_with("https://") || uri.starts_with("http://") {
+                writeln!(out, "    component_path: {}", y(&uri))?;
+            }
         }
     }
     writeln!(out, "  custody:")?;

@@ -236,6 +236,10 @@ pub enum Command {
         /// different, 2 an error.
         #[arg(long, num_args = 3, value_names = ["ARTIFACT_ID", "SOURCE", "PATH"], conflicts_with = "manifest")]
         check: Option<Vec<String>>,
+        /// With --check: the ledger's owner key you expect (64 hex digits
+        /// or a .pub file); without it, any well-signed ledger is believed.
+        #[arg(long, requires = "check")]
+        owner: Option<String>,
     },
     /// Print the public key (64 hex digits) of a private key, such as one
     /// made by `openssl genpkey -algorithm ed25519`.
@@ -367,9 +371,14 @@ pub enum Command {
         /// Replace --out if it exists.
         #[arg(long)]
         force: bool,
-        /// A signed checkpoint of the ledger to carry in the predicate.
+        /// A signed checkpoint of the ledger to carry in the predicate
+        /// (checked against --checkpoint-vkey, and to be of this ledger).
         #[arg(long)]
         checkpoint: Option<PathBuf>,
+        /// The verifier key of the checkpoint's signer (the key itself or a
+        /// file holding it); its name is the log's origin.
+        #[arg(long)]
+        checkpoint_vkey: Option<String>,
         /// Also an SLSA Provenance v1 statement per production whose
         /// outputs have digests.
         #[arg(long)]

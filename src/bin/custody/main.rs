@@ -587,15 +587,36 @@ fn run(cli: Cli) -> Result<(), Failure> {
             out: file,
             force,
             checkpoint,
+            checkpoint_vkey,
             slsa,
             owner,
         } => {
             let key = custody::read_signing_key(&key)?;
             let owner = owner.map(|o| custody::read_public_key(&o)).transpose()?;
             let checkpoint = checkpoint.map(|c| read_text(&c)).transpose()?;
-            if let Some(cp) = &checkpoint {
-                // The checkpoint must be of this ledger: its tree a prefix of
-                // the ledger's (a consistency proof from it must hold).
+            if checkpoint.is_some() != checkpoint_vkey.is_some() {
+                return Err(Error::Usage(
+                    "--checkpoint and --checkpoint-vkey go together: the checkpoint is carried \
+                     only once its signature is checked"
+                        .into(),
+                )
+                .into());
+            }
+            if let (Some(cp), Some(vkey)) = (&checkpoint, &checkpoint_vkey) {
+                // Signed by the log it names (origin and signature), and of
+                // this ledger: its tree a prefix of the ledger's (a
+                // consistency proof from it must hold).
+                let vkey = read_vkey(vkey)?;
+                let opened = custody::Checkpoint::open(cp, &vkey)
+                    .map_err(|m| Error::Usage(format!("--checkpoint: {m}")))?;
+                if opened.origin != vkey.name() {
+                    return Err(Error::Usage(format!(
+                        "--checkpoint is of the log `{}`, not `{}` that signed it",
+                        safe(&opened.origin),
+                        safe(vkey.name())
+                    ))
+                    .into());
+                }
                 custody::prove_consistency(&source, cp, None).map_err(|e| {
                     Error::Usage(format!("--checkpoint is not of this ledger: {e}"))
                 })?;
@@ -735,7 +756,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             follow_symlinks,
             include_git,
             check,
+            owner,
         } => {
+            let owner = owner.map(|o| custody::read_public_key(&o)).transpose()?;
             let opts = custody::DigestOptions {
                 follow_symlinks,
                 ignore_git: !include_git,
@@ -747,10 +770,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 };
                 let mut source = PathBuf::from(source);
                 localise(&mut source, &mut downloads)?;
-                let recorded = custody::recorded_digest(&source, id)?.ok_or_else(|| {
+                let recorded = custody::recorded_digest(&source, id, owner)?.ok_or_else(|| {
                     Error::Usage(format!("the ledger records no digest for `{}`", safe(id)))
                 })?;
                 let now = custody::digest_path(Path::new(path), &opts)?;
+                if owner.is_none() {
+                    eprintln!(
+                        "custody: note: the ledger's owner key was not pinned (--owner KEY): \
+                         anyone can sign a ledger that records any digest"
+                    );
+                }
                 if now.field() == recorded {
                     writeln!(out, "{}: matches `{}` ({recorded})", safe(path), safe(id))?;
                 } else {
@@ -944,6 +973,7 @@ fn digest_json(p: &Path, d: &custody::PathDigest) -> serde_json::Value {
         "path": p.display().to_string(),
         "directory": d.directory,
         "digest": d.field(),
+        "oms_root": d.directory.then(|| hex::encode(d.root)),
         "files": d.files.iter().map(|f| serde_json::json!({
             "path": f.path,
             "size": f.size,

@@ -18,6 +18,22 @@ type HandOver = (String, String, String, u64, u64);
 /// Artifacts drawn per column of the lineage graph; the rest are counted
 /// in a "+N more" box, so that a ledger of many thousands stays legible.
 const PER_COLUMN: usize = 24;
+/// Columns of the lineage graph: a deeper lineage is folded into them.
+const MAX_COLUMNS: usize = 16;
+/// Edges drawn; the rest are counted.
+const MAX_EDGES: usize = 1500;
+
+/// `s` cut to `n` characters, with an ellipsis when cut.
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
 /// Rows of the entries table and custody timelines shown before the rest
 /// is summarised.
 const MAX_ROWS: usize = 2000;
@@ -366,10 +382,20 @@ fn lineage_svg(h: &mut String, n: usize, o: &Openness, l: &Lineage) {
         .iter()
         .flat_map(|c| c.artifacts.iter().map(|a| (a.id.as_str(), &a.level)))
         .collect();
-    let columns = depth.values().copied().max().map_or(0, |d| d + 1);
+    let deepest = depth.values().copied().max().unwrap_or(0);
+    // A lineage deeper than the page is wide is folded: depths share
+    // columns, in order.
+    let column = |d: usize| {
+        if deepest < MAX_COLUMNS {
+            d
+        } else {
+            d * (MAX_COLUMNS - 1) / deepest
+        }
+    };
+    let columns = column(deepest) + 1;
     let mut cols: Vec<Vec<&str>> = vec![Vec::new(); columns];
     for id in &order {
-        cols[depth[id]].push(id);
+        cols[column(depth[id])].push(id);
     }
     // Components' artifacts first in each column, so they are never the
     // ones folded into "+N more".
@@ -408,7 +434,7 @@ fn lineage_svg(h: &mut String, n: usize, o: &Openness, l: &Lineage) {
                 _ => "data",
             };
             let (bg, fg) = levels.get(id).map_or(("#ffffff", "#000"), |lv| colour(lv));
-            let label: String = id.chars().take(22).collect();
+            let label = cut(id, 22);
             let comp = assigned
                 .get(id)
                 .map(|c| format!(" &middot; {c}"))
@@ -417,7 +443,7 @@ fn lineage_svg(h: &mut String, n: usize, o: &Openness, l: &Lineage) {
                 boxes,
                 "<g class=\"node\"><title>{}</title><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{bh}\" rx=\"6\" fill=\"{bg}\" stroke=\"{}\" stroke-width=\"{}\"/>\
                  <text x=\"{}\" y=\"{}\" fill=\"{fg}\">{}</text><text x=\"{}\" y=\"{}\" fill=\"{fg}\" font-size=\"10\">{kind}{comp}</text></g>",
-                esc(id),
+                esc(&cut(id, 200)),
                 if kind == "weights" { "#333" } else { "#889" },
                 if assigned.contains_key(id) { 2 } else { 1 },
                 x + 8.0,
@@ -430,6 +456,7 @@ fn lineage_svg(h: &mut String, n: usize, o: &Openness, l: &Lineage) {
         }
     }
     let mut edges = String::new();
+    let (mut drawn_edges, mut more_edges) = (0usize, 0usize);
     for p in &l.productions {
         for out in &p.outputs {
             let Some(&(ox, oy)) = pos.get(out.as_str()) else {
@@ -444,6 +471,11 @@ fn lineage_svg(h: &mut String, n: usize, o: &Openness, l: &Lineage) {
                 let Some(&(ix, iy)) = pos.get(i.as_str()) else {
                     continue;
                 };
+                if drawn_edges == MAX_EDGES {
+                    more_edges += 1;
+                    continue;
+                }
+                drawn_edges += 1;
                 let (x1, y1, x2, y2) = (ix + w, iy + bh / 2.0, ox, oy + bh / 2.0);
                 let label = l
                     .licenses
@@ -454,17 +486,17 @@ fn lineage_svg(h: &mut String, n: usize, o: &Openness, l: &Lineage) {
                     edges,
                     "<g class=\"edge\"><title>{} {} {} ({})</title><path d=\"M{x1},{y1} C{},{y1} {},{y2} {x2},{y2}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.4\"{}/>\
                      <text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"#555\">{}{}</text></g>",
-                    esc(i),
+                    esc(&cut(i, 120)),
                     if generator { "generated data for" } else { "went into" },
-                    esc(out),
-                    esc(&p.operation),
+                    esc(&cut(out, 120)),
+                    esc(&cut(&p.operation, 80)),
                     x1 + 40.0,
                     x2 - 40.0,
                     if generator { "#b2182b" } else { "#7a8599" },
                     if generator { " stroke-dasharray=\"6 4\"" } else { "" },
                     x1 + 6.0,
                     y1 - 4.0,
-                    esc(&label.chars().take(22).collect::<String>()),
+                    esc(&cut(&label, 22)),
                     if generator { " (generator)" } else { "" },
                 );
             }
@@ -475,9 +507,22 @@ fn lineage_svg(h: &mut String, n: usize, o: &Openness, l: &Lineage) {
         "<h2>Lineage</h2><p class=\"small\">{} artifacts, {} productions. Sources on the left; each arrow is an input (solid) or a \
          generator model (dashed) of a transformation or augmentation, labelled with the license of what it carries. \
          Boxes are coloured by level where the artifact is a component's; thick borders mark components' artifacts. \
-         Columns show at most {PER_COLUMN} artifacts (components' first), the rest counted.</p>\
+         Columns show at most {PER_COLUMN} artifacts (components' first), the rest counted{}.</p>\
          <svg id=\"lineage-{n}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" data-nodes=\"{drawn}\">{edges}{boxes}</svg>",
         l.artifacts.len(),
-        l.productions.len()
+        l.productions.len(),
+        {
+            let mut notes = String::new();
+            if deepest >= MAX_COLUMNS {
+                notes.push_str(&format!(
+                    "; {} steps deep, folded into {MAX_COLUMNS} columns",
+                    deepest + 1
+                ));
+            }
+            if more_edges > 0 {
+                notes.push_str(&format!("; {more_edges} more arrows are not drawn"));
+            }
+            notes
+        }
     );
 }
