@@ -250,14 +250,7 @@ impl Served {
             )));
         }
         *self.name.lock().unwrap_or_else(|p| p.into_inner()) = v.ledger.name.clone();
-        let resume = Resume {
-            state: v.ledger.state,
-            entries: v.ledger.entries,
-            head: v.ledger.head,
-            id: v.ledger.id,
-            owner: v.ledger.owner,
-            tree: v.tree.unwrap_or_default(),
-        };
+        let resume = Resume::from_verified(v);
         let out = self.summary(&resume);
         *cache = Some(resume);
         Ok(out)

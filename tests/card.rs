@@ -5,18 +5,12 @@
 
 mod common;
 
-use common::{custody, custody_in, Fixture};
+use common::{custody, custody_in, python, Fixture};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
 const NEEDS: &str = "needs .venv with huggingface_hub: run tests/setup-python.sh, then cargo test -- --include-ignored";
-
-fn python() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::env::var("PYTHON")
-        .unwrap_or_else(|_| root.join(".venv/bin/python").to_string_lossy().into_owned())
-}
 
 /// A fine-tune of a Hub base model on Hub datasets, released on the Hub.
 fn release(f: &Fixture) {

@@ -5,18 +5,12 @@
 
 mod common;
 
-use common::{custody, custody_in, Fixture};
+use common::{custody, custody_in, python, Fixture};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
 const NEEDS: &str = "needs .venv with model-signing: run tests/setup-python.sh, then cargo test -- --include-ignored";
-
-fn python() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::env::var("PYTHON")
-        .unwrap_or_else(|_| root.join(".venv/bin/python").to_string_lossy().into_owned())
-}
 
 /// A model directory whose names order differently by string and by path
 /// component, with git's files at the top and deeper down.

@@ -5,19 +5,13 @@
 
 mod common;
 
-use common::{custody, Fixture};
+use common::{custody, python, Fixture};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 const NEEDS: &str = "needs .venv with openlineage-python: run tests/setup-python.sh, then cargo test -- --include-ignored";
-
-fn python() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::env::var("PYTHON")
-        .unwrap_or_else(|_| root.join(".venv/bin/python").to_string_lossy().into_owned())
-}
 
 fn post(url: &str, auth: Option<&str>, body: &[u8]) -> (u16, Value) {
     let mut req = ureq::post(url).config().http_status_as_error(false).build();

@@ -11,6 +11,14 @@ pub mod crafted;
 pub mod pg;
 pub mod server;
 
+/// The Python of the cross-checks: `$PYTHON`, else `.venv` at the
+/// repository root (tests/setup-python.sh makes it).
+pub fn python() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::env::var("PYTHON")
+        .unwrap_or_else(|_| root.join(".venv/bin/python").to_string_lossy().into_owned())
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_custody")
 }
