@@ -1,0 +1,162 @@
+"""The custody Python package against the custody command: round trips
+both ways, the recorder's all-or-nothing, typed errors that leave the
+ledger as it was, invalid ledgers as results, OpenSSL keys, and threads
+that keep running while custody works."""
+
+import os
+import shutil
+import subprocess
+import threading
+
+import pytest
+
+import custody
+
+CLI = os.environ.get("CUSTODY_BIN") or shutil.which("custody")
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path, monkeypatch):
+    # Each test's own high-water marks, not the user's.
+    monkeypatch.setenv("CUSTODY_STATE_DIR", str(tmp_path / "state"))
+
+
+def cli(*args, cwd, stdin=None):
+    assert CLI, "set CUSTODY_BIN to the custody binary"
+    env = dict(os.environ)
+    return subprocess.run([CLI, *map(str, args)], cwd=cwd, input=stdin, capture_output=True, text=True, env=env)
+
+
+def snapshot(path):
+    out = {}
+    for root, _, files in os.walk(path):
+        for f in files:
+            p = os.path.join(root, f)
+            with open(p, "rb") as fh:
+                out[p] = fh.read()
+    return out
+
+
+def test_a_ledger_written_from_python_verifies_with_the_cli(tmp_path):
+    key = custody.Key.generate()
+    key.save(tmp_path / "owner.key")
+    assert (os.stat(tmp_path / "owner.key").st_mode & 0o777) == 0o600
+    ledger = custody.Ledger.init(tmp_path / "L", key, "from python")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "part-0.jsonl").write_text('{"text": "hello"}\n')
+    os.chdir(tmp_path)
+    with custody.record(ledger, key) as step:
+        step.dataset("raw", path="data", uri="s3://lab/raw")
+        step.license("raw", "CC-BY-4.0")
+        step.dataset("clean")
+        step.transformation("dedup", inputs=["raw"], outputs=["clean"], tool="dedup 1.0",
+                            parameters={"threshold": 0.8})
+    assert step.result.appended == 4
+    r = cli("verify", "L", "--owner", key.public_hex, "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert f'"entries":{step.result.entries}' in r.stdout.replace(" ", "")
+    entries = custody.log(tmp_path / "L")
+    raw = next(e for e in entries if e.get("id") == "raw")
+    assert raw["digest"] == custody.digest(tmp_path / "data")
+    assert raw["digest"].startswith("sha256-manifest:")
+    assert "path" not in raw
+
+
+def test_a_ledger_written_by_the_cli_verifies_from_python(tmp_path):
+    assert cli("keygen", "--out", "k.key", cwd=tmp_path).returncode == 0
+    assert cli("init", "L", "--key", "k.key", "--name", "from the cli", cwd=tmp_path).returncode == 0
+    r = cli("append", "L", "--key", "k.key", cwd=tmp_path,
+            stdin='{"type":"artifact","id":"w","kind":"weights"}\n')
+    assert r.returncode == 0, r.stderr
+    key = custody.Key.load(tmp_path / "k.key")
+    v = custody.verify(tmp_path / "L", owner=key.public_hex)
+    assert v.valid and v.pinned and v.entries == 2 and v.name == "from the cli"
+    assert [e["type"] for e in custody.log(tmp_path / "L")] == ["genesis", "artifact"]
+
+
+def test_the_recorder_writes_nothing_when_the_step_raises(tmp_path):
+    key = custody.Key.generate()
+    ledger = custody.Ledger.init(tmp_path / "L", key, "x")
+    before = snapshot(tmp_path / "L")
+    with pytest.raises(RuntimeError):
+        with custody.record(ledger, key) as step:
+            step.dataset("half-done")
+            raise RuntimeError("the step failed")
+    assert snapshot(tmp_path / "L") == before
+    assert custody.verify(tmp_path / "L").entries == 1
+
+
+def test_bad_events_raise_input_error_with_line_and_field_and_change_nothing(tmp_path):
+    key = custody.Key.generate()
+    ledger = custody.Ledger.init(tmp_path / "L", key, "x")
+    before = snapshot(tmp_path / "L")
+    with pytest.raises(custody.InputError) as e:
+        ledger.append([{"type": "artifact", "id": "ok", "kind": "data"},
+                       {"type": "artifact", "id": "bad", "kind": "nope"}], key)
+    assert (e.value.line, e.value.field) == (2, "kind")
+    assert isinstance(e.value, custody.CustodyError)
+    with pytest.raises(custody.InputError) as e:
+        ledger.append([{"type": "artifact", "id": "x", "kind": "data", "size": float("nan")}], key)
+    assert e.value.line == 1
+    assert snapshot(tmp_path / "L") == before
+
+
+def test_an_invalid_ledger_is_a_result_with_its_seq_and_reason(tmp_path):
+    key = custody.Key.generate()
+    key.save(tmp_path / "k.key")
+    ledger = custody.Ledger.init(tmp_path / "L", key, "x")
+    ledger.append([{"type": "artifact", "id": f"a{i}", "kind": "data"} for i in range(3)], key)
+    assert cli("export", "L", "--out", "x.custody", cwd=tmp_path).returncode == 0
+    data = bytearray((tmp_path / "x.custody").read_bytes())
+    data[-10] ^= 1
+    (tmp_path / "x.custody").write_bytes(bytes(data))
+    v = custody.verify(tmp_path / "x.custody")
+    assert not v.valid and not v
+    assert v.error_seq == 3 and v.reason == "bad-signature", v
+    with pytest.raises(custody.InvalidLedgerError) as e:
+        custody.log(tmp_path / "x.custody")
+    assert (e.value.seq, e.value.reason) == (3, "bad-signature")
+
+
+def test_keys_made_by_openssl_load(tmp_path):
+    if not shutil.which("openssl"):
+        pytest.fail("openssl is needed (apt-get install openssl)")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(tmp_path / "o.pem")], check=True)
+    os.chmod(tmp_path / "o.pem", 0o600)
+    key = custody.Key.load(tmp_path / "o.pem")
+    r = cli("pubkey", tmp_path / "o.pem", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert key.public_hex == r.stdout.strip()
+
+
+def test_threads_run_while_custody_works(tmp_path):
+    key = custody.Key.generate()
+    ledger = custody.Ledger.init(tmp_path / "L", key, "x")
+    events = [{"type": "artifact", "id": f"a{i}", "kind": "data"} for i in range(40_000)]
+    counted = [0]
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            counted[0] += 1
+
+    verified = []
+
+    def verify_meanwhile():
+        while not done.is_set():
+            verified.append(custody.verify(tmp_path / "L").valid)
+
+    t1, t2 = threading.Thread(target=count), threading.Thread(target=verify_meanwhile)
+    t1.start()
+    t2.start()
+    try:
+        r = ledger.append(events, key)
+    finally:
+        done.set()
+        t1.join()
+        t2.join()
+    assert r.appended == 40_000
+    # The GIL was released while the batch was signed: the counting
+    # thread ran meanwhile (held, it would have counted next to nothing).
+    assert counted[0] > 100_000, counted[0]
+    assert verified and all(verified)
