@@ -26,6 +26,7 @@ from ._custody import (
     VerifyResult,
     digest,
     log,
+    openness,
     verify,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "VerifyResult",
     "digest",
     "log",
+    "openness",
     "record",
     "verify",
 ]

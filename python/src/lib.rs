@@ -244,6 +244,30 @@ fn log<'py>(py: Python<'py>, source: PathBuf, owner: Option<&str>) -> PyResult<B
         .map_err(|e| CustodyError::new_err(e.to_string()))
 }
 
+/// The openness of each pipeline component, derived from the verified
+/// ledger alone: the same document as `custody openness --json`, as a
+/// dict. Raises `InvalidLedgerError` for an invalid ledger.
+#[pyfunction]
+#[pyo3(signature = (source, owner=None))]
+fn openness<'py>(
+    py: Python<'py>,
+    source: PathBuf,
+    owner: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let owner = owner_arg(py, owner)?;
+    let shown = source.display().to_string();
+    let text = py
+        .detach(|| {
+            let v = custody::verify_any(&source, &custody::VerifyOptions { owner })?;
+            let mut out = Vec::new();
+            custody::write_openness_json(&mut out, &shown, &custody::openness(&v))
+                .map_err(|e| custody::Error::Usage(e.to_string()))?;
+            Ok::<_, custody::Error>(String::from_utf8_lossy(&out).into_owned())
+        })
+        .map_err(|e| to_py(py, e))?;
+    py.import("json")?.call_method1("loads", (text,))
+}
+
 /// The digest of a file (`sha256:HEX`) or a directory
 /// (`sha256-manifest:HEX`), as an artifact's `digest` records it.
 #[pyfunction]
@@ -356,6 +380,7 @@ fn _custody(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(log, m)?)?;
     m.add_function(wrap_pyfunction!(digest, m)?)?;
+    m.add_function(wrap_pyfunction!(openness, m)?)?;
     m.add("CustodyError", py.get_type::<CustodyError>())?;
     m.add("InputError", py.get_type::<InputError>())?;
     m.add("InvalidLedgerError", py.get_type::<InvalidLedgerError>())?;

@@ -74,6 +74,16 @@ def test_a_ledger_written_by_the_cli_verifies_from_python(tmp_path):
     assert [e["type"] for e in custody.log(tmp_path / "L")] == ["genesis", "artifact"]
 
 
+def test_openness_is_the_clis_document(tmp_path):
+    assert cli("demo", tmp_path / "demo", cwd=tmp_path).returncode == 0
+    export = tmp_path / "demo" / "tinylm-1.0.custody"
+    r = cli("openness", export, "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    import json
+    assert custody.openness(export) == json.loads(r.stdout)
+    assert custody.openness(export)["components"]["weights"]["level"] == "D3"
+
+
 def test_the_recorder_writes_nothing_when_the_step_raises(tmp_path):
     key = custody.Key.generate()
     ledger = custody.Ledger.init(tmp_path / "L", key, "x")
@@ -132,6 +142,10 @@ def test_keys_made_by_openssl_load(tmp_path):
 def test_threads_run_while_custody_works(tmp_path):
     key = custody.Key.generate()
     ledger = custody.Ledger.init(tmp_path / "L", key, "x")
+    ledger.append([{"type": "artifact", "id": f"b{i}", "kind": "data"} for i in range(2_000)], key)
+    # The other thread verifies an export (a directory admits one opener
+    # at a time, and an appender waits only so long for a reader).
+    assert cli("export", "L", "--out", "x.custody", cwd=tmp_path).returncode == 0
     events = [{"type": "artifact", "id": f"a{i}", "kind": "data"} for i in range(40_000)]
     counted = [0]
     done = threading.Event()
@@ -144,7 +158,7 @@ def test_threads_run_while_custody_works(tmp_path):
 
     def verify_meanwhile():
         while not done.is_set():
-            verified.append(custody.verify(tmp_path / "L").valid)
+            verified.append(custody.verify(tmp_path / "x.custody").valid)
 
     t1, t2 = threading.Thread(target=count), threading.Thread(target=verify_meanwhile)
     t1.start()

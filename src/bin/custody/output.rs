@@ -30,21 +30,7 @@ pub fn safe(s: &str) -> Cow<'_, str> {
 /// terminal showing the JSON would obey them. They can only occur inside
 /// strings, where the escape means the same character.
 pub fn json_safe(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(custody::is_hidden_char) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if custody::is_hidden_char(c) {
-            let mut buf = [0u16; 2];
-            for unit in c.encode_utf16(&mut buf) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    custody::json_safe(text)
 }
 
 /// Text for one Markdown table cell or list item: every character Markdown
