@@ -324,22 +324,26 @@ impl Ledger {
         key: &Key,
         allow_empty: bool,
     ) -> PyResult<AppendResult> {
-        let json = py.import("json")?;
+        // One encoder for the batch (no NaN, the text as it is, compact):
+        // each event a line of JSON, as the command reads them.
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item("allow_nan", false)?;
+        kwargs.set_item("ensure_ascii", false)?;
+        kwargs.set_item("separators", (",", ":"))?;
+        let encode = py
+            .import("json")?
+            .getattr("JSONEncoder")?
+            .call((), Some(&kwargs))?
+            .getattr("encode")?;
         let mut lines = String::new();
         for (i, ev) in events.iter().enumerate() {
-            let kwargs = pyo3::types::PyDict::new(py);
-            kwargs.set_item("allow_nan", false)?;
-            kwargs.set_item("ensure_ascii", false)?;
-            let text: String = json
-                .call_method("dumps", (ev,), Some(&kwargs))
-                .map_err(|e| {
-                    let err = InputError::new_err(format!("line {}: not JSON: {e}", i + 1));
-                    let _ = err.value(py).setattr("line", i + 1);
-                    let _ = err.value(py).setattr("field", "");
-                    err
-                })?
-                .extract()?;
-            lines.push_str(&text);
+            let text = encode.call1((ev,)).map_err(|e| {
+                let err = InputError::new_err(format!("line {}: not JSON: {e}", i + 1));
+                let _ = err.value(py).setattr("line", i + 1);
+                let _ = err.value(py).setattr("field", "");
+                err
+            })?;
+            lines.push_str(&text.cast::<pyo3::types::PyString>()?.to_cow()?);
             lines.push('\n');
         }
         let k = key.inner.clone();
