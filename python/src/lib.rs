@@ -268,6 +268,51 @@ fn openness<'py>(
     py.import("json")?.call_method1("loads", (text,))
 }
 
+/// Verifies `source` and writes it to `out` as one exported file (what is
+/// attached to a release). Refuses to replace `out` unless `overwrite`.
+/// Returns the number of entries.
+#[pyfunction]
+#[pyo3(signature = (source, out, overwrite=false))]
+fn export(py: Python<'_>, source: PathBuf, out: PathBuf, overwrite: bool) -> PyResult<u64> {
+    py.detach(|| {
+        custody::export(
+            &source,
+            custody::Output::File {
+                path: &out,
+                overwrite,
+            },
+        )
+    })
+    .map(|v| v.entries())
+    .map_err(|e| to_py(py, e))
+}
+
+/// Verifies the exported `file` and imports it as a new ledger at
+/// `location` (a directory or a postgres:// URL). Returns the `Ledger`.
+#[pyfunction]
+fn import_(py: Python<'_>, file: PathBuf, location: PathBuf) -> PyResult<Ledger> {
+    let loc = location.clone();
+    py.detach(move || custody::import(&file, &loc))
+        .map_err(|e| to_py(py, e))?;
+    Ok(Ledger { location })
+}
+
+/// A signed checkpoint (c2sp.org/tlog-checkpoint) of the ledger's Merkle
+/// tree, signed by `key` (held to its high-water mark, as the command
+/// holds it); `origin` defaults to the ledger's.
+#[pyfunction]
+#[pyo3(signature = (ledger, key, origin=None))]
+fn checkpoint(
+    py: Python<'_>,
+    ledger: PathBuf,
+    key: &Key,
+    origin: Option<String>,
+) -> PyResult<String> {
+    let k = key.inner.clone();
+    py.detach(move || custody::checkpoint(&ledger, &k, origin.as_deref()))
+        .map_err(|e| to_py(py, e))
+}
+
 /// The digest of a file (`sha256:HEX`) or a directory
 /// (`sha256-manifest:HEX`), as an artifact's `digest` records it.
 #[pyfunction]
@@ -385,6 +430,9 @@ fn _custody(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(log, m)?)?;
     m.add_function(wrap_pyfunction!(digest, m)?)?;
     m.add_function(wrap_pyfunction!(openness, m)?)?;
+    m.add_function(wrap_pyfunction!(export, m)?)?;
+    m.add_function(wrap_pyfunction!(import_, m)?)?;
+    m.add_function(wrap_pyfunction!(checkpoint, m)?)?;
     m.add("CustodyError", py.get_type::<CustodyError>())?;
     m.add("InputError", py.get_type::<InputError>())?;
     m.add("InvalidLedgerError", py.get_type::<InvalidLedgerError>())?;

@@ -84,6 +84,26 @@ def test_openness_is_the_clis_document(tmp_path):
     assert custody.openness(export)["components"]["weights"]["level"] == "D3"
 
 
+def test_export_import_and_checkpoint_agree_with_the_cli(tmp_path):
+    key = custody.Key.generate()
+    key.save(tmp_path / "k.key")
+    ledger = custody.Ledger.init(tmp_path / "L", key, "x")
+    ledger.append([{"type": "artifact", "id": f"a{i}", "kind": "data"} for i in range(5)], key)
+    assert custody.export(tmp_path / "L", tmp_path / "py.custody") == 6
+    with pytest.raises(custody.CustodyError):
+        custody.export(tmp_path / "L", tmp_path / "py.custody")
+    assert cli("export", "L", "--out", "cli.custody", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "py.custody").read_bytes() == (tmp_path / "cli.custody").read_bytes()
+    again = custody.import_(tmp_path / "py.custody", tmp_path / "M")
+    assert again.verify().entries == 6
+    cp = custody.checkpoint(tmp_path / "L", key)
+    origin = cp.splitlines()[0]
+    vkey = cli("vkey", "--key", "k.key", "--name", origin, cwd=tmp_path).stdout.strip()
+    (tmp_path / "cp").write_text(cp)
+    r = cli("verify", "cli.custody", "--checkpoint", "cp", "--vkey", vkey, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
 def test_the_recorder_writes_nothing_when_the_step_raises(tmp_path):
     key = custody.Key.generate()
     ledger = custody.Ledger.init(tmp_path / "L", key, "x")
