@@ -267,6 +267,19 @@ async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -
     resp
 }
 
+/// The key this server signs checkpoints with, or the answer that it
+/// signs none (checkpoints and proofs need one).
+fn checkpoint_key(app: &App) -> Result<SigningKey, Response> {
+    app.checkpoint_key.clone().ok_or_else(|| {
+        problem(
+            StatusCode::NOT_FOUND,
+            "no-checkpoint-key",
+            "this server signs no checkpoints, which checkpoints and proofs need (start it with \
+             --checkpoint-key)",
+        )
+    })
+}
+
 fn problem(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({"error": code, "message": message}))).into_response()
 }
@@ -386,12 +399,9 @@ async fn checkpoint(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -
         Ok(s) => s,
         Err(r) => return r,
     };
-    let Some(key) = app.checkpoint_key.clone() else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "no-checkpoint-key",
-            "this server signs no checkpoints (start it with --checkpoint-key)",
-        );
+    let key = match checkpoint_key(&app) {
+        Ok(k) => k,
+        Err(r) => return r,
     };
     match blocking(move || s.with_ledger(|loc| custody::checkpoint(loc.clone(), &key, None))).await
     {
@@ -416,13 +426,9 @@ async fn inclusion(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let Some(key) = app.checkpoint_key.clone() else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "no-checkpoint-key",
-            "this server signs no checkpoints, and a proof needs one (start it with \
-             --checkpoint-key)",
-        );
+    let key = match checkpoint_key(&app) {
+        Ok(k) => k,
+        Err(r) => return r,
     };
     let Some(seq) = q.seq else {
         return problem(StatusCode::BAD_REQUEST, "usage", "say which entry: ?seq=N");
@@ -457,13 +463,9 @@ async fn consistency(
     };
     // The current tree is verified from the checkpoint key's record, not
     // from the first entry: a proof costs what came since the last one.
-    let Some(key) = app.checkpoint_key.clone() else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "no-checkpoint-key",
-            "this server signs no checkpoints, which a consistency proof is checked against \
-             (start it with --checkpoint-key)",
-        );
+    let key = match checkpoint_key(&app) {
+        Ok(k) => k,
+        Err(r) => return r,
     };
     let Ok(old) = String::from_utf8(body.to_vec()) else {
         return problem(
