@@ -66,6 +66,7 @@ mod verify {
 }
 
 mod attest;
+mod client;
 mod digest;
 mod disclose;
 mod files;
@@ -84,6 +85,7 @@ mod verifying;
 
 pub use attest::{dsse_envelope, dsse_keyid, dsse_pae, INTOTO_PAYLOAD_TYPE};
 pub use checkpoint::{open_note, sign_note, Checkpoint, TlogProof, VerifierKey};
+pub use client::{append_remote, fetch, remote_base, RemoteReport};
 pub use digest::{digest_path, hash_file, recorded_digest, DigestOptions, FileDigest, PathDigest};
 pub use disclose::{export_partial, PartialReport};
 pub use disclosure::{Disclosure, Selector, STATEMENT_DOMAIN};

@@ -23,14 +23,19 @@ from ._custody import (
     Key,
     Ledger,
     LedgerInUseError,
+    ProofResult,
     VerifyResult,
     checkpoint,
     digest,
+    entry,
     export,
     import_,
     log,
     openness,
+    prove_consistency,
+    prove_inclusion,
     verify,
+    verify_proof,
 )
 
 __all__ = [
@@ -42,16 +47,21 @@ __all__ = [
     "Key",
     "Ledger",
     "LedgerInUseError",
+    "ProofResult",
     "Step",
     "VerifyResult",
     "checkpoint",
     "digest",
+    "entry",
     "export",
     "import_",
     "log",
     "openness",
+    "prove_consistency",
+    "prove_inclusion",
     "record",
     "verify",
+    "verify_proof",
 ]
 
 
@@ -137,6 +147,30 @@ class Step:
         if key is not None:
             ev["key"] = key
         self._add(ev, note)
+
+    def component(self, component: str, *, artifacts: Optional[List[str]] = None,
+                  applicable: Optional[bool] = None, replace: bool = False,
+                  note: Optional[str] = None) -> None:
+        """Assigns artifacts to one of the twelve pipeline components
+        (``pretraining-data``, ``weights``...), or with ``applicable=False``
+        says the component does not apply. Owners only."""
+        ev: Dict[str, Any] = {"type": "component", "component": component}
+        if artifacts is not None:
+            ev["artifacts"] = artifacts
+        if applicable is not None:
+            ev["applicable"] = applicable
+        if replace:
+            ev["replace"] = True
+        self._add(ev, note)
+
+    def grant(self, key: str, role: str = "appender", *, note: Optional[str] = None) -> None:
+        """Grants a key (64 hex digits) a role, ``appender`` or ``owner``.
+        Owners only."""
+        self._add({"type": "grant", "key": key, "role": role}, note)
+
+    def event(self, event: Dict[str, Any]) -> None:
+        """Adds any event as the command reads it (schemas/FORMAT.md)."""
+        self.events.append(dict(event))
 
     def __enter__(self) -> "Step":
         return self

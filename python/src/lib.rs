@@ -6,8 +6,8 @@
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
-use std::path::PathBuf;
+use pyo3::types::{PyBytes, PyList, PyString};
+use std::path::{Path, PathBuf};
 
 create_exception!(
     _custody,
@@ -107,6 +107,15 @@ impl Key {
         hex::encode(self.inner.verifying_key().as_bytes())
     }
 
+    /// The verifier key (c2sp.org/signed-note, `NAME+ID+KEY`) of
+    /// checkpoints this key signs as `name`: what a reader gives to check
+    /// them (`custody.verify(..., vkey=...)`, `custody.verify_proof`).
+    fn verifier_key(&self, py: Python<'_>, name: &str) -> PyResult<String> {
+        custody::VerifierKey::new(name, &self.inner)
+            .map(|k| k.to_string())
+            .map_err(|m| to_py(py, custody::Error::Usage(m)))
+    }
+
     fn __repr__(&self) -> String {
         format!("Key(public_hex='{}')", self.public_hex())
     }
@@ -180,14 +189,96 @@ fn owner_arg(py: Python<'_>, owner: Option<&str>) -> PyResult<Option<[u8; 32]>> 
         .map_err(|e| to_py(py, e))
 }
 
-/// Verifies a ledger (directory, postgres:// URL, exported file or partial
-/// export) end to end. Never raises for an invalid ledger: the result
+/// Runs `f` on `source` as a local path: a served ledger
+/// (`http://HOST:PORT/NAME`) is downloaded first, as the command does, and
+/// then verified as any export: nothing is taken on the server's word.
+fn with_local<T>(
+    source: &Path,
+    f: impl FnOnce(&Path) -> Result<T, custody::Error>,
+) -> Result<T, custody::Error> {
+    match custody::remote_base(source)? {
+        Some(base) => {
+            let copy = custody::fetch(&base)?;
+            f(copy.path())
+        }
+        None => f(source),
+    }
+}
+
+/// A note or proof: given as its text (a `str` of several lines), or as a
+/// path (`str` of one line, or os.PathLike) to a file holding it, which is
+/// what the command takes.
+fn text_arg(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = v.cast::<PyString>() {
+        let s = s.to_cow()?;
+        if s.contains('\n') {
+            return Ok(s.into_owned());
+        }
+    }
+    read_arg(py, what, v)
+}
+
+fn read_arg(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
+    let path: PathBuf = v.extract().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(format!(
+            "{what}: give the text (str) or a path to a file holding it"
+        ))
+    })?;
+    std::fs::read_to_string(&path).map_err(|e| to_py(py, custody::Error::Io { path, source: e }))
+}
+
+/// A verifier key given as itself (`NAME+ID+KEY`) or a path to a file
+/// holding it, as the command takes it.
+fn vkey_arg(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<custody::VerifierKey> {
+    if let Ok(s) = v.cast::<PyString>() {
+        if let Ok(k) = custody::VerifierKey::parse(s.to_cow()?.trim()) {
+            return Ok(k);
+        }
+    }
+    let text = read_arg(py, "vkey", v)?;
+    custody::VerifierKey::parse(text.trim())
+        .map_err(|m| to_py(py, custody::Error::Usage(format!("vkey: {m}"))))
+}
+
+/// Verifies a ledger (directory, postgres:// URL, served ledger at
+/// http://HOST:PORT/NAME, exported file or partial export) end to end;
+/// with `checkpoint` (a signed note, as text or a path) and `vkey` (its
+/// verifier key), also that the ledger is consistent with it: not cut
+/// short, not rewritten. Never raises for an invalid ledger: the result
 /// says where and why.
 #[pyfunction]
-#[pyo3(signature = (source, owner=None))]
-fn verify(py: Python<'_>, source: PathBuf, owner: Option<&str>) -> PyResult<VerifyResult> {
+#[pyo3(signature = (source, owner=None, checkpoint=None, vkey=None, origin=None))]
+fn verify(
+    py: Python<'_>,
+    source: PathBuf,
+    owner: Option<&str>,
+    checkpoint: Option<&Bound<'_, PyAny>>,
+    vkey: Option<&Bound<'_, PyAny>>,
+    origin: Option<String>,
+) -> PyResult<VerifyResult> {
     let owner = owner_arg(py, owner)?;
-    let r = py.detach(|| custody::verify_any(&source, &custody::VerifyOptions { owner }));
+    let pinned_cp =
+        match (checkpoint, vkey) {
+            (Some(c), Some(k)) => Some((text_arg(py, "checkpoint", c)?, vkey_arg(py, k)?)),
+            (None, None) => None,
+            _ => return Err(to_py(
+                py,
+                custody::Error::usage(
+                    "a checkpoint is checked with its verifier key: give both checkpoint and vkey",
+                ),
+            )),
+        };
+    let r = py.detach(|| {
+        with_local(&source, |p| {
+            let opts = custody::VerifyOptions { owner };
+            match &pinned_cp {
+                Some((note, k)) => {
+                    custody::verify_with_checkpoint(p, &opts, note, k, origin.as_deref())
+                }
+                None => custody::verify_any(p, &opts),
+            }
+        })
+    });
     match r {
         Ok(v) => Ok(VerifyResult {
             valid: true,
@@ -224,16 +315,18 @@ fn log<'py>(py: Python<'py>, source: PathBuf, owner: Option<&str>) -> PyResult<B
     let owner = owner_arg(py, owner)?;
     let text = py.detach(|| {
         let mut out = Vec::new();
-        custody::verify(&source, &custody::VerifyOptions { owner }, |e| {
-            let mut obj = e.event_json().clone();
-            if let serde_json::Value::Object(m) = &mut obj {
-                m.insert("seq".into(), e.seq().into());
-                m.insert("hash".into(), hex::encode(e.hash()).into());
-                m.insert("signer".into(), hex::encode(e.signer()).into());
-                m.insert("time".into(), custody::rfc3339(e.time()).into());
-            }
-            out.push(obj);
-            Ok(())
+        with_local(&source, |p| {
+            custody::verify(p, &custody::VerifyOptions { owner }, |e| {
+                let mut obj = e.event_json().clone();
+                if let serde_json::Value::Object(m) = &mut obj {
+                    m.insert("seq".into(), e.seq().into());
+                    m.insert("hash".into(), hex::encode(e.hash()).into());
+                    m.insert("signer".into(), hex::encode(e.signer()).into());
+                    m.insert("time".into(), custody::rfc3339(e.time()).into());
+                }
+                out.push(obj);
+                Ok(())
+            })
         })
         .map(|_| serde_json::Value::Array(out).to_string())
     });
@@ -258,7 +351,9 @@ fn openness<'py>(
     let shown = source.display().to_string();
     let text = py
         .detach(|| {
-            let v = custody::verify_any(&source, &custody::VerifyOptions { owner })?;
+            let v = with_local(&source, |p| {
+                custody::verify_any(p, &custody::VerifyOptions { owner })
+            })?;
             let mut out = Vec::new();
             custody::write_openness_json(&mut out, &shown, &custody::openness(&v))
                 .map_err(|e| custody::Error::Usage(e.to_string()))?;
@@ -275,13 +370,15 @@ fn openness<'py>(
 #[pyo3(signature = (source, out, overwrite=false))]
 fn export(py: Python<'_>, source: PathBuf, out: PathBuf, overwrite: bool) -> PyResult<u64> {
     py.detach(|| {
-        custody::export(
-            &source,
-            custody::Output::File {
-                path: &out,
-                overwrite,
-            },
-        )
+        with_local(&source, |p| {
+            custody::export(
+                p,
+                custody::Output::File {
+                    path: &out,
+                    overwrite,
+                },
+            )
+        })
     })
     .map(|v| v.entries())
     .map_err(|e| to_py(py, e))
@@ -313,6 +410,179 @@ fn checkpoint(
         .map_err(|e| to_py(py, e))
 }
 
+/// The bytes of entry `seq` of a verified ledger: what an inclusion proof
+/// proves, and what `custody log --seq N --out FILE` writes.
+#[pyfunction]
+#[pyo3(signature = (source, seq, owner=None))]
+fn entry<'py>(
+    py: Python<'py>,
+    source: PathBuf,
+    seq: u64,
+    owner: Option<&str>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let owner = owner_arg(py, owner)?;
+    let found = py
+        .detach(|| {
+            with_local(&source, |p| {
+                let mut found = None;
+                custody::verify(p, &custody::VerifyOptions { owner }, |e| {
+                    if e.seq() == seq {
+                        found = Some(e.bytes().to_vec());
+                    }
+                    Ok(())
+                })?;
+                found.ok_or_else(|| {
+                    custody::Error::Usage(format!("the ledger has no entry {seq} to show"))
+                })
+            })
+        })
+        .map_err(|e| to_py(py, e))?;
+    Ok(PyBytes::new(py, &found))
+}
+
+/// The inclusion proof (c2sp.org/tlog-proof, as text) of entry `seq`,
+/// against `checkpoint` (a signed note, as text or a path) or, with `key`,
+/// a checkpoint signed now at the ledger's size. The proof is checked
+/// before it is returned.
+#[pyfunction]
+#[pyo3(signature = (source, seq, checkpoint=None, key=None, origin=None))]
+fn prove_inclusion(
+    py: Python<'_>,
+    source: PathBuf,
+    seq: u64,
+    checkpoint: Option<&Bound<'_, PyAny>>,
+    key: Option<&Key>,
+    origin: Option<String>,
+) -> PyResult<String> {
+    let note = checkpoint
+        .map(|c| text_arg(py, "checkpoint", c))
+        .transpose()?;
+    let key = key.map(|k| k.inner.clone());
+    let remote = custody::remote_base(&source).map_err(|e| to_py(py, e))?;
+    if note.is_none() && key.is_some() && remote.is_some() {
+        return Err(to_py(
+            py,
+            custody::Error::usage(
+                "a served ledger's checkpoints are signed by its server (GET .../checkpoint); \
+                 to sign one with your key, export the ledger to a file and prove from it",
+            ),
+        ));
+    }
+    py.detach(|| {
+        with_local(&source, |p| {
+            let cp = match (&note, &key) {
+                (Some(n), _) => custody::ProofCheckpoint::Note(n),
+                (None, Some(k)) => custody::ProofCheckpoint::Sign(k, origin.as_deref()),
+                (None, None) => {
+                    return Err(custody::Error::usage(
+                        "give the checkpoint to prove against (checkpoint=...) or a key to sign one (key=...)",
+                    ))
+                }
+            };
+            custody::prove_inclusion(p, seq, cp)
+        })
+    })
+    .map(|proof| proof.encode())
+    .map_err(|e| to_py(py, e))
+}
+
+/// The consistency proof from the tree of checkpoint `old` to the
+/// ledger's current tree (or to checkpoint `new`'s), as the body of a
+/// c2sp.org/tlog-witness add-checkpoint request. Checked before it is
+/// returned.
+#[pyfunction]
+#[pyo3(signature = (source, old, new=None))]
+fn prove_consistency(
+    py: Python<'_>,
+    source: PathBuf,
+    old: &Bound<'_, PyAny>,
+    new: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let old = text_arg(py, "old", old)?;
+    let new = new.map(|n| text_arg(py, "new", n)).transpose()?;
+    py.detach(|| {
+        with_local(&source, |p| {
+            custody::prove_consistency(p, &old, new.as_deref())
+        })
+    })
+    .map_err(|e| to_py(py, e))
+}
+
+/// What an inclusion proof established, or why it does not hold.
+#[pyclass(frozen, get_all, module = "custody")]
+struct ProofResult {
+    valid: bool,
+    /// The entry's number.
+    seq: Option<u64>,
+    /// The entry's event type.
+    event_type: Option<String>,
+    /// The entry's signer, hex. Whether it held the role the event needs
+    /// is for the checkpoint's signer, or a verification of the ledger.
+    signer: Option<String>,
+    /// The log the checkpoint is of.
+    origin: Option<String>,
+    /// The checkpointed tree's size.
+    size: Option<u64>,
+    /// Why the proof does not hold.
+    error: Option<String>,
+}
+
+#[pymethods]
+impl ProofResult {
+    fn __bool__(&self) -> bool {
+        self.valid
+    }
+    fn __repr__(&self) -> String {
+        match &self.error {
+            Some(e) => format!("ProofResult(valid=False, error={e:?})"),
+            None => format!(
+                "ProofResult(valid=True, seq={}, origin={:?}, size={})",
+                self.seq.unwrap_or(0),
+                self.origin.as_deref().unwrap_or(""),
+                self.size.unwrap_or(0)
+            ),
+        }
+    }
+}
+
+/// Checks offline that `entry` (its bytes, from `custody.entry`) is in the
+/// log whose checkpoint the proof carries, signed by `vkey`, and that the
+/// entry's own signature verifies. Never raises for a proof that does not
+/// hold: the result says why.
+#[pyfunction]
+fn verify_proof(
+    py: Python<'_>,
+    proof: &Bound<'_, PyAny>,
+    entry: &[u8],
+    vkey: &Bound<'_, PyAny>,
+) -> PyResult<ProofResult> {
+    let proof = text_arg(py, "proof", proof)?;
+    let vkey = vkey_arg(py, vkey)?;
+    let entry = entry.to_vec();
+    Ok(
+        match py.detach(|| custody::verify_proof(&proof, &entry, &vkey)) {
+            Ok(p) => ProofResult {
+                valid: true,
+                seq: Some(p.entry.seq()),
+                event_type: Some(p.entry.event().type_name().to_string()),
+                signer: Some(hex::encode(p.entry.signer())),
+                origin: Some(p.checkpoint.origin.clone()),
+                size: Some(p.checkpoint.size),
+                error: None,
+            },
+            Err(m) => ProofResult {
+                valid: false,
+                seq: None,
+                event_type: None,
+                signer: None,
+                origin: None,
+                size: None,
+                error: Some(m),
+            },
+        },
+    )
+}
+
 /// The digest of a file (`sha256:HEX`) or a directory
 /// (`sha256-manifest:HEX`), as an artifact's `digest` records it.
 #[pyfunction]
@@ -322,7 +592,8 @@ fn digest(py: Python<'_>, path: PathBuf) -> PyResult<String> {
         .map_err(|e| to_py(py, e))
 }
 
-/// A ledger where it lives: a directory or a postgres:// URL.
+/// A ledger where it lives: a directory, a postgres:// URL, or a served
+/// ledger's http://HOST:PORT/NAME.
 #[pyclass(frozen, module = "custody")]
 struct Ledger {
     location: PathBuf,
@@ -334,6 +605,18 @@ impl Ledger {
     /// (its first owner).
     #[staticmethod]
     fn init(py: Python<'_>, location: PathBuf, key: &Key, name: &str) -> PyResult<Ledger> {
+        if custody::remote_base(&location)
+            .map_err(|e| to_py(py, e))?
+            .is_some()
+        {
+            return Err(to_py(
+                py,
+                custody::Error::usage(
+                    "a served ledger is created where the server keeps it (a directory or \
+                     postgres:// URL), then served: `custody serve` serves only existing ledgers",
+                ),
+            ));
+        }
         let k = key.inner.clone();
         let name = name.to_string();
         let loc = location.clone();
@@ -346,8 +629,12 @@ impl Ledger {
     #[staticmethod]
     fn open(py: Python<'_>, location: PathBuf) -> PyResult<Ledger> {
         let loc = location.clone();
-        py.detach(move || custody::verify_any(&loc, &custody::VerifyOptions::default()))
-            .map_err(|e| to_py(py, e))?;
+        py.detach(move || {
+            with_local(&loc, |p| {
+                custody::verify_any(p, &custody::VerifyOptions::default())
+            })
+        })
+        .map_err(|e| to_py(py, e))?;
         Ok(Ledger { location })
     }
 
@@ -360,15 +647,22 @@ impl Ledger {
     /// Appends `events` (dicts, as the CLI's JSON Lines) signed by `key`,
     /// as one atomic batch: all or none. Bad events raise `InputError`
     /// with the line (1-based position in `events`) and field, and leave
-    /// the ledger as it was.
-    #[pyo3(signature = (events, key, allow_empty=false))]
+    /// the ledger as it was. `owner` (hex or a .pub file) pins the
+    /// ledger's owner; `record_paths` keeps artifacts' `path` in the
+    /// entries. On a served ledger, the batch is checked and signed here
+    /// and posted; an answer lost on the way leaves it pending, and the
+    /// same append called again finds it or sends it again.
+    #[pyo3(signature = (events, key, allow_empty=false, owner=None, record_paths=false))]
     fn append(
         &self,
         py: Python<'_>,
         events: &Bound<'_, PyList>,
         key: &Key,
         allow_empty: bool,
+        owner: Option<&str>,
+        record_paths: bool,
     ) -> PyResult<AppendResult> {
+        let owner = owner_arg(py, owner)?;
         // One encoder for the batch (no NaN, the text as it is, compact):
         // each event a line of JSON, as the command reads them.
         let kwargs = pyo3::types::PyDict::new(py);
@@ -395,8 +689,21 @@ impl Ledger {
         let loc = self.location.clone();
         let opts = custody::AppendOptions {
             allow_empty,
+            record_paths,
+            owner,
             ..Default::default()
         };
+        if let Some(base) = custody::remote_base(&loc).map_err(|e| to_py(py, e))? {
+            let r = py
+                .detach(move || custody::append_remote(&base, &k, lines.as_bytes(), &opts))
+                .map_err(|e| to_py(py, e))?;
+            return Ok(AppendResult {
+                appended: r.appended,
+                entries: r.entries,
+                head: r.head,
+                warnings: r.warnings,
+            });
+        }
         let r = py
             .detach(move || custody::append_with(&loc, &k, lines.as_bytes(), &opts))
             .map_err(|e| to_py(py, e))?;
@@ -409,9 +716,16 @@ impl Ledger {
     }
 
     /// Verifies the ledger (see `custody.verify`).
-    #[pyo3(signature = (owner=None))]
-    fn verify(&self, py: Python<'_>, owner: Option<&str>) -> PyResult<VerifyResult> {
-        verify(py, self.location.clone(), owner)
+    #[pyo3(signature = (owner=None, checkpoint=None, vkey=None, origin=None))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        owner: Option<&str>,
+        checkpoint: Option<&Bound<'_, PyAny>>,
+        vkey: Option<&Bound<'_, PyAny>>,
+        origin: Option<String>,
+    ) -> PyResult<VerifyResult> {
+        verify(py, self.location.clone(), owner, checkpoint, vkey, origin)
     }
 
     fn __repr__(&self) -> String {
@@ -426,6 +740,11 @@ fn _custody(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Ledger>()?;
     m.add_class::<AppendResult>()?;
     m.add_class::<VerifyResult>()?;
+    m.add_class::<ProofResult>()?;
+    m.add_function(wrap_pyfunction!(entry, m)?)?;
+    m.add_function(wrap_pyfunction!(prove_inclusion, m)?)?;
+    m.add_function(wrap_pyfunction!(prove_consistency, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_proof, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(log, m)?)?;
     m.add_function(wrap_pyfunction!(digest, m)?)?;

@@ -194,3 +194,133 @@ def test_threads_run_while_custody_works(tmp_path):
     # thread ran meanwhile (held, it would have counted next to nothing).
     assert counted[0] > 100_000, counted[0]
     assert verified and all(verified)
+
+
+def test_proofs_from_python_check_out_with_the_cli_and_fail_when_they_should(tmp_path):
+    key = custody.Key.generate()
+    key.save(tmp_path / "k.key")
+    ledger = custody.Ledger.init(tmp_path / "L", key, "proved")
+    ledger.append([{"type": "artifact", "id": f"a{i}", "kind": "data"} for i in range(6)], key)
+    cp = custody.checkpoint(tmp_path / "L", key)
+    origin = cp.splitlines()[0]
+    vkey = key.verifier_key(origin)
+    assert vkey == cli("vkey", "--key", "k.key", "--name", origin, cwd=tmp_path).stdout.strip()
+
+    # Inclusion: Python's proof and entry verify with the command, and the
+    # command's with Python.
+    proof = custody.prove_inclusion(tmp_path / "L", 3, checkpoint=cp)
+    entry = custody.entry(tmp_path / "L", 3)
+    (tmp_path / "cp").write_text(cp)
+    (tmp_path / "p3").write_text(proof)
+    (tmp_path / "e3").write_bytes(entry)
+    r = cli("verify-proof", "p3", "--entry", "e3", "--vkey", vkey, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert cli("prove", "inclusion", "L", "--seq", "3", "--checkpoint", "cp", "--out", "c3",
+               cwd=tmp_path).returncode == 0
+    assert (tmp_path / "c3").read_text() == proof
+    ok = custody.verify_proof(tmp_path / "c3", entry, vkey)
+    assert ok and ok.seq == 3 and ok.event_type == "artifact" and ok.size == 7
+    assert ok.origin == origin and ok.signer == key.public_hex
+
+    # A proof does not hold for another entry, a changed entry, or a key
+    # of the same name that is not the signer's.
+    assert not custody.verify_proof(proof, custody.entry(tmp_path / "L", 4), vkey)
+    changed = bytearray(entry)
+    changed[-1] ^= 1
+    bad = custody.verify_proof(proof, bytes(changed), vkey)
+    assert not bad and "does not verify" in bad.error
+    other = custody.Key.generate().verifier_key(origin)
+    assert not custody.verify_proof(proof, entry, other)
+
+    # Consistency: the ledger grows; the proof from the old checkpoint is
+    # the command's, and a copy cut back to before the checkpoint fails.
+    assert custody.export(tmp_path / "L", tmp_path / "short.custody") == 7
+    ledger.append([{"type": "artifact", "id": "late", "kind": "code"}], key)
+    cons = custody.prove_consistency(tmp_path / "L", cp)
+    r = cli("prove", "consistency", "L", "--from", "cp", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert cons == r.stdout and cons.startswith("old 7\n")
+    assert custody.verify(tmp_path / "L", checkpoint=cp, vkey=vkey)
+    cp8 = custody.checkpoint(tmp_path / "L", key)
+    cut = custody.verify(tmp_path / "short.custody", checkpoint=cp8, vkey=vkey)
+    assert not cut and cut.reason == "truncated" and cut.error_seq == 7
+    with pytest.raises(custody.CustodyError):
+        custody.verify(tmp_path / "L", checkpoint=cp)  # without its key
+
+
+def serve(location, cwd):
+    """`custody serve LOCATION` on a free loopback port: (process, base URL)."""
+    assert CLI, "set CUSTODY_BIN to the custody binary"
+    p = subprocess.Popen([CLI, "serve", str(location), "--listen", "127.0.0.1:0"], cwd=cwd,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         env=dict(os.environ, CUSTODY_STATE_DIR=str(cwd / "server-state")))
+    first = p.stdout.readline()
+    assert first.startswith("listening on http://127.0.0.1:"), first
+    return p, p.stdout.readline().strip()
+
+
+def roundtrip_through_a_server(tmp_path, location):
+    """A ledger at `location` (a directory or a postgres:// URL) written
+    from Python, served, appended to and read through its URL from
+    Python, and checked by the command at both places."""
+    owner = custody.Key.generate()
+    appender = custody.Key.generate()
+    ledger = custody.Ledger.init(location, owner, "served")
+    ledger.append([{"type": "grant", "key": appender.public_hex, "role": "appender"}], owner)
+    cp = custody.checkpoint(location, owner)
+    proc, base = serve(location, tmp_path)
+    try:
+        remote = custody.Ledger.open(base)
+        r = remote.append([{"type": "artifact", "id": "corpus", "kind": "data"},
+                           {"type": "license", "artifact": "corpus", "license": "CC-BY-4.0"}],
+                          appender, owner=owner.public_hex)
+        assert (r.appended, r.entries) == (2, 4)
+        v = custody.verify(base, owner=owner.public_hex)
+        assert v and v.entries == 4 and v.head == r.head and v.name == "served"
+        assert [e["type"] for e in custody.log(base)][-2:] == ["artifact", "license"]
+        assert custody.openness(base)["entries"] == 4
+        # Bad input is refused before anything is posted; the ledger is as it was.
+        with pytest.raises(custody.InputError) as e:
+            remote.append([{"type": "artifact", "id": "x", "kind": "data"},
+                           {"type": "artifact", "id": "y", "kind": "sand"}], appender)
+        assert e.value.line == 2 and e.value.field == "kind"
+        assert custody.verify(base).entries == 4
+        # A stranger's batch is refused by the rules.
+        with pytest.raises(custody.CustodyError):
+            remote.append([{"type": "artifact", "id": "z", "kind": "data"}], custody.Key.generate())
+        assert custody.verify(base).entries == 4
+        assert cli("verify", base, "--owner", owner.public_hex, cwd=tmp_path).returncode == 0
+        # Proofs from the served ledger, against the checkpoint signed
+        # before it was served; and it still holds that checkpoint's tree.
+        vkey = owner.verifier_key(cp.splitlines()[0])
+        proof = custody.prove_inclusion(base, 1, checkpoint=cp)
+        assert custody.verify_proof(proof, custody.entry(base, 1), vkey).seq == 1
+        assert custody.verify(base, checkpoint=cp, vkey=vkey)
+        with pytest.raises(custody.CustodyError):
+            custody.prove_inclusion(base, 1, key=owner)
+        with pytest.raises(custody.CustodyError):
+            custody.Ledger.init(base + "-new", owner, "no")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    r = cli("verify", location, "--owner", owner.public_hex, "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert '"entries":4' in r.stdout.replace(" ", "")
+
+
+def test_a_served_ledger_is_used_from_python_through_its_url(tmp_path):
+    roundtrip_through_a_server(tmp_path, tmp_path / "L")
+
+
+PG = os.environ.get("CUSTODY_TEST_PG_URL")
+
+
+@pytest.mark.skipif(not PG, reason="set CUSTODY_TEST_PG_URL (postgres://...?ledger=) to a test database; "
+                                   "cargo test --test python_package starts one")
+def test_a_postgres_ledger_is_used_from_python_and_served(tmp_path):
+    location = PG + "py-" + tmp_path.name.replace("-", "")[-12:]
+    roundtrip_through_a_server(tmp_path, location)
+    # The CLI reads what Python wrote into PostgreSQL, and the reverse.
+    r = cli("log", location, "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == len(custody.log(location)) == 4

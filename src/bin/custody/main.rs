@@ -174,8 +174,8 @@ fn write_output(out: &mut dyn Write, file: &Path, force: bool, bytes: &[u8]) -> 
 /// by a downloaded copy, which the command then verifies as any export:
 /// nothing is taken on the server's word.
 fn localise(path: &mut PathBuf, keep: &mut Vec<tempfile::NamedTempFile>) -> Result<(), Failure> {
-    if let Some(base) = serve::remote_base(path)? {
-        let f = serve::fetch(&base)?;
+    if let Some(base) = custody::remote_base(path)? {
+        let f = custody::fetch(&base)?;
         output::downloaded(f.path(), &base);
         *path = f.path().to_path_buf();
         keep.push(f);
@@ -194,7 +194,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Prove {
             what: cli::Prove::Inclusion { source, key, .. },
         } => {
-            if key.is_some() && serve::remote_base(source)?.is_some() {
+            if key.is_some() && custody::remote_base(source)?.is_some() {
                 return Err(Error::Usage(
                     "a served ledger's checkpoints are signed by its server (GET .../checkpoint, \
                      or .../proof/inclusion?seq=N); to sign one with your key, download the \
@@ -259,7 +259,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 owner: owner.map(|o| custody::read_public_key(&o)).transpose()?,
                 ..Default::default()
             };
-            if let Some(base) = serve::remote_base(&ledger)? {
+            if let Some(base) = custody::remote_base(&ledger)? {
                 let mut events = Vec::new();
                 match file.as_deref() {
                     None => io::stdin().lock().read_to_end(&mut events)?,
@@ -273,7 +273,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                             source: e,
                         })?,
                 };
-                let r = serve::append_remote(&base, &key, &events, &opts)?;
+                let r = custody::append_remote(&base, &key, &events, &opts)?;
                 for w in &r.warnings {
                     eprintln!("custody: warning: {}", safe(w));
                 }
