@@ -73,11 +73,26 @@ impl Output<'_> {
 }
 
 /// Refuses to replace an existing file unless asked to.
+/// Even when asked, only a file (or a link, which is replaced, not
+/// followed) is replaced: a device, pipe or socket at `path` is not a
+/// place to rename a file over (`--force` onto /dev/null would replace
+/// the device).
 pub(crate) fn refuse_existing(path: &Path, overwrite: bool) -> Result<(), Error> {
     check_output(path)?;
-    if !overwrite && std::fs::symlink_metadata(path).is_ok() {
+    let Ok(m) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if !overwrite {
         return Err(Error::usage(format!(
             "{} already exists; give --force to replace it",
+            path.display()
+        )));
+    }
+    let t = m.file_type();
+    if !t.is_file() && !t.is_symlink() {
+        return Err(Error::usage(format!(
+            "{} is not a regular file, and only a file is replaced (to write to standard \
+             output, give `-`)",
             path.display()
         )));
     }

@@ -559,7 +559,23 @@ pub(crate) fn append_locked<R: BufRead>(
     loc: &Location,
     how: Signing,
 ) -> Result<AppendReport, Error> {
-    append_locked_keep(store, key, input, opts, loc, how).map(|(r, _)| r)
+    append_locked_keep(store, key, input, opts, loc, how).map(|(r, state)| {
+        // The rules state of a large ledger is millions of small
+        // allocations: freed beside the caller, not in its way.
+        drop_aside(state);
+        r
+    })
+}
+
+/// Drops `v` on a thread of its own when it is worth one.
+pub(crate) fn drop_aside<T: Send + 'static>(v: T) {
+    if std::thread::Builder::new()
+        .name("custody-drop".into())
+        .spawn(move || drop(v))
+        .is_err()
+    {
+        // Could not start a thread: the value went with the closure.
+    }
 }
 
 /// As [`append_locked`], giving back the verified state after the batch.
@@ -908,48 +924,57 @@ pub(crate) fn sign_on<R: BufRead>(
     })?;
     let first = ledger.entries;
     let id = ledger.id;
-    // Two stages: this thread reads, checks and encodes each event while
-    // another signs and chains the ones before it (each entry's hash is
-    // needed for the next, so signing itself is sequential).
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Encoded>(1024);
-    // A third stage hashes each signed entry's Merkle leaf as it comes,
-    // off the signing thread.
-    let (leaf_tx, leaf_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1024);
-    let signer_thread = |rx: std::sync::mpsc::Receiver<Encoded>,
-                         leaf_tx: std::sync::mpsc::SyncSender<Vec<u8>>| {
-        let mut prev = ledger.head;
-        let mut batch = Vec::new();
-        for Encoded {
-            line,
-            seq,
-            roles,
-            event,
-        } in rx
-        {
-            let header = Header {
-                seq,
-                prev: Some(prev),
-                ledger: Some(id),
-                time,
-                roles,
-            };
-            let bytes =
-                entry::build_encoded(key, &signer, &header, &event).map_err(|m| (line, m))?;
-            prev = entry_hash(&bytes);
-            let _ = leaf_tx.send(bytes.clone());
-            batch.push(bytes);
-            if batch.len() % 4096 == 0 {
-                crate::verify::report(crate::verify::Progress::Signed(batch.len() as u64));
+    // Three stages: this thread reads, checks and encodes each event; a
+    // second signs and chains them (each entry's hash is needed for the
+    // next, so signing itself is sequential and is all that thread does);
+    // a third hashes each signed entry's Merkle leaf and keeps the batch.
+    // Entries travel in chunks: a hand-over per entry costs the signing
+    // thread more in wake-ups than a signature.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Encoded>>(64);
+    let (leaf_tx, leaf_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(64);
+    let signer_thread =
+        |rx: std::sync::mpsc::Receiver<Vec<Encoded>>,
+         leaf_tx: std::sync::mpsc::SyncSender<Vec<Vec<u8>>>| {
+            let mut prev = ledger.head;
+            let mut done = 0u64;
+            for chunk in rx {
+                let mut out = Vec::with_capacity(chunk.len());
+                for Encoded {
+                    line,
+                    seq,
+                    roles,
+                    event,
+                } in chunk
+                {
+                    let header = Header {
+                        seq,
+                        prev: Some(prev),
+                        ledger: Some(id),
+                        time,
+                        roles,
+                    };
+                    let bytes = entry::build_encoded(key, &signer, &header, &event)
+                        .map_err(|m| (line, m))?;
+                    prev = entry_hash(&bytes);
+                    out.push(bytes);
+                }
+                done += out.len() as u64;
+                let _ = leaf_tx.send(out);
+                if done % 4096 < CHUNK as u64 {
+                    crate::verify::report(crate::verify::Progress::Signed(done));
+                }
             }
-        }
-        Ok::<_, (usize, String)>((batch, prev))
-    };
-    let (read, signed, leaves) = std::thread::scope(|s| {
+            Ok::<_, (usize, String)>(prev)
+        };
+    let (read, signed, (batch, leaves)) = std::thread::scope(|s| {
         let hasher = s.spawn(move || {
-            leaf_rx
-                .into_iter()
-                .map(|e| crate::merkle::leaf_hash(&e))
-                .collect::<Vec<_>>()
+            let mut batch = Vec::new();
+            let mut leaves = Vec::new();
+            for chunk in leaf_rx {
+                leaves.extend(chunk.iter().map(|e| crate::merkle::leaf_hash(e)));
+                batch.extend(chunk);
+            }
+            (batch, leaves)
         });
         let handle = s.spawn(move || signer_thread(rx, leaf_tx));
         let read = read_events(input, &mut state, &signer, first, &tx, opts.record_paths);
@@ -957,8 +982,8 @@ pub(crate) fn sign_on<R: BufRead>(
         let signed = handle.join();
         (read, signed, hasher.join().unwrap_or_default())
     });
-    let (batch, head) = match (read, signed) {
-        (Ok(()), Ok(Ok(done))) => done,
+    let head = match (read, signed) {
+        (Ok(()), Ok(Ok(head))) => head,
         // Both stages may have stopped; the earlier line is the one to report.
         (read, Ok(Err((line, message)))) => {
             let sign_err = InputError {
@@ -1005,6 +1030,9 @@ pub(crate) fn sign_on<R: BufRead>(
     })
 }
 
+/// Events handed to the signing thread at a time.
+const CHUNK: usize = 256;
+
 /// An event checked and encoded, on its way to be signed.
 struct Encoded {
     line: usize,
@@ -1020,10 +1048,11 @@ fn read_events<R: BufRead>(
     state: &mut crate::rules::State,
     signer: &[u8; 32],
     first: u64,
-    tx: &std::sync::mpsc::SyncSender<Encoded>,
+    tx: &std::sync::mpsc::SyncSender<Vec<Encoded>>,
     record_paths: bool,
 ) -> Result<(), Error> {
     let mut seq = first;
+    let mut chunk = Vec::with_capacity(CHUNK);
     let mut reader = input.take(0);
     let mut line_no = 0usize;
     let mut buf = Vec::new();
@@ -1035,6 +1064,10 @@ fn read_events<R: BufRead>(
             .read_until(b'\n', &mut buf)
             .map_err(|e| Error::io(Path::new("<input>"), e))?;
         if n == 0 {
+            if !chunk.is_empty() {
+                // A stopped signing stage reports its own error.
+                let _ = tx.send(chunk);
+            }
             return Ok(());
         }
         line_no += 1;
@@ -1119,13 +1152,17 @@ fn read_events<R: BufRead>(
                 ),
             ));
         }
-        let next = Encoded {
+        chunk.push(Encoded {
             line: line_no,
             seq,
             roles: state.roles(),
             event: encoded,
-        };
-        if tx.send(next).is_err() {
+        });
+        if chunk.len() == CHUNK
+            && tx
+                .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                .is_err()
+        {
             // The signing stage stopped on an error; it reports it.
             return Ok(());
         }

@@ -104,7 +104,7 @@ fn url_names(at: &str) -> Vec<String> {
     let mut names = vec![format!("http://{host}:{port}/v1/{seg}")];
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(addrs) = std::net::ToSocketAddrs::to_socket_addrs(&(bare, port)) {
-        let mut addrs: Vec<std::net::SocketAddr> = addrs.collect();
+        let mut addrs: Vec<std::net::SocketAddr> = addrs.map(connects_to).collect();
         addrs.sort();
         addrs.dedup();
         for a in addrs {
@@ -112,6 +112,26 @@ fn url_names(at: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// The address a connection to `a` reaches, as one spelling: an
+/// IPv4-mapped IPv6 address is its IPv4 address, and the unspecified
+/// address (0.0.0.0, ::) is the loopback one a connection to it reaches.
+fn connects_to(a: std::net::SocketAddr) -> std::net::SocketAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ip = match a.ip() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    };
+    let ip = match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    std::net::SocketAddr::new(ip, a.port())
 }
 
 /// The ledger name a served ledger's URL gives (its last path segment,

@@ -641,6 +641,25 @@ fn outputs_never_damage_a_ledger_or_follow_links() {
         std::fs::read_to_string(f.path("precious")).unwrap(),
         "keep me"
     );
+    // Even with --force, only a file is replaced: not a pipe or device
+    // (as root, `--out /dev/null --force` would replace the device).
+    let fifo = f.path("out.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for args in [
+        &["export", "L", "--out", "out.fifo", "--force"][..],
+        &["log", "L", "--seq", "0", "--out", "out.fifo", "--force"],
+    ] {
+        let r = custody(f.dir(), args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+        assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+            &std::fs::symlink_metadata(&fifo).unwrap().file_type()
+        ));
+    }
     // keygen refuses a dangling link where the public key would go.
     std::os::unix::fs::symlink(f.path("elsewhere.pub"), f.path("new.key.pub")).unwrap();
     let r = custody(f.dir(), &["keygen", "--out", "new.key"]);

@@ -532,6 +532,9 @@ fn another_spelling_of_a_url_is_the_same_place() {
         format!("http://LOCALHOST:{port}/v1/fixture"),
         format!("http://127.0.0.1:{port}/v1/%66ixture"),
         format!("http://127.0.0.1:0{port}/fixture/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/fixture"),
+        format!("http://[::FFFF:7f00:1]:{port}/fixture"),
+        format!("http://0.0.0.0:{port}/fixture"),
     ] {
         let r = custody_in(
             d,

@@ -1,10 +1,11 @@
 """Type stubs of the extension module (custody._custody)."""
 
 from os import PathLike
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 _Path = Union[str, PathLike]
-# Text given as a str, or a path to a file holding it.
+# Text given as a str (never taken for a file name), or a path
+# (os.PathLike, e.g. pathlib.Path) to a file holding it.
 _Text = Union[str, PathLike]
 
 class CustodyError(Exception):
@@ -27,6 +28,9 @@ class CustodyIOError(CustodyError):
     """Reading or writing a file failed."""
     path: str
 
+class CustodyWarning(UserWarning):
+    """What an append warns of."""
+
 class Key:
     """An Ed25519 signing key."""
     @staticmethod
@@ -43,6 +47,7 @@ class AppendResult:
     entries: int
     head: str
     warnings: List[str]
+    stored_before: Optional[Tuple[int, int]]
 
 class VerifyResult:
     valid: bool
@@ -51,6 +56,10 @@ class VerifyResult:
     owner: Optional[str]
     pinned: bool
     name: Optional[str]
+    ledger: Optional[str]
+    withheld: int
+    @property
+    def partial(self) -> Optional[Dict[str, Any]]: ...
     error_seq: Optional[int]
     reason: Optional[str]
     detail: Optional[str]
@@ -87,7 +96,11 @@ def prove_inclusion(source: _Path, seq: int, checkpoint: Optional[_Text] = ...,
                     key: Optional[Key] = ..., origin: Optional[str] = ...) -> str: ...
 def prove_consistency(source: _Path, old: _Text, new: Optional[_Text] = ...) -> str: ...
 def verify_proof(proof: _Text, entry: bytes, vkey: _Text) -> ProofResult: ...
-def log(source: _Path, owner: Optional[str] = ...) -> List[Dict[str, Any]]: ...
+class LogIter(Iterator[Dict[str, Any]]):
+    def __iter__(self) -> "LogIter": ...
+    def __next__(self) -> Dict[str, Any]: ...
+
+def log(source: _Path, owner: Optional[str] = ...) -> LogIter: ...
 def digest(path: _Path) -> str: ...
 def export(source: _Path, out: _Path, overwrite: bool = ...) -> int: ...
 def import_(file: _Path, location: _Path) -> Ledger: ...

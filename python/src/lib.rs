@@ -35,6 +35,12 @@ create_exception!(
 );
 create_exception!(
     _custody,
+    CustodyWarning,
+    pyo3::exceptions::PyUserWarning,
+    "What an append warns of (the command prints it as `custody: warning:`)."
+);
+create_exception!(
+    _custody,
     CustodyIOError,
     CustodyError,
     "Reading or writing a file failed (attribute `path`)."
@@ -90,7 +96,7 @@ impl Key {
     /// genpkey -algorithm ed25519` write it).
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Key> {
-        custody::read_signing_key(&path)
+        py.detach(|| custody::read_signing_key(&path))
             .map(|inner| Key { inner })
             .map_err(|e| to_py(py, e))
     }
@@ -130,8 +136,12 @@ struct AppendResult {
     entries: u64,
     /// Hash of the last entry, hex.
     head: String,
-    /// What the append warns of.
+    /// What the append warns of (each also issued as a `CustodyWarning`).
     warnings: Vec<String>,
+    /// On a served ledger: the entries (first, last) where an earlier
+    /// attempt, whose answer was lost, had stored these same events;
+    /// nothing was appended again.
+    stored_before: Option<(u64, u64)>,
 }
 
 #[pymethods]
@@ -145,34 +155,69 @@ impl AppendResult {
 }
 
 /// The outcome of a verification; an invalid ledger is a result, not an
-/// exception.
-#[pyclass(frozen, get_all, module = "custody")]
+/// exception. For a partial export, `partial` says what its publisher
+/// signed and `withheld` how many entries it leaves out: a partial export
+/// is valid, but it is not the whole ledger.
+#[pyclass(frozen, module = "custody")]
 struct VerifyResult {
+    #[pyo3(get)]
     valid: bool,
-    /// Entries that verified.
+    /// Entries in the ledger (for a partial export, disclosed and withheld).
+    #[pyo3(get)]
     entries: u64,
     /// Hash of the last entry that verified, hex (None when none did).
+    #[pyo3(get)]
     head: Option<String>,
     /// The genesis (owner) key, hex, when it could be read.
+    #[pyo3(get)]
     owner: Option<String>,
     /// Whether the owner key matched the one given.
+    #[pyo3(get)]
     pinned: bool,
     /// The ledger's name (valid ledgers).
+    #[pyo3(get)]
     name: Option<String>,
+    /// The ledger's id, hex (valid ledgers).
+    #[pyo3(get)]
+    ledger: Option<String>,
+    /// Entries a partial export leaves out (0 for a whole ledger).
+    #[pyo3(get)]
+    withheld: u64,
+    /// What a partial export's publisher signed, as JSON (`partial`).
+    partial_json: Option<String>,
     /// The first bad entry and why (invalid ledgers).
+    #[pyo3(get)]
     error_seq: Option<u64>,
+    #[pyo3(get)]
     reason: Option<String>,
+    #[pyo3(get)]
     detail: Option<String>,
 }
 
 #[pymethods]
 impl VerifyResult {
+    /// For a partial export, what its publisher signed (`checkpoint`,
+    /// `selectors`, `publisher`), as `custody verify --json` gives it;
+    /// None for a whole ledger.
+    #[getter]
+    fn partial<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.partial_json
+            .as_ref()
+            .map(|t| py.import("json")?.call_method1("loads", (t,)))
+            .transpose()
+    }
     fn __bool__(&self) -> bool {
         self.valid
     }
     fn __repr__(&self) -> String {
         match (&self.error_seq, &self.reason) {
             (Some(s), Some(r)) => format!("VerifyResult(valid=False, seq={s}, reason='{r}')"),
+            _ if self.partial_json.is_some() => format!(
+                "VerifyResult(valid=True, partial export: {} of {} entries disclosed, {} withheld)",
+                self.entries - self.withheld,
+                self.entries,
+                self.withheld
+            ),
             _ => format!(
                 "VerifyResult(valid=True, entries={}, head='{}')",
                 self.entries,
@@ -205,39 +250,57 @@ fn with_local<T>(
     }
 }
 
-/// A note or proof: given as its text (a `str` of several lines), or as a
-/// path (`str` of one line, or os.PathLike) to a file holding it, which is
-/// what the command takes.
+/// Largest note, proof or key file read.
+const MAX_TEXT: u64 = 1 << 20;
+
+/// A note or proof: its text (`str`), or a path (os.PathLike) to a file
+/// holding it. A `str` is never taken for a path.
 fn text_arg(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(s) = v.cast::<PyString>() {
-        let s = s.to_cow()?;
-        if s.contains('\n') {
-            return Ok(s.into_owned());
-        }
+        return Ok(s.to_cow()?.into_owned());
     }
-    read_arg(py, what, v)
+    if v.hasattr("__fspath__")? {
+        let path: PathBuf = v.extract()?;
+        return py.detach(|| read_text(&path)).map_err(|e| to_py(py, e));
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(format!(
+        "{what}: give its text (str) or a path to a file holding it (pathlib.Path)"
+    )))
 }
 
-fn read_arg(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
-    let path: PathBuf = v.extract().map_err(|_| {
-        pyo3::exceptions::PyTypeError::new_err(format!(
-            "{what}: give the text (str) or a path to a file holding it"
-        ))
-    })?;
-    std::fs::read_to_string(&path).map_err(|e| to_py(py, custody::Error::Io { path, source: e }))
+/// A file's text, at most `MAX_TEXT` bytes of it.
+fn read_text(path: &Path) -> Result<String, custody::Error> {
+    use std::io::Read;
+    let io = |e| custody::Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_TEXT + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() as u64 > MAX_TEXT {
+        return Err(custody::Error::Usage(format!(
+            "{} is over {MAX_TEXT} bytes: not a note, proof or key",
+            path.display()
+        )));
+    }
+    Ok(text)
 }
 
-/// A verifier key given as itself (`NAME+ID+KEY`) or a path to a file
-/// holding it, as the command takes it.
+/// A verifier key: itself (`NAME+ID+KEY`, a `str`) or a path
+/// (os.PathLike) to a file holding it.
 fn vkey_arg(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<custody::VerifierKey> {
-    if let Ok(s) = v.cast::<PyString>() {
-        if let Ok(k) = custody::VerifierKey::parse(s.to_cow()?.trim()) {
-            return Ok(k);
-        }
-    }
-    let text = read_arg(py, "vkey", v)?;
+    let text = text_arg(py, "vkey", v)?;
     custody::VerifierKey::parse(text.trim())
         .map_err(|m| to_py(py, custody::Error::Usage(format!("vkey: {m}"))))
+}
+
+/// A location as it may be shown: a URL's password is not.
+fn shown(location: &Path) -> String {
+    custody::Location::from(location).to_string()
 }
 
 /// Verifies a ledger (directory, postgres:// URL, served ledger at
@@ -260,6 +323,14 @@ fn verify(
     let pinned_cp =
         match (checkpoint, vkey) {
             (Some(c), Some(k)) => Some((text_arg(py, "checkpoint", c)?, vkey_arg(py, k)?)),
+            (None, None) if origin.is_some() => {
+                return Err(to_py(
+                    py,
+                    custody::Error::usage(
+                        "origin names the log a checkpoint is of: give it with checkpoint and vkey",
+                    ),
+                ))
+            }
             (None, None) => None,
             _ => return Err(to_py(
                 py,
@@ -285,8 +356,22 @@ fn verify(
             entries: v.entries(),
             head: Some(hex::encode(v.head())),
             owner: Some(hex::encode(v.owner())),
-            pinned: owner.is_some(),
+            pinned: v.pinned(),
             name: Some(v.name().to_string()),
+            ledger: Some(hex::encode(v.id())),
+            withheld: v.withheld(),
+            partial_json: v.disclosure().map(|d| {
+                serde_json::json!({
+                    "checkpoint": {
+                        "origin": d.checkpoint.origin,
+                        "size": d.checkpoint.size,
+                        "root": hex::encode(d.checkpoint.root),
+                    },
+                    "selectors": d.selectors.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                    "publisher": hex::encode(d.publisher),
+                })
+                .to_string()
+            }),
             error_seq: None,
             reason: None,
             detail: None,
@@ -298,6 +383,9 @@ fn verify(
             owner: inv.owner.map(hex::encode),
             pinned: false,
             name: None,
+            ledger: None,
+            withheld: 0,
+            partial_json: None,
             error_seq: Some(inv.error.seq),
             reason: Some(inv.error.reason.code().to_string()),
             detail: Some(inv.error.detail.clone()),
@@ -306,35 +394,99 @@ fn verify(
     }
 }
 
-/// The entries of a verified ledger, as dicts (the event's fields with
-/// `seq`, `hash`, `signer` and `time`), in order. Raises
-/// `InvalidLedgerError` for an invalid ledger.
+/// Entries sent from the verifying thread at a time.
+const LOG_CHUNK: usize = 256;
+
+type LogChunk = Result<Vec<String>, custody::Error>;
+
+/// The entries of a ledger as they verify (see `custody.log`).
+#[pyclass(module = "custody")]
+struct LogIter {
+    /// Taken out while a call waits on it (with the GIL released).
+    rx: std::sync::Mutex<Option<std::sync::mpsc::Receiver<LogChunk>>>,
+    ready: std::sync::Mutex<std::collections::VecDeque<String>>,
+}
+
+#[pymethods]
+impl LogIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        // Never waited for: a thread holding the GIL while it waits for
+        // one that needs the GIL back would wait for ever.
+        fn busy<T>(_: T) -> PyErr {
+            CustodyError::new_err("the log iterator is being read by another thread")
+        }
+        let mut ready = self.ready.try_lock().map_err(busy)?;
+        if ready.is_empty() {
+            let mut slot = self.rx.try_lock().map_err(busy)?;
+            let Some(rx) = slot.take() else {
+                return Ok(None);
+            };
+            let (got, rx) = py.detach(move || (rx.recv(), rx));
+            *slot = Some(rx);
+            match got {
+                Ok(Ok(chunk)) => ready.extend(chunk),
+                Ok(Err(e)) => return Err(to_py(py, e)),
+                // The verifying thread is done and everything was taken.
+                Err(_) => return Ok(None),
+            }
+        }
+        match ready.pop_front() {
+            Some(text) => Ok(Some(py.import("json")?.call_method1("loads", (text,))?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The entries of a ledger, as dicts (the event's fields with `seq`,
+/// `hash`, `signer` and `time`), in order, as they verify: an iterator
+/// that verifies as it goes, so a ledger of any size takes little memory.
+/// Each entry given has verified with everything before it; a bad entry
+/// raises `InvalidLedgerError` when it is reached, so read to the end (or
+/// `verify` first) before relying on the ledger as a whole.
 #[pyfunction]
 #[pyo3(signature = (source, owner=None))]
-fn log<'py>(py: Python<'py>, source: PathBuf, owner: Option<&str>) -> PyResult<Bound<'py, PyList>> {
+fn log(py: Python<'_>, source: PathBuf, owner: Option<&str>) -> PyResult<LogIter> {
     let owner = owner_arg(py, owner)?;
-    let text = py.detach(|| {
-        let mut out = Vec::new();
-        with_local(&source, |p| {
-            custody::verify(p, &custody::VerifyOptions { owner }, |e| {
-                let mut obj = e.event_json().clone();
-                if let serde_json::Value::Object(m) = &mut obj {
-                    m.insert("seq".into(), e.seq().into());
-                    m.insert("hash".into(), hex::encode(e.hash()).into());
-                    m.insert("signer".into(), hex::encode(e.signer()).into());
-                    m.insert("time".into(), custody::rfc3339(e.time()).into());
-                }
-                out.push(obj);
-                Ok(())
-            })
+    let (tx, rx) = std::sync::mpsc::sync_channel::<LogChunk>(4);
+    std::thread::Builder::new()
+        .name("custody-log".into())
+        .spawn(move || {
+            let mut chunk = Vec::with_capacity(LOG_CHUNK);
+            let r = with_local(&source, |p| {
+                custody::verify(p, &custody::VerifyOptions { owner }, |e| {
+                    let mut obj = e.event_json().clone();
+                    if let serde_json::Value::Object(m) = &mut obj {
+                        m.insert("seq".into(), e.seq().into());
+                        m.insert("hash".into(), hex::encode(e.hash()).into());
+                        m.insert("signer".into(), hex::encode(e.signer()).into());
+                        m.insert("time".into(), custody::rfc3339(e.time()).into());
+                    }
+                    chunk.push(obj.to_string());
+                    if chunk.len() == LOG_CHUNK {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(LOG_CHUNK));
+                        // Nobody reads any more: stop verifying.
+                        tx.send(Ok(full))
+                            .map_err(|_| custody::Error::usage("the log was dropped"))?;
+                    }
+                    Ok(())
+                })
+            });
+            if !chunk.is_empty() {
+                let _ = tx.send(Ok(chunk));
+            }
+            if let Err(e) = r {
+                let _ = tx.send(Err(e));
+            }
         })
-        .map(|_| serde_json::Value::Array(out).to_string())
-    });
-    let text = text.map_err(|e| to_py(py, e))?;
-    let json = py.import("json")?;
-    json.call_method1("loads", (text,))?
-        .cast_into::<PyList>()
-        .map_err(|e| CustodyError::new_err(e.to_string()))
+        .map_err(|e| CustodyError::new_err(format!("cannot start the log: {e}")))?;
+    Ok(LogIter {
+        rx: std::sync::Mutex::new(Some(rx)),
+        ready: std::sync::Mutex::new(std::collections::VecDeque::new()),
+    })
 }
 
 /// The openness of each pipeline component, derived from the verified
@@ -348,7 +500,7 @@ fn openness<'py>(
     owner: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let owner = owner_arg(py, owner)?;
-    let shown = source.display().to_string();
+    let shown = shown(&source);
     let text = py
         .detach(|| {
             let v = with_local(&source, |p| {
@@ -592,6 +744,17 @@ fn digest(py: Python<'_>, path: PathBuf) -> PyResult<String> {
         .map_err(|e| to_py(py, e))
 }
 
+/// Issues each of an append's warnings as a `CustodyWarning`, as the
+/// command prints them.
+fn warn_all(py: Python<'_>, warnings: &[String]) -> PyResult<()> {
+    for w in warnings {
+        let msg = std::ffi::CString::new(w.replace('\0', " "))
+            .map_err(|e| CustodyError::new_err(e.to_string()))?;
+        PyErr::warn(py, &py.get_type::<CustodyWarning>(), &msg, 1)?;
+    }
+    Ok(())
+}
+
 /// A ledger where it lives: a directory, a postgres:// URL, or a served
 /// ledger's http://HOST:PORT/NAME.
 #[pyclass(frozen, module = "custody")]
@@ -641,7 +804,7 @@ impl Ledger {
     /// Where it is.
     #[getter]
     fn location(&self) -> String {
-        self.location.display().to_string()
+        shown(&self.location)
     }
 
     /// Appends `events` (dicts, as the CLI's JSON Lines) signed by `key`,
@@ -682,7 +845,16 @@ impl Ledger {
                 let _ = err.value(py).setattr("field", "");
                 err
             })?;
-            lines.push_str(&text.cast::<pyo3::types::PyString>()?.to_cow()?);
+            let text = text.cast::<PyString>()?.to_cow().map_err(|e| {
+                let err = InputError::new_err(format!(
+                    "line {}: not valid UTF-8 text (a lone surrogate?): {e}",
+                    i + 1
+                ));
+                let _ = err.value(py).setattr("line", i + 1);
+                let _ = err.value(py).setattr("field", "");
+                err
+            })?;
+            lines.push_str(&text);
             lines.push('\n');
         }
         let k = key.inner.clone();
@@ -697,21 +869,32 @@ impl Ledger {
             let r = py
                 .detach(move || custody::append_remote(&base, &k, lines.as_bytes(), &opts))
                 .map_err(|e| to_py(py, e))?;
+            let mut warnings = r.warnings;
+            if let Some((a, b)) = r.stored_before {
+                warnings.push(format!(
+                    "these events are already in the ledger (entries {a} to {b}), appended by an \
+                     earlier attempt whose answer was lost; nothing was appended again"
+                ));
+            }
+            warn_all(py, &warnings)?;
             return Ok(AppendResult {
                 appended: r.appended,
                 entries: r.entries,
                 head: r.head,
-                warnings: r.warnings,
+                warnings,
+                stored_before: r.stored_before,
             });
         }
         let r = py
             .detach(move || custody::append_with(&loc, &k, lines.as_bytes(), &opts))
             .map_err(|e| to_py(py, e))?;
+        warn_all(py, &r.warnings)?;
         Ok(AppendResult {
             appended: r.appended,
             entries: r.entries,
             head: hex::encode(r.head),
             warnings: r.warnings,
+            stored_before: None,
         })
     }
 
@@ -729,7 +912,7 @@ impl Ledger {
     }
 
     fn __repr__(&self) -> String {
-        format!("Ledger('{}')", self.location.display())
+        format!("Ledger('{}')", shown(&self.location))
     }
 }
 
@@ -741,6 +924,7 @@ fn _custody(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<AppendResult>()?;
     m.add_class::<VerifyResult>()?;
     m.add_class::<ProofResult>()?;
+    m.add_class::<LogIter>()?;
     m.add_function(wrap_pyfunction!(entry, m)?)?;
     m.add_function(wrap_pyfunction!(prove_inclusion, m)?)?;
     m.add_function(wrap_pyfunction!(prove_consistency, m)?)?;
@@ -757,5 +941,6 @@ fn _custody(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InvalidLedgerError", py.get_type::<InvalidLedgerError>())?;
     m.add("LedgerInUseError", py.get_type::<LedgerInUseError>())?;
     m.add("CustodyIOError", py.get_type::<CustodyIOError>())?;
+    m.add("CustodyWarning", py.get_type::<CustodyWarning>())?;
     Ok(())
 }

@@ -55,7 +55,7 @@ def test_a_ledger_written_from_python_verifies_with_the_cli(tmp_path):
     r = cli("verify", "L", "--owner", key.public_hex, "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert f'"entries":{step.result.entries}' in r.stdout.replace(" ", "")
-    entries = custody.log(tmp_path / "L")
+    entries = list(custody.log(tmp_path / "L"))
     raw = next(e for e in entries if e.get("id") == "raw")
     assert raw["digest"] == custody.digest(tmp_path / "data")
     assert raw["digest"].startswith("sha256-manifest:")
@@ -143,9 +143,13 @@ def test_an_invalid_ledger_is_a_result_with_its_seq_and_reason(tmp_path):
     v = custody.verify(tmp_path / "x.custody")
     assert not v.valid and not v
     assert v.error_seq == 3 and v.reason == "bad-signature", v
+    # The log gives the entries that verified, then raises at the bad one.
+    seen = []
     with pytest.raises(custody.InvalidLedgerError) as e:
-        custody.log(tmp_path / "x.custody")
+        for entry in custody.log(tmp_path / "x.custody"):
+            seen.append(entry["seq"])
     assert (e.value.seq, e.value.reason) == (3, "bad-signature")
+    assert seen == [0, 1, 2]
 
 
 def test_keys_made_by_openssl_load(tmp_path):
@@ -318,9 +322,146 @@ PG = os.environ.get("CUSTODY_TEST_PG_URL")
 @pytest.mark.skipif(not PG, reason="set CUSTODY_TEST_PG_URL (postgres://...?ledger=) to a test database; "
                                    "cargo test --test python_package starts one")
 def test_a_postgres_ledger_is_used_from_python_and_served(tmp_path):
-    location = PG + "py-" + tmp_path.name.replace("-", "")[-12:]
+    # With a password in the URL (the test cluster trusts loopback and
+    # ignores it): it is never shown.
+    location = PG.replace("custody@", "custody:hunter2@") + "py-" + tmp_path.name.replace("-", "")[-12:]
     roundtrip_through_a_server(tmp_path, location)
+    ledger = custody.Ledger.open(location)
+    shown = [repr(ledger), ledger.location, custody.openness(location)["source"]]
+    assert all("hunter2" not in s and "custody:***@" in s for s in shown), shown
     # The CLI reads what Python wrote into PostgreSQL, and the reverse.
     r = cli("log", location, "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert len(r.stdout.splitlines()) == len(custody.log(location)) == 4
+    assert len(r.stdout.splitlines()) == len(list(custody.log(location))) == 4
+
+
+def test_a_partial_export_says_it_is_partial(tmp_path):
+    assert cli("demo", "demo", cwd=tmp_path).returncode == 0
+    r = cli("export", "demo/ledger", "--disclose", "component:weights", "--key",
+            "demo/keys/release-owner.key", "--out", "partial.custody", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    import json
+    want = json.loads(cli("verify", "partial.custody", "--json", cwd=tmp_path).stdout)
+    v = custody.verify(tmp_path / "partial.custody")
+    assert v.valid and v.withheld == want["withheld"] > 0
+    assert v.partial == want["partial"] and v.partial["selectors"] == ["component:weights"]
+    assert v.ledger == want["ledger"] and "withheld" in repr(v)
+    whole = custody.verify(tmp_path / "demo" / "tinylm-1.0.custody")
+    assert whole.valid and whole.withheld == 0 and whole.partial is None
+
+
+def test_text_is_text_and_only_a_path_is_read(tmp_path):
+    key = custody.Key.generate()
+    custody.Ledger.init(tmp_path / "L", key, "t")
+    cp = custody.checkpoint(tmp_path / "L", key)
+    vkey = key.verifier_key(cp.splitlines()[0])
+    (tmp_path / "cp").write_text(cp)
+    (tmp_path / "vkey").write_text(vkey + "\n")
+    (tmp_path / "secret").write_text("DB_PASSWORD=hunter2\n")
+    os.chdir(tmp_path)
+    import pathlib
+    assert custody.verify("L", checkpoint=pathlib.Path("cp"), vkey=pathlib.Path("vkey"))
+    # A str is the text itself, never a file name: no file is read, and
+    # what a file holds is not echoed.
+    for args in ({"checkpoint": "cp", "vkey": vkey}, {"checkpoint": "secret", "vkey": vkey},
+                 {"checkpoint": cp, "vkey": "vkey"}):
+        with pytest.raises(custody.CustodyError) as e:
+            custody.verify("L", **args)
+        assert "hunter2" not in str(e.value)
+    with pytest.raises(custody.CustodyError):
+        custody.prove_consistency("L", "secret")
+    with pytest.raises(custody.CustodyError):
+        custody.verify("L", origin="another")  # origin without a checkpoint
+    with pytest.raises(TypeError):
+        custody.verify("L", checkpoint=b"bytes", vkey=vkey)
+
+
+def test_a_lone_surrogate_is_bad_input(tmp_path):
+    key = custody.Key.generate()
+    ledger = custody.Ledger.init(tmp_path / "L", key, "t")
+    with pytest.raises(custody.InputError) as e:
+        ledger.append([{"type": "artifact", "id": "ok", "kind": "data"},
+                       {"type": "artifact", "id": "\ud800", "kind": "data"}], key)
+    assert e.value.line == 2
+    assert custody.verify(tmp_path / "L").entries == 1
+
+
+def front(upstream, lose_post_answers):
+    """A proxy before a real server that stores each batch it is sent and
+    then, `lose_post_answers` times, answers 502 as if the answer were lost."""
+    import http.server
+    import urllib.error
+    import urllib.request
+
+    state = {"lose": lose_post_answers}
+
+    class Front(http.server.BaseHTTPRequestHandler):
+        def relay(self, data=None):
+            req = urllib.request.Request(upstream + self.path, data=data, method=self.command)
+            if data is not None:
+                req.add_header("content-type", self.headers.get("content-type", ""))
+            try:
+                with urllib.request.urlopen(req) as r:
+                    return r.status, r.read()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read()
+
+        def answer(self, code, body):
+            self.send_response(code)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer(*self.relay())
+
+        def do_POST(self):
+            code, body = self.relay(self.rfile.read(int(self.headers["content-length"])))
+            if code == 200 and state["lose"] > 0:
+                state["lose"] -= 1
+                code, body = 502, b"bad gateway"
+            self.answer(code, body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Front)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_an_answer_lost_after_the_batch_was_stored_is_found_again(tmp_path):
+    owner = custody.Key.generate()
+    custody.Ledger.init(tmp_path / "L", owner, "lost")
+    proc, base = serve(tmp_path / "L", tmp_path)
+    f = front(base.split("/v1/")[0], 1)
+    try:
+        url = f"http://127.0.0.1:{f.server_address[1]}/v1/lost"
+        events = [{"type": "artifact", "id": f"a{i}", "kind": "data"} for i in range(3)]
+        with pytest.raises(custody.CustodyError) as e:
+            custody.Ledger.open(url).append(events, owner)
+        assert "may or may not have been stored" in str(e.value)
+        assert custody.verify(base).entries == 4
+        with pytest.warns(custody.CustodyWarning, match="already in the ledger"):
+            r = custody.Ledger.open(url).append(events, owner)
+        assert (r.appended, r.entries, r.stored_before) == (0, 4, (1, 3))
+        assert custody.verify(base).entries == 4
+    finally:
+        f.shutdown()
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_the_log_streams_a_large_ledger(tmp_path):
+    key = custody.Key.generate()
+    ledger = custody.Ledger.init(tmp_path / "L", key, "big")
+    ledger.append([{"type": "artifact", "id": f"a{i}", "kind": "data"} for i in range(20000)], key)
+    it = custody.log(tmp_path / "L")
+    first = next(it)
+    assert first["type"] == "genesis" and first["seq"] == 0
+    assert sum(1 for _ in it) == 20000
+    # Dropped half-read: the verifying thread stops, nothing is left open.
+    half = custody.log(tmp_path / "L")
+    next(half)
+    del half
+    assert custody.verify(tmp_path / "L").entries == 20001

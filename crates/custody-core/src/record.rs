@@ -38,6 +38,19 @@ struct Stored {
     state: State,
 }
 
+/// `Stored` as it is written: borrowed, so that sealing does not copy the
+/// whole rules state first (serde writes a reference as its value, so the
+/// bytes are `Stored`'s).
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    entries: u64,
+    head: Hash,
+    id: Hash,
+    owner: [u8; 32],
+    tree: &'a [TreeHash],
+    state: &'a State,
+}
+
 fn mac(key: &SigningKey, content: &[u8]) -> [u8; 32] {
     // HMAC-SHA256 keyed with SHA-256(domain || secret key), zero-padded to
     // the block size exactly as HMAC pads a 32-byte key.
@@ -54,13 +67,13 @@ fn mac(key: &SigningKey, content: &[u8]) -> [u8; 32] {
 
 /// Seals what verification established, for `key`'s next call.
 pub fn seal(key: &SigningKey, r: &Resume) -> Option<Vec<u8>> {
-    let stored = Stored {
+    let stored = StoredRef {
         entries: r.entries,
         head: r.head,
         id: r.id,
         owner: r.owner,
-        tree: r.tree.hashes().to_vec(),
-        state: r.state.clone(),
+        tree: r.tree.hashes(),
+        state: &r.state,
     };
     // postcard: compact (no field names), since a record holds the whole
     // rules state and is rewritten with every batch.
