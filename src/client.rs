@@ -17,30 +17,37 @@ pub fn remote_base(arg: &std::path::Path) -> Result<Option<String>, Error> {
     let Some(s) = arg.to_str() else {
         return Ok(None);
     };
-    if s.starts_with("https://") {
+    let scheme = |p: &str| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p);
+    if scheme("https://") {
         return Err(Error::Usage(
             "custody's client speaks plain HTTP only (TLS in the client is not built): reach \
              a TLS server through a local tunnel or proxy, as http://127.0.0.1:PORT/LEDGER"
                 .into(),
         ));
     }
-    let Some(rest) = s.strip_prefix("http://") else {
+    if !scheme("http://") {
         return Ok(None);
-    };
-    let Some((host, path)) = rest.split_once('/') else {
-        return Ok(None);
-    };
-    if host.contains('@') || path.contains(['?', '#']) {
-        return Err(Error::Usage(
+    }
+    let rest = &s["http://".len()..];
+    let shape = || {
+        Error::Usage(
             "a served ledger's URL is http://HOST:PORT/LEDGER, without credentials, query or \
-             fragment (custody serve asks for none; the URL given is not repeated here)"
+             fragment, and with a port that is a number (the URL given is not repeated here: \
+             it may hold a secret)"
                 .into(),
-        ));
+        )
+    };
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if host.contains('@') || path.contains(['?', '#']) || host.is_empty() {
+        return Err(shape());
+    }
+    if crate::remote::host_port(host).is_none() {
+        return Err(shape());
     }
     let path = path.trim_end_matches('/');
     let name = path.strip_prefix("v1/").unwrap_or(path);
-    if host.is_empty() || name.is_empty() || name.contains('/') {
-        return Ok(None);
+    if name.is_empty() || name.contains('/') {
+        return Err(shape());
     }
     Ok(Some(format!("http://{host}/v1/{name}")))
 }

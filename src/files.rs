@@ -137,6 +137,17 @@ pub(crate) fn persist(
         .into_inner()
         .map_err(|e| Error::io(path, e.into_error()))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    // Checked again at the last moment: something else may have been put
+    // there while the output was made (the window left is the rename's).
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        let t = m.file_type();
+        if !t.is_file() && !t.is_symlink() {
+            return Err(Error::usage(format!(
+                "{} is not a regular file, and only a file is replaced",
+                path.display()
+            )));
+        }
+    }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }

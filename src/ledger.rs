@@ -658,7 +658,7 @@ pub(crate) fn append_locked_keep<R: BufRead>(
         input = Box::new(std::io::Cursor::new(events));
     }
     let time = pending.map_or(time, |p| p.time);
-    let mut input = Hashing::new(input);
+    let mut input = Hashing::new(input, remote_store);
     let Signed {
         batch,
         leaves,
@@ -853,23 +853,28 @@ fn stored_batch(
 /// A reader that hashes what is read through it.
 pub(crate) struct Hashing<R> {
     inner: R,
-    hasher: sha2::Sha256,
+    /// None where no digest is wanted (a directory keeps no pending batch).
+    hasher: Option<sha2::Sha256>,
 }
 
 impl<R: BufRead> Hashing<R> {
-    pub(crate) fn new(inner: R) -> Self {
+    pub(crate) fn new(inner: R, wanted: bool) -> Self {
         use sha2::Digest;
         Hashing {
             inner,
-            hasher: sha2::Sha256::new(),
+            hasher: wanted.then(sha2::Sha256::new),
         }
     }
-    /// The digest of everything read, the rest of the input included.
+    /// The digest of everything read, the rest of the input included
+    /// (all zeros when none was wanted).
     pub(crate) fn digest(mut self) -> Hash {
         use sha2::Digest;
+        if self.hasher.is_none() {
+            return [0; 32];
+        }
         let mut rest = Vec::new();
         let _ = self.read_to_end(&mut rest);
-        self.hasher.finalize().into()
+        self.hasher.map_or([0; 32], |h| h.finalize().into())
     }
 }
 
@@ -877,7 +882,9 @@ impl<R: BufRead> std::io::Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         use sha2::Digest;
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -889,8 +896,8 @@ impl<R: BufRead> BufRead for Hashing<R> {
     fn consume(&mut self, amt: usize) {
         use sha2::Digest;
         // What the caller just saw: buffered, so no read happens here.
-        if let Ok(b) = self.inner.fill_buf() {
-            self.hasher.update(&b[..amt.min(b.len())]);
+        if let (Some(h), Ok(b)) = (&mut self.hasher, self.inner.fill_buf()) {
+            h.update(&b[..amt.min(b.len())]);
         }
         self.inner.consume(amt)
     }
@@ -966,15 +973,21 @@ pub(crate) fn sign_on<R: BufRead>(
             }
             Ok::<_, (usize, String)>(prev)
         };
-    let (read, signed, (batch, leaves)) = std::thread::scope(|s| {
+    // The tree grows on the leaf thread too, off the signing path.
+    let mut tree = tree.unwrap_or_default();
+    let (read, signed, (batch, leaves, tree)) = std::thread::scope(|s| {
         let hasher = s.spawn(move || {
             let mut batch = Vec::new();
             let mut leaves = Vec::new();
             for chunk in leaf_rx {
-                leaves.extend(chunk.iter().map(|e| crate::merkle::leaf_hash(e)));
+                for e in &chunk {
+                    let leaf = crate::merkle::leaf_hash(e);
+                    tree.push(leaf);
+                    leaves.push(leaf);
+                }
                 batch.extend(chunk);
             }
-            (batch, leaves)
+            (batch, leaves, Some(tree))
         });
         let handle = s.spawn(move || signer_thread(rx, leaf_tx));
         let read = read_events(input, &mut state, &signer, first, &tx, opts.record_paths);
@@ -1010,10 +1023,11 @@ pub(crate) fn sign_on<R: BufRead>(
             "internal: the leaf hashing stage failed".into(),
         ));
     }
-    let mut tree = tree.unwrap_or_default();
-    for l in &leaves {
-        tree.push(*l);
-    }
+    let Some(tree) = tree else {
+        return Err(Error::Store(
+            "internal: the leaf hashing stage failed".into(),
+        ));
+    };
     let resume = Resume {
         state,
         entries: first + batch.len() as u64,

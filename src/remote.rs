@@ -92,15 +92,10 @@ fn url_names(at: &str) -> Vec<String> {
             seg.push_str(&format!("%{b:02X}"));
         }
     }
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-            (h.to_string(), p.parse::<u16>().ok())
-        }
-        _ => (authority.to_string(), Some(80)),
-    };
+    // `remote_base` refused any authority this cannot split.
+    let (host, port) = host_port(authority).unwrap_or((authority, 0));
     let host = host.to_ascii_lowercase();
     let host = host.trim_end_matches('.');
-    let port = port.unwrap_or(0);
     let mut names = vec![format!("http://{host}:{port}/v1/{seg}")];
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(addrs) = std::net::ToSocketAddrs::to_socket_addrs(&(bare, port)) {
@@ -112,6 +107,37 @@ fn url_names(at: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// A URL authority's host and port, as the HTTP client reads them: the
+/// port after the last colon outside brackets, 80 when there is none or
+/// it is empty. None when the port is not a number that fits in 16 bits,
+/// or the brackets do not close where they should.
+pub(crate) fn host_port(authority: &str) -> Option<(&str, u16)> {
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let close = inner.find(']')?;
+        let after = &inner[close + 1..];
+        let host = &authority[..close + 2];
+        match after {
+            "" => (host, ""),
+            _ => (host, after.strip_prefix(':')?),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) if !p.contains(':') => (h, p),
+            Some(_) => return None,
+            None => (authority, ""),
+        }
+    };
+    if host.is_empty() || host == "[]" {
+        return None;
+    }
+    let port = match port {
+        "" => 80,
+        p if p.bytes().all(|b| b.is_ascii_digit()) => p.parse::<u16>().ok()?,
+        _ => return None,
+    };
+    Some((host, port))
 }
 
 /// The address a connection to `a` reaches, as one spelling: an
@@ -322,5 +348,75 @@ pub fn save_state(key: &SigningKey, base: &str, b: &RemoteBatch) {
             let _ = std::fs::create_dir_all(parent);
         }
         let _ = crate::files::write_atomic(&p, &b.state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{host_port, url_names};
+    use crate::client::remote_base;
+    use std::path::Path;
+
+    #[test]
+    fn an_authority_splits_as_the_http_client_reads_it() {
+        assert_eq!(host_port("127.0.0.1:8080"), Some(("127.0.0.1", 8080)));
+        assert_eq!(host_port("127.0.0.1:"), Some(("127.0.0.1", 80)));
+        assert_eq!(host_port("127.0.0.1"), Some(("127.0.0.1", 80)));
+        assert_eq!(host_port("[::1]"), Some(("[::1]", 80)));
+        assert_eq!(host_port("[::1]:"), Some(("[::1]", 80)));
+        assert_eq!(host_port("[::1]:9"), Some(("[::1]", 9)));
+        for bad in [
+            "127.0.0.1:65616",
+            "h:x",
+            "h:+80",
+            "::1",
+            "[::1",
+            "[::1]x",
+            "[]:80",
+            ":80",
+        ] {
+            assert_eq!(host_port(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn spellings_of_the_default_port_are_one_place() {
+        let names = |u: &str| url_names(u);
+        let a = names("http://127.0.0.1:80/v1/x");
+        for same in [
+            "http://127.0.0.1/v1/x",
+            "http://127.0.0.1:/v1/x",
+            "http://[::ffff:127.0.0.1]/v1/x",
+            "http://0.0.0.0:80/v1/x",
+        ] {
+            assert!(
+                names(same).iter().any(|n| a.contains(n)),
+                "{same}: {:?} vs {a:?}",
+                names(same)
+            );
+        }
+        let v6 = names("http://[::1]:80/v1/x");
+        assert!(names("http://[::1]/v1/x").iter().any(|n| v6.contains(n)));
+    }
+
+    #[test]
+    fn urls_the_client_cannot_place_are_refused() {
+        for bad in [
+            "http://u:pw@127.0.0.1:1/x",
+            "HTTP://u:pw@127.0.0.1:1/x",
+            "http://u:pw@127.0.0.1:1",
+            "http://127.0.0.1:65616/x",
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:1/a/b",
+            "http://127.0.0.1:1/x?token=1",
+        ] {
+            let e = remote_base(Path::new(bad)).unwrap_err().to_string();
+            assert!(!e.contains("pw@"), "{e}");
+        }
+        assert_eq!(
+            remote_base(Path::new("Http://127.0.0.1:1/x/")).unwrap(),
+            Some("http://127.0.0.1:1/v1/x".into())
+        );
+        assert_eq!(remote_base(Path::new("ledgers/http")).unwrap(), None);
     }
 }

@@ -46,10 +46,43 @@ create_exception!(
     "Reading or writing a file failed (attribute `path`)."
 );
 
+/// `text` with the password of any `scheme://user:password@` in it
+/// replaced by `***`: a URL given where a file was expected comes back in
+/// the error about that file.
+fn scrub(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '`')
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.find(':') {
+                    Some(colon) => {
+                        out.push_str(&userinfo[..colon]);
+                        out.push_str(":***");
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The library's error as the Python exception for it, with the CLI's
-/// message.
+/// message (any URL's password left out).
 fn to_py(py: Python<'_>, e: custody::Error) -> PyErr {
-    let msg = e.to_string();
+    let msg = scrub(&e.to_string());
     let err = match &e {
         custody::Error::Input(i) => {
             let err = InputError::new_err(msg);
@@ -68,7 +101,9 @@ fn to_py(py: Python<'_>, e: custody::Error) -> PyErr {
         custody::Error::Locked(_) => LedgerInUseError::new_err(msg),
         custody::Error::Io { path, .. } => {
             let err = CustodyIOError::new_err(msg);
-            let _ = err.value(py).setattr("path", path.display().to_string());
+            let _ = err
+                .value(py)
+                .setattr("path", scrub(&path.display().to_string()));
             err
         }
         _ => CustodyError::new_err(msg),
@@ -227,11 +262,33 @@ impl VerifyResult {
     }
 }
 
-fn owner_arg(py: Python<'_>, owner: Option<&str>) -> PyResult<Option<[u8; 32]>> {
-    owner
-        .map(custody::read_public_key)
-        .transpose()
-        .map_err(|e| to_py(py, e))
+/// An owner key: 64 hex digits (`str`), or a path (os.PathLike) to a
+/// public key file holding them. A `str` is never taken for a file name.
+fn owner_arg(py: Python<'_>, owner: Option<&Bound<'_, PyAny>>) -> PyResult<Option<[u8; 32]>> {
+    let Some(o) = owner else {
+        return Ok(None);
+    };
+    let text = if let Ok(s) = o.cast::<PyString>() {
+        let s = s.to_cow()?.trim().to_ascii_lowercase();
+        if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(to_py(
+                py,
+                custody::Error::usage(
+                    "owner: 64 hex digits, or a pathlib.Path to the owner's .pub file",
+                ),
+            ));
+        }
+        s
+    } else {
+        text_arg(py, "owner", o)?.trim().to_ascii_lowercase()
+    };
+    // Parsed here, not by the command's reader, which would take what is
+    // not a key for a file name.
+    hex::decode(&text)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .map(Some)
+        .ok_or_else(|| to_py(py, custody::Error::usage("owner: not 64 hex digits")))
 }
 
 /// Runs `f` on `source` as a local path: a served ledger
@@ -314,7 +371,7 @@ fn shown(location: &Path) -> String {
 fn verify(
     py: Python<'_>,
     source: PathBuf,
-    owner: Option<&str>,
+    owner: Option<&Bound<'_, PyAny>>,
     checkpoint: Option<&Bound<'_, PyAny>>,
     vkey: Option<&Bound<'_, PyAny>>,
     origin: Option<String>,
@@ -388,7 +445,7 @@ fn verify(
             partial_json: None,
             error_seq: Some(inv.error.seq),
             reason: Some(inv.error.reason.code().to_string()),
-            detail: Some(inv.error.detail.clone()),
+            detail: Some(scrub(&inv.error.detail)),
         }),
         Err(e) => Err(to_py(py, e)),
     }
@@ -425,13 +482,32 @@ impl LogIter {
             let Some(rx) = slot.take() else {
                 return Ok(None);
             };
-            let (got, rx) = py.detach(move || (rx.recv(), rx));
+            // Waits a little at a time, so that Ctrl-C (any signal with a
+            // Python handler) is seen while a slow source keeps us waiting.
+            let mut rx = rx;
+            let got = loop {
+                let (got, back) = py.detach(move || {
+                    let got = rx.recv_timeout(std::time::Duration::from_millis(100));
+                    (got, rx)
+                });
+                rx = back;
+                match got {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        if let Err(e) = py.check_signals() {
+                            *slot = Some(rx);
+                            return Err(e);
+                        }
+                    }
+                    Ok(m) => break Some(m),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break None,
+                }
+            };
             *slot = Some(rx);
             match got {
-                Ok(Ok(chunk)) => ready.extend(chunk),
-                Ok(Err(e)) => return Err(to_py(py, e)),
+                Some(Ok(chunk)) => ready.extend(chunk),
+                Some(Err(e)) => return Err(to_py(py, e)),
                 // The verifying thread is done and everything was taken.
-                Err(_) => return Ok(None),
+                None => return Ok(None),
             }
         }
         match ready.pop_front() {
@@ -443,15 +519,19 @@ impl LogIter {
 
 /// The entries of a ledger, as dicts (the event's fields with `seq`,
 /// `hash`, `signer` and `time`), in order, as they verify: an iterator
-/// that verifies as it goes, so a ledger of any size takes little memory.
-/// Each entry given has verified with everything before it; a bad entry
-/// raises `InvalidLedgerError` when it is reached, so read to the end (or
-/// `verify` first) before relying on the ledger as a whole.
+/// fed by a verifying thread. Each entry given has verified with
+/// everything before it; a bad entry raises `InvalidLedgerError` when it
+/// is reached, so read to the end (or `verify` first) before relying on
+/// the ledger as a whole. A ledger directory is locked only while it
+/// verifies; entries not yet taken wait in memory.
 #[pyfunction]
 #[pyo3(signature = (source, owner=None))]
-fn log(py: Python<'_>, source: PathBuf, owner: Option<&str>) -> PyResult<LogIter> {
+fn log(py: Python<'_>, source: PathBuf, owner: Option<&Bound<'_, PyAny>>) -> PyResult<LogIter> {
     let owner = owner_arg(py, owner)?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<LogChunk>(4);
+    // Unbounded: the verifying thread never waits for the reader, so a
+    // ledger directory is held (locked) only while it verifies, as for
+    // `verify`, however slowly the entries are taken.
+    let (tx, rx) = std::sync::mpsc::channel::<LogChunk>();
     std::thread::Builder::new()
         .name("custody-log".into())
         .spawn(move || {
@@ -497,7 +577,7 @@ fn log(py: Python<'_>, source: PathBuf, owner: Option<&str>) -> PyResult<LogIter
 fn openness<'py>(
     py: Python<'py>,
     source: PathBuf,
-    owner: Option<&str>,
+    owner: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let owner = owner_arg(py, owner)?;
     let shown = shown(&source);
@@ -570,7 +650,7 @@ fn entry<'py>(
     py: Python<'py>,
     source: PathBuf,
     seq: u64,
-    owner: Option<&str>,
+    owner: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let owner = owner_arg(py, owner)?;
     let found = py
@@ -745,12 +825,15 @@ fn digest(py: Python<'_>, path: PathBuf) -> PyResult<String> {
 }
 
 /// Issues each of an append's warnings as a `CustodyWarning`, as the
-/// command prints them.
+/// command prints them. Never fails: the batch is already stored.
 fn warn_all(py: Python<'_>, warnings: &[String]) -> PyResult<()> {
     for w in warnings {
-        let msg = std::ffi::CString::new(w.replace('\0', " "))
+        let msg = std::ffi::CString::new(scrub(w).replace('\0', " "))
             .map_err(|e| CustodyError::new_err(e.to_string()))?;
-        PyErr::warn(py, &py.get_type::<CustodyWarning>(), &msg, 1)?;
+        // The batch is stored: a filter that turns warnings into errors
+        // must not make it look refused (and invite appending it again).
+        // The warnings stay in the result.
+        let _ = PyErr::warn(py, &py.get_type::<CustodyWarning>(), &msg, 1);
     }
     Ok(())
 }
@@ -822,7 +905,7 @@ impl Ledger {
         events: &Bound<'_, PyList>,
         key: &Key,
         allow_empty: bool,
-        owner: Option<&str>,
+        owner: Option<&Bound<'_, PyAny>>,
         record_paths: bool,
     ) -> PyResult<AppendResult> {
         let owner = owner_arg(py, owner)?;
@@ -903,7 +986,7 @@ impl Ledger {
     fn verify(
         &self,
         py: Python<'_>,
-        owner: Option<&str>,
+        owner: Option<&Bound<'_, PyAny>>,
         checkpoint: Option<&Bound<'_, PyAny>>,
         vkey: Option<&Bound<'_, PyAny>>,
         origin: Option<String>,

@@ -434,7 +434,7 @@ def test_an_answer_lost_after_the_batch_was_stored_is_found_again(tmp_path):
     owner = custody.Key.generate()
     custody.Ledger.init(tmp_path / "L", owner, "lost")
     proc, base = serve(tmp_path / "L", tmp_path)
-    f = front(base.split("/v1/")[0], 1)
+    f = front(base.split("/v1/")[0], 2)
     try:
         url = f"http://127.0.0.1:{f.server_address[1]}/v1/lost"
         events = [{"type": "artifact", "id": f"a{i}", "kind": "data"} for i in range(3)]
@@ -446,6 +446,17 @@ def test_an_answer_lost_after_the_batch_was_stored_is_found_again(tmp_path):
             r = custody.Ledger.open(url).append(events, owner)
         assert (r.appended, r.entries, r.stored_before) == (0, 4, (1, 3))
         assert custody.verify(base).entries == 4
+        # Warnings turned into errors do not turn a stored batch into a
+        # failure (which would invite appending it again).
+        more = [{"type": "artifact", "id": "b", "kind": "data"}]
+        with pytest.raises(custody.CustodyError):
+            custody.Ledger.open(url).append(more, owner)
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            r = custody.Ledger.open(url).append(more, owner)
+        assert r.stored_before == (4, 4) and "already in the ledger" in r.warnings[-1]
+        assert custody.verify(base).entries == 5
     finally:
         f.shutdown()
         proc.terminate()
@@ -465,3 +476,71 @@ def test_the_log_streams_a_large_ledger(tmp_path):
     next(half)
     del half
     assert custody.verify(tmp_path / "L").entries == 20001
+
+
+def test_an_unfinished_log_does_not_hold_the_ledger(tmp_path):
+    key = custody.Key.generate()
+    ledger = custody.Ledger.init(tmp_path / "L", key, "held")
+    ledger.append([{"type": "artifact", "id": f"a{i}", "kind": "data"} for i in range(5000)], key)
+    it = custody.log(tmp_path / "L")
+    assert next(it)["seq"] == 0
+    import time
+    deadline = time.monotonic() + 30
+    while True:  # the verifying thread finishes on its own, then lets go
+        try:
+            r = ledger.append([{"type": "artifact", "id": "late", "kind": "data"}], key)
+            break
+        except custody.LedgerInUseError:
+            assert time.monotonic() < deadline, "the log kept the ledger locked"
+    assert r.entries == 5002
+    assert sum(1 for _ in it) == 5000  # the rest of what was verified
+
+
+def test_owner_is_hex_or_a_path_never_a_file_name_in_a_str(tmp_path):
+    key = custody.Key.generate()
+    key.save(tmp_path / "k.key")
+    custody.Ledger.init(tmp_path / "L", key, "o")
+    import pathlib
+    assert custody.verify(tmp_path / "L", owner=key.public_hex.upper()).pinned
+    assert custody.verify(tmp_path / "L", owner=pathlib.Path(tmp_path / "k.key.pub")).pinned
+    with pytest.raises(custody.CustodyError) as e:
+        custody.verify(tmp_path / "L", owner=str(tmp_path / "k.key.pub"))
+    assert "hex" in str(e.value)
+    (tmp_path / "notakey").write_text(str(tmp_path / "k.key.pub") + "\n")
+    with pytest.raises(custody.CustodyError):  # a file's text is a key, not another file's name
+        custody.verify(tmp_path / "L", owner=pathlib.Path(tmp_path / "notakey"))
+
+
+def test_no_error_shows_a_urls_password(tmp_path):
+    url = "postgres://custody:S3cretPW@127.0.0.1:1/x?ledger=y"
+    for call in (lambda: custody.digest(url), lambda: custody.Key.load(url),
+                 lambda: custody.export(tmp_path / "nothing", url),
+                 lambda: custody.Ledger.open("HTTP://u:S3cretPW@127.0.0.1:1/x"),
+                 lambda: custody.Ledger.open("http://u:S3cretPW@127.0.0.1:1")):
+        with pytest.raises(custody.CustodyError) as e:
+            call()
+        assert "S3cretPW" not in str(e.value) and "S3cretPW" not in str(getattr(e.value, "path", ""))
+
+
+def test_ctrl_c_reaches_a_log_waiting_on_a_silent_server(tmp_path):
+    import signal
+    import socket
+    import sys
+    import time
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts, never answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/quiet"
+    code = f"import custody\nprint('waiting', flush=True)\nnext(custody.log({url!r}))\n"
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, CUSTODY_STATE_DIR=str(tmp_path / "state")))
+    try:
+        assert p.stdout.readline().strip() == "waiting"
+        time.sleep(1)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=10)
+        assert "KeyboardInterrupt" in err, err
+    finally:
+        p.kill()
+        silent.close()
