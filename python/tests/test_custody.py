@@ -544,3 +544,15 @@ def test_ctrl_c_reaches_a_log_waiting_on_a_silent_server(tmp_path):
     finally:
         p.kill()
         silent.close()
+
+
+def test_every_public_name_is_typed_and_documented():
+    import pathlib
+    stub = (pathlib.Path(custody.__file__).parent / "_custody.pyi").read_text()
+    assert (pathlib.Path(custody.__file__).parent / "py.typed").exists()
+    for name in dir(custody._custody):
+        if name.startswith("_"):
+            continue
+        obj = getattr(custody._custody, name)
+        assert f"{name}" in stub, f"{name} has no type stub"
+        assert (obj.__doc__ or "").strip(), f"{name} has no docstring"
