@@ -17,7 +17,10 @@ pub fn remote_base(arg: &std::path::Path) -> Result<Option<String>, Error> {
     let Some(s) = arg.to_str() else {
         return Ok(None);
     };
-    let scheme = |p: &str| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p);
+    // Compared as bytes: a path may begin with any character, and a
+    // slice of it at a byte count may fall inside one.
+    let scheme =
+        |p: &str| s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
     if scheme("https://") {
         return Err(Error::Usage(
             "custody's client speaks plain HTTP only (TLS in the client is not built): reach \

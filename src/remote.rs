@@ -418,5 +418,9 @@ mod tests {
             Some("http://127.0.0.1:1/v1/x".into())
         );
         assert_eq!(remote_base(Path::new("ledgers/http")).unwrap(), None);
+        // A path whose first bytes are not ASCII is a path, not a panic.
+        for p in ["ééééé", "httpé://x", "日本語の台帳"] {
+            assert_eq!(remote_base(Path::new(p)).unwrap(), None, "{p}");
+        }
     }
 }
