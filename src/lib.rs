@@ -113,7 +113,7 @@ pub use openness::{
     openness, public_level, right_words, ArtifactLevel, Because, Cause, ComponentLevel, Level,
     LicenseInfo, Openness, Restriction, Withheld, CRITERIA,
 };
-pub use openness_json::{json_safe, write_openness_json};
+pub use openness_json::{json_safe, partial_json, write_openness_json};
 pub use registry::{registry, LicenseClass, Registry, RegistryLicense};
 pub use remote::{
     confirm_stored, load_state, save_state, sign_for_server, sign_for_server_after, state_size,

@@ -85,23 +85,27 @@ fn put(out: &mut impl Write, v: &impl serde::Serialize) -> std::io::Result<()> {
     out.write_all(json_safe(&text).as_bytes())
 }
 
+/// What a partial export's publisher signed, as the `partial` field of
+/// every JSON output gives it (schemas/output/common.schema.json).
+pub fn partial_json(d: &crate::disclosure::Disclosure) -> serde_json::Value {
+    json!({
+        "checkpoint": {
+            "origin": d.checkpoint.origin,
+            "size": d.checkpoint.size,
+            "root": hex::encode(d.checkpoint.root),
+        },
+        "selectors": d.selectors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "publisher": hex::encode(d.publisher),
+    })
+}
+
 /// Writes one ledger's openness as JSON, piece by piece.
 pub fn write_openness_json(
     out: &mut impl Write,
     source: &str,
     o: &Openness,
 ) -> std::io::Result<()> {
-    let partial = o.disclosure.as_ref().map(|d| {
-        json!({
-            "checkpoint": {
-                "origin": d.checkpoint.origin,
-                "size": d.checkpoint.size,
-                "root": hex::encode(d.checkpoint.root),
-            },
-            "selectors": d.selectors.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "publisher": hex::encode(d.publisher),
-        })
-    });
+    let partial = o.disclosure.as_ref().map(partial_json);
     let head = json!({
         "source": source,
         "valid": true,

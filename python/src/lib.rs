@@ -417,18 +417,7 @@ fn verify(
             name: Some(v.name().to_string()),
             ledger: Some(hex::encode(v.id())),
             withheld: v.withheld(),
-            partial_json: v.disclosure().map(|d| {
-                serde_json::json!({
-                    "checkpoint": {
-                        "origin": d.checkpoint.origin,
-                        "size": d.checkpoint.size,
-                        "root": hex::encode(d.checkpoint.root),
-                    },
-                    "selectors": d.selectors.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-                    "publisher": hex::encode(d.publisher),
-                })
-                .to_string()
-            }),
+            partial_json: v.disclosure().map(|d| custody::partial_json(d).to_string()),
             error_seq: None,
             reason: None,
             detail: None,

@@ -89,15 +89,7 @@ pub fn verify(
                     "owner": hex::encode(v.owner()),
                     "pinned": v.pinned(),
                     "withheld": v.withheld(),
-                    "partial": v.disclosure().map(|d| json!({
-                        "checkpoint": {
-                            "origin": d.checkpoint.origin,
-                            "size": d.checkpoint.size,
-                            "root": hex::encode(d.checkpoint.root),
-                        },
-                        "selectors": d.selectors.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                        "publisher": hex::encode(d.publisher),
-                    })),
+                    "partial": v.disclosure().map(custody::partial_json),
                 });
                 writeln!(out, "{}", json_safe(&obj.to_string()))?;
             } else {
