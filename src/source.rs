@@ -132,7 +132,9 @@ impl<R: Read> FileFrames<'_, R> {
         if first[0] != 0x82 {
             return bad("not an entry (expected a 2-element CBOR array)");
         }
-        let mut out = vec![0x82];
+        // Room for the usual entry, so that reading it seldom reallocates.
+        let mut out = Vec::with_capacity(512);
+        out.push(0x82);
         for what in ["body", "signature"] {
             let mut h = [0u8; 1];
             if !self.read_exact_or(&mut h)? {

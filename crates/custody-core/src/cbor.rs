@@ -86,12 +86,21 @@ fn decode_slow(bytes: &[u8]) -> Result<Value, CborError> {
 /// keys in strictly increasing bytewise order of their encodings, floats in
 /// their shortest exact form, no tags, UTF-8 text. It answers only "yes,
 /// here is the value" or "no"; on "no" the long way names the fault.
-struct Fast<'a> {
+pub(crate) struct Fast<'a> {
     b: &'a [u8],
     i: usize,
 }
 
-impl Fast<'_> {
+impl<'a> Fast<'a> {
+    pub(crate) fn new(b: &'a [u8]) -> Fast<'a> {
+        Fast { b, i: 0 }
+    }
+
+    /// Whether every byte has been read.
+    pub(crate) fn at_end(&self) -> bool {
+        self.i == self.b.len()
+    }
+
     fn decode(bytes: &[u8]) -> Option<Value> {
         let mut f = Fast { b: bytes, i: 0 };
         let v = f.item(1)?;
@@ -127,7 +136,7 @@ impl Fast<'_> {
         Some((major, ai, arg))
     }
 
-    fn take(&mut self, n: u64) -> Option<&[u8]> {
+    fn take(&mut self, n: u64) -> Option<&'a [u8]> {
         let end = self.i.checked_add(usize::try_from(n).ok()?)?;
         let s = self.b.get(self.i..end)?;
         self.i = end;
@@ -196,6 +205,119 @@ impl Fast<'_> {
                 _ => return None,
             },
             // Tags (6) have no canonical form here; nothing else exists.
+            _ => return None,
+        })
+    }
+}
+
+impl<'a> Fast<'a> {
+    /// The head of a map of at most what the bytes left can hold: its
+    /// number of pairs.
+    pub(crate) fn map(&mut self, depth: usize) -> Option<u64> {
+        let (major, _, n) = self.head()?;
+        if major != 5 || depth > MAX_DEPTH || n.checked_mul(2)? > (self.b.len() - self.i) as u64 {
+            return None;
+        }
+        Some(n)
+    }
+
+    /// A text map key, which must sort strictly after the key before it
+    /// (`last`, updated), as the encoding of `item`'s maps requires.
+    pub(crate) fn key(&mut self, last: &mut Option<(usize, usize)>) -> Option<&'a str> {
+        let k0 = self.i;
+        let (major, _, n) = self.head()?;
+        if major != 3 {
+            return None;
+        }
+        let k = std::str::from_utf8(self.take(n)?).ok()?;
+        if let Some((a, b)) = *last {
+            if self.b[a..b] >= self.b[k0..self.i] {
+                return None;
+            }
+        }
+        *last = Some((k0, self.i));
+        Some(k)
+    }
+
+    /// The major type of the next item, not taken.
+    pub(crate) fn peek_major(&self) -> Option<u8> {
+        Some(self.b.get(self.i)? >> 5)
+    }
+
+    /// An unsigned integer.
+    pub(crate) fn uint(&mut self) -> Option<u64> {
+        match self.head()? {
+            (0, _, n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Null, or a 32-byte byte string.
+    pub(crate) fn null_or_32(&mut self) -> Option<Option<[u8; 32]>> {
+        match self.head()? {
+            (7, 22, _) => Some(None),
+            (2, _, 32) => Some(Some(self.take(32)?.try_into().ok()?)),
+            _ => None,
+        }
+    }
+
+    /// The item as JSON, exactly as `item` then `json::from_cbor` at
+    /// `json_depth` would give it, without the tree in between; `None`
+    /// wherever either of them would refuse (the long way then says why).
+    pub(crate) fn json(&mut self, depth: usize, json_depth: usize) -> Option<serde_json::Value> {
+        use serde_json::Value as Json;
+        if json_depth > crate::json::MAX_EVENT_DEPTH + 1 {
+            return None;
+        }
+        let start = self.i;
+        let (major, ai, arg) = self.head()?;
+        Some(match major {
+            0 => Json::Number(arg.into()),
+            1 => Json::Number(i64::try_from(-1 - i128::from(arg)).ok()?.into()),
+            3 => Json::String(std::str::from_utf8(self.take(arg)?).ok()?.to_owned()),
+            4 => {
+                if depth > MAX_DEPTH || arg > (self.b.len() - self.i) as u64 {
+                    return None;
+                }
+                let mut items = Vec::with_capacity(arg as usize);
+                for _ in 0..arg {
+                    items.push(self.json(depth + 1, json_depth + 1)?);
+                }
+                Json::Array(items)
+            }
+            5 => {
+                if depth > MAX_DEPTH || arg.checked_mul(2)? > (self.b.len() - self.i) as u64 {
+                    return None;
+                }
+                let mut out = serde_json::Map::new();
+                let mut last = None;
+                for _ in 0..arg {
+                    let k = self.key(&mut last)?.to_owned();
+                    let v = self.json(depth + 1, json_depth + 1)?;
+                    out.insert(k, v);
+                }
+                Json::Object(out)
+            }
+            7 => match ai {
+                20 => Json::Bool(false),
+                21 => Json::Bool(true),
+                22 => Json::Null,
+                25..=27 => {
+                    let f = match ai {
+                        25 => half::f16::from_bits(arg as u16).to_f64(),
+                        26 => f64::from(f32::from_bits(arg as u32)),
+                        _ => f64::from_bits(arg),
+                    };
+                    let mut again = Vec::with_capacity(9);
+                    encode_float(f, &mut again).ok()?;
+                    if again != self.b[start..self.i] {
+                        return None;
+                    }
+                    Json::Number(serde_json::Number::from_f64(f)?)
+                }
+                _ => return None,
+            },
+            // Byte strings have no JSON; tags no canonical form here.
             _ => return None,
         })
     }

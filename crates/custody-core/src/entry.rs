@@ -166,39 +166,24 @@ impl ParsedEntry {
         body: std::ops::Range<usize>,
         signature: [u8; 64],
     ) -> Result<ParsedEntry, Rejection> {
-        let map =
-            cbor::decode_canonical(&bytes[body.clone()]).map_err(|e| cbor_rejection(e, "body"))?;
-        // The version decides the body's schema, so it is read first.
-        let v = match &map {
-            Value::Map(m) => m.iter().find_map(|(k, v)| match (k, v) {
-                (Value::Text(k), Value::Integer(i)) if k == "v" => {
-                    u64::try_from(i128::from(*i)).ok()
-                }
-                _ => None,
-            }),
-            _ => None,
+        let body_bytes = &bytes[body.clone()];
+        // Nearly every body is a canonical one of this version: read it in
+        // one pass, without a CBOR tree. Anything that pass does not take
+        // goes the long way, which says what is wrong; debug builds check
+        // that both agree on every body the pass takes.
+        let body_fields = match Body::fast(body_bytes) {
+            Some(b) => {
+                #[cfg(debug_assertions)]
+                assert_eq!(
+                    Body::slow(body_bytes).as_ref(),
+                    Ok(&b),
+                    "the one-pass body reader took what the long way does not"
+                );
+                b
+            }
+            None => Body::slow(body_bytes)?,
         };
-        let body_fields = match v {
-            Some(v) if v != FORMAT_VERSION => BodyFields::version_only(v),
-            _ => BodyFields::from_value(map)?,
-        };
-        if body_fields.v != FORMAT_VERSION {
-            let why = if body_fields.v == 1 {
-                ": format 1 let any appender license, release or assign any artifact, \
-                 so its levels cannot be trusted; re-create the ledger with this custody"
-            } else {
-                ""
-            };
-            return Err((
-                Reason::UnsupportedVersion,
-                format!(
-                    "format version {} (this verifier knows {FORMAT_VERSION}){why}",
-                    body_fields.v
-                ),
-            ));
-        }
-        let event_json = crate::json::from_cbor(&body_fields.event, 0)
-            .map_err(|m| (Reason::BadEvent, format!("event: {m}")))?;
+        let event_json = body_fields.event;
         let event =
             Event::from_json(&event_json, true).map_err(|e| (Reason::BadEvent, e.to_string()))?;
         let hash = entry_hash(&bytes);
@@ -320,6 +305,106 @@ impl BodyFields {
             roles: roles.ok_or_else(|| missing("roles"))?,
             signer: signer.ok_or_else(|| missing("signer"))?,
             event: event.ok_or_else(|| missing("event"))?,
+        })
+    }
+}
+
+/// A body of this format version, its event as JSON.
+#[derive(Debug, PartialEq)]
+struct Body {
+    seq: u64,
+    prev: Option<Hash>,
+    ledger: Option<Hash>,
+    time: u64,
+    roles: u64,
+    signer: [u8; 32],
+    event: Json,
+}
+
+impl Body {
+    /// The one pass: `None` unless the body is a canonical map of exactly
+    /// the body keys, of this version, with an event JSON can hold.
+    fn fast(bytes: &[u8]) -> Option<Body> {
+        let mut f = cbor::Fast::new(bytes);
+        let n = f.map(1)?;
+        let mut last = None;
+        let (mut v, mut seq, mut prev, mut ledger, mut time, mut roles, mut signer, mut event) =
+            (None, None, None, None, None, None, None, None);
+        for _ in 0..n {
+            match f.key(&mut last)? {
+                "v" => v = Some(f.uint()?),
+                "seq" => seq = Some(f.uint()?),
+                "time" => time = Some(f.uint()?),
+                "roles" => roles = Some(f.uint()?),
+                "prev" => prev = Some(f.null_or_32()?),
+                "ledger" => ledger = Some(f.null_or_32()?),
+                "signer" => signer = Some(f.null_or_32()??),
+                "event" => {
+                    // Only a map: peek at its head without taking it.
+                    if f.peek_major()? != 5 {
+                        return None;
+                    }
+                    event = Some(f.json(2, 0)?)
+                }
+                _ => return None,
+            }
+        }
+        if !f.at_end() || v? != FORMAT_VERSION {
+            return None;
+        }
+        Some(Body {
+            seq: seq?,
+            prev: prev?,
+            ledger: ledger?,
+            time: time?,
+            roles: roles?,
+            signer: signer?,
+            event: event?,
+        })
+    }
+
+    /// The long way: the whole CBOR tree, then its fields; every fault named.
+    fn slow(bytes: &[u8]) -> Result<Body, Rejection> {
+        let map = cbor::decode_canonical(bytes).map_err(|e| cbor_rejection(e, "body"))?;
+        // The version decides the body's schema, so it is read first.
+        let v = match &map {
+            Value::Map(m) => m.iter().find_map(|(k, v)| match (k, v) {
+                (Value::Text(k), Value::Integer(i)) if k == "v" => {
+                    u64::try_from(i128::from(*i)).ok()
+                }
+                _ => None,
+            }),
+            _ => None,
+        };
+        let f = match v {
+            Some(v) if v != FORMAT_VERSION => BodyFields::version_only(v),
+            _ => BodyFields::from_value(map)?,
+        };
+        if f.v != FORMAT_VERSION {
+            let why = if f.v == 1 {
+                ": format 1 let any appender license, release or assign any artifact, \
+                 so its levels cannot be trusted; re-create the ledger with this custody"
+            } else {
+                ""
+            };
+            return Err((
+                Reason::UnsupportedVersion,
+                format!(
+                    "format version {} (this verifier knows {FORMAT_VERSION}){why}",
+                    f.v
+                ),
+            ));
+        }
+        let event = crate::json::from_cbor(f.event, 0)
+            .map_err(|m| (Reason::BadEvent, format!("event: {m}")))?;
+        Ok(Body {
+            seq: f.seq,
+            prev: f.prev,
+            ledger: f.ledger,
+            time: f.time,
+            roles: f.roles,
+            signer: f.signer,
+            event,
         })
     }
 }
@@ -563,5 +648,191 @@ mod tests {
             }
         }
         assert!(taken >= 8, "the shortcut took only {taken} cases");
+    }
+
+    /// The one-pass body reader takes exactly the bodies the long way
+    /// accepts, as the same fields and event: checked on real bodies and
+    /// on every single-byte mutation, cut and extension of them.
+    #[test]
+    fn the_one_pass_body_reader_agrees_with_the_long_way() {
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let events = [
+            serde_json::json!({"type": "artifact", "id": "ds", "kind": "data"}),
+            serde_json::json!({"type": "transformation", "operation": "filter",
+                "inputs": ["a", "b"], "outputs": ["c"],
+                "parameters": {"t": 0.5, "n": -3, "big": 18446744073709551615u64,
+                    "neg": -9223372036854775808i64, "deep": [[{"x": null, "y": true}]],
+                    "f": 1.0e-7, "s": "déjà vu", "no": false}}),
+        ];
+        let headers = [
+            Header {
+                seq: 0,
+                prev: None,
+                ledger: None,
+                time: 1,
+                roles: 1,
+            },
+            Header {
+                seq: 300,
+                prev: Some([1; 32]),
+                ledger: Some([2; 32]),
+                time: 1 << 40,
+                roles: 7,
+            },
+        ];
+        let mut cases = 0;
+        let mut taken = 0;
+        for (e, h) in events.iter().zip(&headers) {
+            let bytes = build(&key, h, e).unwrap();
+            let (range, _) = canonical_parts(&bytes).unwrap();
+            let body = bytes[range].to_vec();
+            assert!(
+                Body::fast(&body).is_some(),
+                "the pass takes a body of this version"
+            );
+            let mut mutants = vec![
+                body.clone(),
+                body[..body.len() - 1].to_vec(),
+                [&body[..], &[0]].concat(),
+            ];
+            for k in 0..body.len() {
+                for x in [
+                    0x00u8, 0x01, 0x02, 0x03, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1f, 0x20, 0x38, 0x3b,
+                    0x40, 0x41, 0x58, 0x5f, 0x60, 0x61, 0x7f, 0x80, 0x81, 0x9f, 0xa0, 0xa1, 0xbf,
+                    0xc0, 0xd8, 0xf4, 0xf5, 0xf6, 0xf7, 0xf9, 0xfa, 0xfb, 0xff,
+                ] {
+                    let mut m = body.clone();
+                    m[k] = x;
+                    mutants.push(m);
+                }
+                let mut m = body.clone();
+                m[k] ^= 0x80;
+                mutants.push(m);
+                let mut m = body.clone();
+                m[k] = m[k].wrapping_add(1);
+                mutants.push(m);
+            }
+            for m in mutants {
+                cases += 1;
+                let fast = Body::fast(&m);
+                taken += usize::from(fast.is_some());
+                assert_eq!(fast, Body::slow(&m).ok(), "{}", hex::encode(&m));
+            }
+        }
+        assert!(
+            cases > 10_000 && taken > 100,
+            "{cases} cases, {taken} taken"
+        );
+
+        // Crafted bodies: events of every CBOR shape, at and past the
+        // depth limit, and body fields of the wrong kinds.
+        let t = |s: &str| Value::Text(s.into());
+        let int = |n: i128| Value::Integer(ciborium::value::Integer::try_from(n).unwrap());
+        let nest = |depth: usize| {
+            let mut v = int(1);
+            for _ in 0..depth {
+                v = Value::Map(vec![(t("a"), v)]);
+            }
+            v
+        };
+        let body = |fields: Vec<(&str, Value)>| {
+            let mut all = vec![
+                ("v", int(FORMAT_VERSION as i128)),
+                ("seq", int(1)),
+                ("prev", Value::Bytes(vec![1; 32])),
+                ("ledger", Value::Bytes(vec![2; 32])),
+                ("time", int(5)),
+                ("roles", int(1)),
+                ("signer", Value::Bytes(vec![3; 32])),
+                ("event", Value::Map(vec![(t("type"), t("artifact"))])),
+            ];
+            for (k, v) in fields {
+                all.retain(|(n, _)| *n != k);
+                if !matches!(v, Value::Tag(0, _)) {
+                    all.push((k, v));
+                }
+            }
+            let map = Value::Map(all.into_iter().map(|(k, v)| (t(k), v)).collect());
+            cbor::encode(&map).unwrap()
+        };
+        let absent = Value::Tag(0, Box::new(Value::Null));
+        let mut crafted = vec![body(vec![])];
+        for d in 14..22 {
+            crafted.push(body(vec![("event", nest(d))]));
+            crafted.push(body(vec![(
+                "event",
+                Value::Map(vec![(t("x"), Value::Array(vec![nest(d)]))]),
+            )]));
+        }
+        for ev in [
+            t("artifact"),
+            Value::Array(vec![t("type")]),
+            int(3),
+            Value::Null,
+            Value::Bytes(vec![1]),
+            Value::Map(vec![(int(1), t("x"))]),
+            Value::Map(vec![(t("b"), Value::Bytes(vec![0]))]),
+            Value::Map(vec![(t("n"), int(-(1i128 << 63) - 1))]),
+            Value::Map(vec![(t("n"), int(-(1i128 << 63)))]),
+            Value::Map(vec![(t("n"), int((1i128 << 64) - 1))]),
+            Value::Map(vec![(t("f"), Value::Float(-0.0))]),
+        ] {
+            crafted.push(body(vec![("event", ev)]));
+        }
+        for (k, v) in [
+            ("v", int(1)),
+            ("v", int(3)),
+            ("v", absent.clone()),
+            ("seq", int(-1)),
+            ("seq", absent.clone()),
+            ("prev", Value::Null),
+            ("prev", Value::Bytes(vec![1; 31])),
+            ("ledger", Value::Null),
+            ("ledger", t("x")),
+            ("signer", Value::Null),
+            ("signer", Value::Bytes(vec![1; 33])),
+            ("time", Value::Float(1.5)),
+            ("roles", absent.clone()),
+            ("event", absent.clone()),
+            ("extra", int(0)),
+        ] {
+            crafted.push(body(vec![(k, v)]));
+        }
+        // NaN and infinity, which the encoder refuses to write: 1.5 is the
+        // half-precision f9 3e 00, patched.
+        let half = body(vec![(
+            "event",
+            Value::Map(vec![(t("f"), Value::Float(1.5))]),
+        )]);
+        let at = half
+            .windows(3)
+            .position(|w| w == [0xf9, 0x3e, 0x00])
+            .unwrap();
+        for patch in [[0xf9, 0x7e, 0x00], [0xf9, 0x7c, 0x00], [0xf9, 0xfc, 0x00]] {
+            let mut m = half.clone();
+            m[at..at + 3].copy_from_slice(&patch);
+            crafted.push(m);
+        }
+        // 1.5 in longer forms than its shortest.
+        for long in [
+            &[0xfa, 0x3f, 0xc0, 0, 0][..],
+            &[0xfb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0],
+        ] {
+            crafted.push([&half[..at], long, &half[at + 3..]].concat());
+        }
+        // A tag, which the encoder refuses too: {"t": 5} made {"t": 1(5)}.
+        let plain = body(vec![("event", Value::Map(vec![(t("t"), int(5))]))]);
+        let at = plain
+            .windows(3)
+            .position(|w| w == [0x61, b't', 0x05])
+            .unwrap();
+        crafted.push([&plain[..at + 2], &[0xc1], &plain[at + 2..]].concat());
+        let mut crafted_taken = 0;
+        for m in &crafted {
+            let fast = Body::fast(m);
+            crafted_taken += usize::from(fast.is_some());
+            assert_eq!(fast, Body::slow(m).ok(), "{}", hex::encode(m));
+        }
+        assert!(crafted_taken >= 10, "took {crafted_taken} crafted bodies");
     }
 }

@@ -173,15 +173,16 @@ pub fn to_cbor(v: &Json) -> Cbor {
 
 /// CBOR to JSON, refusing anything JSON cannot hold exactly (byte strings,
 /// tags, non-text keys, non-finite floats, integers beyond 64 bits).
-pub fn from_cbor(v: &Cbor, depth: usize) -> Result<Json, String> {
+pub fn from_cbor(v: Cbor, depth: usize) -> Result<Json, String> {
+    // By value: every text moves into the JSON rather than being copied.
     if depth > MAX_EVENT_DEPTH + 1 {
         return Err("nested too deeply".into());
     }
     Ok(match v {
         Cbor::Null => Json::Null,
-        Cbor::Bool(b) => Json::Bool(*b),
+        Cbor::Bool(b) => Json::Bool(b),
         Cbor::Integer(i) => {
-            let i = i128::from(*i);
+            let i = i128::from(i);
             if let Ok(u) = u64::try_from(i) {
                 Json::Number(u.into())
             } else if let Ok(s) = i64::try_from(i) {
@@ -190,10 +191,10 @@ pub fn from_cbor(v: &Cbor, depth: usize) -> Result<Json, String> {
                 return Err("integer beyond 64 bits".into());
             }
         }
-        Cbor::Float(f) => Json::Number(Number::from_f64(*f).ok_or("non-finite float")?),
-        Cbor::Text(s) => Json::String(s.clone()),
+        Cbor::Float(f) => Json::Number(Number::from_f64(f).ok_or("non-finite float")?),
+        Cbor::Text(s) => Json::String(s),
         Cbor::Array(a) => Json::Array(
-            a.iter()
+            a.into_iter()
                 .map(|x| from_cbor(x, depth + 1))
                 .collect::<Result<_, _>>()?,
         ),
@@ -203,7 +204,7 @@ pub fn from_cbor(v: &Cbor, depth: usize) -> Result<Json, String> {
                 let Cbor::Text(k) = k else {
                     return Err("map key is not a text string".into());
                 };
-                out.insert(k.clone(), from_cbor(v, depth + 1)?);
+                out.insert(k, from_cbor(v, depth + 1)?);
             }
             Json::Object(out)
         }
@@ -253,7 +254,7 @@ mod tests {
     fn round_trip_is_exact() {
         let text = r#"{"f":0.1,"g":2.0,"i":-5,"l":[1,"x",null,true],"u":18446744073709551615}"#;
         let v = parse_strict(text).unwrap();
-        let back = from_cbor(&to_cbor(&v), 0).unwrap();
+        let back = from_cbor(to_cbor(&v), 0).unwrap();
         assert_eq!(serde_json::to_string(&back).unwrap(), text);
     }
 }

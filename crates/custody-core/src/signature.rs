@@ -115,6 +115,9 @@ pub fn verify_jobs(jobs: &Batch) -> Vec<bool> {
     })
 }
 
+/// Signatures per task handed to a worker.
+const PART: usize = 256;
+
 /// Signature workers that live as long as one verification: each chunk's
 /// checks are split among them rather than among threads made for it
 /// (thousands of short-lived threads cost their stacks and allocator
@@ -131,28 +134,62 @@ struct Task {
     done: std::sync::mpsc::Sender<(usize, Vec<bool>)>,
 }
 
-/// The verdicts of one chunk, on their way.
+/// The verdicts of one chunk, on their way: an iterator that gives them in
+/// order, waiting only for the part that holds the next one, so that the
+/// rules can run on the first parts while the workers check the rest.
 pub struct Pending {
     rx: std::sync::mpsc::Receiver<(usize, Vec<bool>)>,
     lens: Vec<usize>,
+    parts: Vec<Option<std::vec::IntoIter<bool>>>,
+    next: usize,
 }
 
 impl Pending {
-    /// The verdicts, in order; a part whose worker failed fails all its
-    /// signatures, never passes them.
+    /// All the verdicts, in order.
     pub fn wait(self) -> Vec<bool> {
-        let mut parts: Vec<Option<Vec<bool>>> = vec![None; self.lens.len()];
-        for _ in 0..self.lens.len() {
+        self.collect()
+    }
+
+    /// Waits for parts until part `i` is in; a part that cannot come (its
+    /// worker failed, or sent the wrong count) fails all its signatures,
+    /// never passes them.
+    fn arrive(&mut self, i: usize) {
+        while self.parts[i].is_none() {
             match self.rx.recv() {
-                Ok((i, v)) if i < parts.len() => parts[i] = Some(v),
-                _ => break,
+                Ok((j, v)) if j < self.parts.len() && self.parts[j].is_none() => {
+                    let v = if v.len() == self.lens[j] {
+                        v
+                    } else {
+                        vec![false; self.lens[j]]
+                    };
+                    self.parts[j] = Some(v.into_iter());
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    for (p, &n) in self.parts.iter_mut().zip(&self.lens) {
+                        if p.is_none() {
+                            *p = Some(vec![false; n].into_iter());
+                        }
+                    }
+                }
             }
         }
-        parts
-            .into_iter()
-            .zip(&self.lens)
-            .flat_map(|(p, &n)| p.filter(|v| v.len() == n).unwrap_or_else(|| vec![false; n]))
-            .collect()
+    }
+}
+
+impl Iterator for Pending {
+    type Item = bool;
+
+    fn next(&mut self) -> Option<bool> {
+        while self.next < self.lens.len() {
+            self.arrive(self.next);
+            if let Some(v) = self.parts[self.next].as_mut().and_then(Iterator::next) {
+                return Some(v);
+            }
+            self.parts[self.next] = None;
+            self.next += 1;
+        }
+        None
     }
 }
 
@@ -186,7 +223,10 @@ impl Workers {
     pub fn submit(&self, jobs: Batch) -> Pending {
         let (done, rx) = std::sync::mpsc::channel();
         let n = jobs.len();
-        let per = n.div_ceil(self.threads).max(1);
+        // Parts of at most PART signatures: the workers share a chunk
+        // evenly whichever of them the scheduler favours, and the first
+        // parts' verdicts are back while the last are being checked.
+        let per = n.div_ceil(self.threads).clamp(1, PART);
         let jobs = std::sync::Arc::new(jobs);
         let mut lens = Vec::new();
         let mut start = 0;
@@ -204,7 +244,12 @@ impl Workers {
             }
             start = end;
         }
-        Pending { rx, lens }
+        Pending {
+            rx,
+            parts: vec![None; lens.len()],
+            lens,
+            next: 0,
+        }
     }
 }
 

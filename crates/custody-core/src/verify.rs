@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 /// in the event and in its JSON), so chunks of large entries are kept
 /// small: two chunks of 1 MiB are in flight at most.
 const CHUNK_ENTRIES: usize = 2048;
+const FIRST_CHUNK_ENTRIES: usize = 128;
 const CHUNK_BYTES: usize = 1024 * 1024;
 
 /// One item of a ledger source: entry bytes, a withheld entry's leaf hash
@@ -342,6 +343,7 @@ impl Chain {
             partial: self.map.is_some(),
             roles: self.state.roles(),
             last_disclosed: None,
+            chunk_entries: FIRST_CHUNK_ENTRIES,
         };
         std::thread::scope(|s| -> Result<(), Error> {
             // Dropped when this closure returns, which ends the workers.
@@ -415,7 +417,7 @@ impl Chain {
         sink: &mut impl FnMut(VerifiedEntry) -> Result<(), Error>,
     ) -> Result<(), Error> {
         // A worker that failed fails its signatures, never passes them.
-        let mut sig_ok = verdicts.wait().into_iter();
+        let mut sig_ok = verdicts;
         for item in chunk.items {
             let p = match item {
                 Item::Withheld(leaf) => {
@@ -529,6 +531,9 @@ struct ChunkReader {
     /// Genesis, grant and revoke entries among those read so far.
     roles: u64,
     last_disclosed: Option<u64>,
+    /// Entries in the next chunk: small at first, so that the signature
+    /// workers start early, then doubling up to `CHUNK_ENTRIES`.
+    chunk_entries: usize,
 }
 
 impl ChunkReader {
@@ -536,8 +541,10 @@ impl ChunkReader {
         &mut self,
         source: &mut I,
     ) -> Result<Chunk, Error> {
-        let mut items: Vec<Item> = Vec::new();
+        let limit = self.chunk_entries;
+        let mut items: Vec<Item> = Vec::with_capacity(limit);
         let mut bytes = 0usize;
+        self.chunk_entries = (limit * 2).min(CHUNK_ENTRIES);
         let stop = |items, seq, r, d| {
             Ok(Chunk {
                 items,
@@ -546,7 +553,7 @@ impl ChunkReader {
                 done: true,
             })
         };
-        while items.len() < CHUNK_ENTRIES && bytes < CHUNK_BYTES {
+        while items.len() < limit && bytes < CHUNK_BYTES {
             let seq = self.next_seq;
             let raw = match source.next() {
                 None => {
