@@ -132,8 +132,7 @@ impl<R: Read> FileFrames<'_, R> {
         if first[0] != 0x82 {
             return bad("not an entry (expected a 2-element CBOR array)");
         }
-        // Room for the usual entry, so that reading it seldom reallocates.
-        let mut out = Vec::with_capacity(512);
+        let mut out = Vec::with_capacity(16);
         out.push(0x82);
         for what in ["body", "signature"] {
             let mut h = [0u8; 1];
@@ -176,6 +175,11 @@ impl<R: Read> FileFrames<'_, R> {
                 )));
             }
             let start = out.len();
+            // Room for the signature too, once the body's length is known:
+            // one allocation per entry, of its size.
+            if what == "body" {
+                out.reserve_exact(len as usize + 2 + 64);
+            }
             out.resize(start + len as usize, 0);
             if !self.read_exact_or(&mut out[start..])? {
                 return bad("truncated entry");

@@ -189,19 +189,7 @@ impl<'a> Fast<'a> {
                 20 => Value::Bool(false),
                 21 => Value::Bool(true),
                 22 => Value::Null,
-                25..=27 => {
-                    let f = match ai {
-                        25 => half::f16::from_bits(arg as u16).to_f64(),
-                        26 => f64::from(f32::from_bits(arg as u32)),
-                        _ => f64::from_bits(arg),
-                    };
-                    let mut again = Vec::with_capacity(9);
-                    encode_float(f, &mut again).ok()?;
-                    if again != self.b[start..self.i] {
-                        return None;
-                    }
-                    Value::Float(f)
-                }
+                25..=27 => Value::Float(self.float(start, ai, arg)?),
                 _ => return None,
             },
             // Tags (6) have no canonical form here; nothing else exists.
@@ -237,6 +225,19 @@ impl<'a> Fast<'a> {
         }
         *last = Some((k0, self.i));
         Some(k)
+    }
+
+    /// The float whose head (from `start`) was just read, if that head is
+    /// its shortest exact form.
+    fn float(&self, start: usize, ai: u8, arg: u64) -> Option<f64> {
+        let f = match ai {
+            25 => half::f16::from_bits(arg as u16).to_f64(),
+            26 => f64::from(f32::from_bits(arg as u32)),
+            _ => f64::from_bits(arg),
+        };
+        let mut again = Vec::with_capacity(9);
+        encode_float(f, &mut again).ok()?;
+        (again == self.b[start..self.i]).then_some(f)
     }
 
     /// The major type of the next item, not taken.
@@ -302,19 +303,7 @@ impl<'a> Fast<'a> {
                 20 => Json::Bool(false),
                 21 => Json::Bool(true),
                 22 => Json::Null,
-                25..=27 => {
-                    let f = match ai {
-                        25 => half::f16::from_bits(arg as u16).to_f64(),
-                        26 => f64::from(f32::from_bits(arg as u32)),
-                        _ => f64::from_bits(arg),
-                    };
-                    let mut again = Vec::with_capacity(9);
-                    encode_float(f, &mut again).ok()?;
-                    if again != self.b[start..self.i] {
-                        return None;
-                    }
-                    Json::Number(serde_json::Number::from_f64(f)?)
-                }
+                25..=27 => Json::Number(serde_json::Number::from_f64(self.float(start, ai, arg)?)?),
                 _ => return None,
             },
             // Byte strings have no JSON; tags no canonical form here.

@@ -221,37 +221,13 @@ fn signed_message(body: &[u8]) -> Vec<u8> {
     m
 }
 
-struct BodyFields {
-    v: u64,
-    seq: u64,
-    prev: Option<Hash>,
-    ledger: Option<Hash>,
-    time: u64,
-    roles: u64,
-    signer: [u8; 32],
-    event: Value,
-}
-
 const BODY_KEYS: [&str; 8] = [
     "v", "seq", "prev", "time", "event", "roles", "ledger", "signer",
 ];
 
-impl BodyFields {
-    /// A body of another format version: only its version is known.
-    fn version_only(v: u64) -> BodyFields {
-        BodyFields {
-            v,
-            seq: 0,
-            prev: None,
-            ledger: None,
-            time: 0,
-            roles: 0,
-            signer: [0; 32],
-            event: Value::Null,
-        }
-    }
-
-    fn from_value(v: Value) -> Result<BodyFields, Rejection> {
+impl Body<Value> {
+    /// The fields of a body map; `v` must be this version.
+    fn from_value(v: Value) -> Result<Body<Value>, Rejection> {
         let bad = |m: String| (Reason::BadBody, m);
         let Value::Map(entries) = v else {
             return Err(bad("body is not a CBOR map".into()));
@@ -296,8 +272,11 @@ impl BodyFields {
                 BODY_KEYS.join(", ")
             ))
         };
-        Ok(BodyFields {
-            v: v.ok_or_else(|| missing("v"))?,
+        let v = v.ok_or_else(|| missing("v"))?;
+        if v != FORMAT_VERSION {
+            return Err(unsupported(v));
+        }
+        Ok(Body {
             seq: seq.ok_or_else(|| missing("seq"))?,
             prev: prev.ok_or_else(|| missing("prev"))?,
             ledger: ledger.ok_or_else(|| missing("ledger"))?,
@@ -309,16 +288,17 @@ impl BodyFields {
     }
 }
 
-/// A body of this format version, its event as JSON.
+/// A body of this format version, its event as JSON (or, on the long
+/// way, first as CBOR).
 #[derive(Debug, PartialEq)]
-struct Body {
+struct Body<E = Json> {
     seq: u64,
     prev: Option<Hash>,
     ledger: Option<Hash>,
     time: u64,
     roles: u64,
     signer: [u8; 32],
-    event: Json,
+    event: E,
 }
 
 impl Body {
@@ -376,25 +356,10 @@ impl Body {
             }),
             _ => None,
         };
-        let f = match v {
-            Some(v) if v != FORMAT_VERSION => BodyFields::version_only(v),
-            _ => BodyFields::from_value(map)?,
-        };
-        if f.v != FORMAT_VERSION {
-            let why = if f.v == 1 {
-                ": format 1 let any appender license, release or assign any artifact, \
-                 so its levels cannot be trusted; re-create the ledger with this custody"
-            } else {
-                ""
-            };
-            return Err((
-                Reason::UnsupportedVersion,
-                format!(
-                    "format version {} (this verifier knows {FORMAT_VERSION}){why}",
-                    f.v
-                ),
-            ));
+        if let Some(v) = v.filter(|&v| v != FORMAT_VERSION) {
+            return Err(unsupported(v));
         }
+        let f = Body::from_value(map)?;
         let event = crate::json::from_cbor(f.event, 0)
             .map_err(|m| (Reason::BadEvent, format!("event: {m}")))?;
         Ok(Body {
@@ -407,6 +372,19 @@ impl Body {
             event,
         })
     }
+}
+
+fn unsupported(v: u64) -> Rejection {
+    let why = if v == 1 {
+        ": format 1 let any appender license, release or assign any artifact, \
+         so its levels cannot be trusted; re-create the ledger with this custody"
+    } else {
+        ""
+    };
+    (
+        Reason::UnsupportedVersion,
+        format!("format version {v} (this verifier knows {FORMAT_VERSION}){why}"),
+    )
 }
 
 fn uint(v: &Value, name: &str) -> Result<u64, Rejection> {

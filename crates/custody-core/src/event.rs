@@ -326,9 +326,9 @@ impl Event {
             ));
         }
         let mut f = Fields::new(obj);
-        let ty = f.req_str("type")?;
+        let ty = f.req_ref("type")?;
         let note = f.opt_str("note")?;
-        let kind = match ty.as_str() {
+        let kind = match ty {
             "genesis" if genesis => EventKind::Genesis {
                 name: f.req_nonempty("name")?,
             },
@@ -340,7 +340,7 @@ impl Event {
             }
             "artifact" => EventKind::Artifact {
                 id: f.req_nonempty("id")?,
-                kind: match f.req_str("kind")?.as_str() {
+                kind: match f.req_ref("kind")? {
                     "code" => Kind::Code,
                     "data" => Kind::Data,
                     "weights" => Kind::Weights,
@@ -394,7 +394,7 @@ impl Event {
             },
             "release" => EventKind::Release {
                 artifact: f.req_nonempty("artifact")?,
-                access: match f.req_str("access")?.as_str() {
+                access: match f.req_ref("access")? {
                     "none" => Access::None,
                     "paid-api" => Access::PaidApi,
                     "public" => Access::Public,
@@ -465,7 +465,7 @@ impl Event {
             }
             "grant" => EventKind::Grant {
                 key: f.key("key")?,
-                role: match f.req_str("role")?.as_str() {
+                role: match f.req_ref("role")? {
                     "appender" => Role::Appender,
                     "owner" => Role::Owner,
                     other => {
@@ -524,7 +524,8 @@ impl<'a> Fields<'a> {
     fn new(obj: &'a Map<String, Json>) -> Self {
         Fields {
             obj,
-            seen: Vec::new(),
+            // Room for every field an event kind reads: one allocation.
+            seen: Vec::with_capacity(16),
         }
     }
 
@@ -540,6 +541,15 @@ impl<'a> Fields<'a> {
     fn req(&mut self, name: &'static str) -> Result<&'a Json, FieldError> {
         self.get(name)
             .ok_or_else(|| FieldError::new(name, "missing (it is required)"))
+    }
+
+    /// A required string only matched against, not kept: checked as
+    /// `req_str` checks it, without the copy.
+    fn req_ref(&mut self, name: &'static str) -> Result<&'a str, FieldError> {
+        match self.req(name)? {
+            Json::String(s) => check_text(name, s).map(|()| s.as_str()),
+            other => Err(wrong_type(name, "a string", other)),
+        }
     }
 
     fn req_str(&mut self, name: &'static str) -> Result<String, FieldError> {
@@ -601,18 +611,32 @@ impl<'a> Fields<'a> {
             return Err(FieldError::new(name, "must list at least one artifact id"));
         }
         let mut out: Vec<String> = Vec::with_capacity(items.len());
-        let mut seen = std::collections::HashSet::with_capacity(items.len());
+        // Long lists are checked for repeats by a set; short ones, the
+        // common case, by a scan that allocates nothing.
+        let mut seen =
+            (items.len() > 16).then(|| std::collections::HashSet::with_capacity(items.len()));
         for (i, item) in items.iter().enumerate() {
-            let field = format!("{name}[{i}]");
+            // Named only for an error: formatting it for every item would
+            // cost an allocation each.
+            let field = || format!("{name}[{i}]");
             match item {
                 Json::String(s) if s.is_empty() => {
-                    return Err(FieldError::new(field, "must not be empty"))
+                    return Err(FieldError::new(field(), "must not be empty"))
                 }
-                Json::String(s) if !seen.insert(s.as_str()) => {
-                    return Err(FieldError::new(field, format!("`{s}` is listed twice")))
+                Json::String(s) => {
+                    let repeated = match &mut seen {
+                        Some(set) => !set.insert(s.as_str()),
+                        None => out.iter().any(|o| o == s),
+                    };
+                    if repeated {
+                        return Err(FieldError::new(field(), format!("`{s}` is listed twice")));
+                    }
+                    // `inputs[0]` and the like are neither free text nor a
+                    // uri: checked as any id is.
+                    check_text(LIST_ITEM, s).map_err(|e| FieldError::new(field(), e.message))?;
+                    out.push(s.clone());
                 }
-                Json::String(s) => out.push(checked_text(&field, s)?),
-                other => return Err(wrong_type(&field, "an artifact id (a string)", other)),
+                other => return Err(wrong_type(&field(), "an artifact id (a string)", other)),
             }
         }
         Ok(out)
@@ -708,6 +732,8 @@ impl<'a> Fields<'a> {
 /// characters, which could make one id look like another or rewrite what
 /// a terminal shows.
 const FREE_TEXT: [&str; 2] = ["note", "description"];
+/// The name list items are checked under (any name but these and `uri`).
+const LIST_ITEM: &str = "item";
 
 /// Whether `c` is a control, bidirectional-formatting, invisible or
 /// line-separating character: the C0 and C1 controls and DEL, U+2028,
@@ -747,6 +773,12 @@ pub const MAX_URI: usize = 2048;
 pub const MAX_NAME: usize = 256;
 
 fn checked_text(name: &str, s: &str) -> Result<String, FieldError> {
+    check_text(name, s)?;
+    Ok(s.to_string())
+}
+
+/// What `checked_text` checks, without the copy.
+fn check_text(name: &str, s: &str) -> Result<(), FieldError> {
     if !FREE_TEXT.contains(&name) {
         check_length(name, s)?;
         if let Some(c) = s.chars().find(|&c| is_hidden_char(c)) {
@@ -759,7 +791,7 @@ fn checked_text(name: &str, s: &str) -> Result<String, FieldError> {
             ));
         }
     }
-    Ok(s.to_string())
+    Ok(())
 }
 
 fn check_length(name: &str, s: &str) -> Result<(), FieldError> {
@@ -806,6 +838,41 @@ mod tests {
         let e = parse(r#"{"type":"artifact","id":"a","kind":"data","size":3,"note":"n"}"#).unwrap();
         assert_eq!(e.type_name(), "artifact");
         assert_eq!(e.note.as_deref(), Some("n"));
+    }
+
+    /// Lists are checked item by item, short ones by a scan and long ones
+    /// by a set, and a fault names the item.
+    #[test]
+    fn list_items_checked_and_named_whatever_the_length() {
+        let list = |items: &[String]| {
+            parse(
+                &serde_json::json!({"type": "transformation", "operation": "dedup",
+                    "inputs": items, "outputs": ["out"]})
+                .to_string(),
+            )
+        };
+        for n in [2usize, 16, 17, 40] {
+            let mut items: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+            assert!(list(&items).is_ok(), "{n} distinct ids");
+            items[n - 1] = "a0".into();
+            let e = list(&items).unwrap_err();
+            assert_eq!(e.field, format!("inputs[{}]", n - 1));
+            assert!(e.message.contains("`a0` is listed twice"), "{}", e.message);
+            items[n - 1] = format!("a{}\u{200b}", n - 1);
+            let e = list(&items).unwrap_err();
+            assert_eq!(e.field, format!("inputs[{}]", n - 1));
+            assert!(e.message.contains("U+200B"), "{}", e.message);
+            items[n - 1] = "x".repeat(MAX_NAME + 1);
+            let e = list(&items).unwrap_err();
+            assert_eq!(e.field, format!("inputs[{}]", n - 1));
+            assert!(e.message.contains("at most 256 bytes"), "{}", e.message);
+            items[0] = String::new();
+            assert_eq!(list(&items).unwrap_err().field, "inputs[0]");
+        }
+        // A kind is checked as text, like the id it sits beside.
+        let e = parse(r#"{"type":"artifact","id":"a","kind":"da\u0007ta"}"#).unwrap_err();
+        assert_eq!(e.field, "kind");
+        assert!(e.message.contains("U+0007"), "{}", e.message);
     }
 
     #[test]

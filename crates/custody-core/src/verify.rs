@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 /// in the event and in its JSON), so chunks of large entries are kept
 /// small: two chunks of 1 MiB are in flight at most.
 const CHUNK_ENTRIES: usize = 2048;
-const FIRST_CHUNK_ENTRIES: usize = 128;
+const FIRST_CHUNK_ENTRIES: usize = 64;
 const CHUNK_BYTES: usize = 1024 * 1024;
 
 /// One item of a ledger source: entry bytes, a withheld entry's leaf hash

@@ -391,8 +391,11 @@ pub fn run(out: &mut impl Write, sizes: &[u64], dir: Option<PathBuf>) -> Result<
         out.flush()?;
         rows.push(one(out, &root.join(format!("n{size}")), size)?);
     }
-    writeln!(out, "\n| entries | append/s | bare sign+store/s | append vs bare | verify/s | bare batch verify/s | verify vs batch | bare strict verify/s (all cores) | verify peak RSS | export size |")?;
-    writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "\n| entries | append/s | bare sign+store/s | append vs bare | verify/s | bare strict verify/s (all cores) | verify vs strict | bare batch verify/s | verify vs batch | verify peak RSS | export size |")?;
+    writeln!(
+        out,
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
     let merkle_rows: Vec<(u64, f64, f64, f64, f64, f64)> = rows
         .iter()
         .map(|r| {
@@ -409,15 +412,16 @@ pub fn run(out: &mut impl Write, sizes: &[u64], dir: Option<PathBuf>) -> Result<
     for r in rows {
         writeln!(
             out,
-            "| {} | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0} | {:.0}% | {:.0} | {:.1} MB | {:.1} MB |",
+            "| {} | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0}% | {:.1} MB | {:.1} MB |",
             r.size,
             r.append,
             r.sign_store,
             100.0 * r.append / r.sign_store,
             r.verify,
+            r.bare_strict,
+            100.0 * r.verify / r.bare_strict,
             r.bare_batch,
             100.0 * r.verify / r.bare_batch,
-            r.bare_strict,
             r.verify_peak_mb,
             r.file_mb
         )?;
@@ -445,14 +449,12 @@ const ROUNDS: usize = 3;
 
 /// Bare bound for append: sign bodies as large as the real entries' and
 /// store body and signature in sled, in the same batches, then flush.
-/// Returns the time and the signatures (for the verification bounds).
-#[allow(clippy::type_complexity)]
 fn bare_sign_store(
     dir: &Path,
     key: &SigningKey,
     avg: usize,
     events: u64,
-) -> Result<(Duration, Vec<(Vec<u8>, [u8; 64])>), Failure> {
+) -> Result<Duration, Failure> {
     let bare_dir = dir.join("bare-store");
     if bare_dir.exists() {
         std::fs::remove_dir_all(&bare_dir).map_err(io(&bare_dir))?;
@@ -466,18 +468,15 @@ fn bare_sign_store(
     let body = vec![0x5au8; avg];
     let t = Instant::now();
     let mut done = 0u64;
-    let mut sigs: Vec<(Vec<u8>, [u8; 64])> = Vec::new();
     while done < events {
         let n = APPEND_BATCH.min(events - done);
         let mut batch = sled::Batch::default();
         for k in done..done + n {
-            let mut msg = body.clone();
-            msg[..8].copy_from_slice(&k.to_be_bytes());
-            let sig = key.sign(&msg).to_bytes();
-            let mut v = msg.clone();
+            let mut v = body.clone();
+            v[..8].copy_from_slice(&k.to_be_bytes());
+            let sig = key.sign(&v).to_bytes();
             v.extend_from_slice(&sig);
             batch.insert(&k.to_be_bytes()[..], v);
-            sigs.push((msg, sig));
         }
         db.apply_batch(batch)
             .map_err(|e| Error::Store(e.to_string()))?;
@@ -487,7 +486,99 @@ fn bare_sign_store(
     let spent = t.elapsed();
     drop(db);
     std::fs::remove_dir_all(&bare_dir).map_err(io(&bare_dir))?;
-    Ok((spent, sigs))
+    Ok(spent)
+}
+
+/// The bare bound's messages and signatures, for the verification bounds.
+fn bare_signatures(key: &SigningKey, avg: usize, events: u64) -> Vec<(Vec<u8>, [u8; 64])> {
+    let body = vec![0x5au8; avg];
+    (0..events)
+        .map(|k| {
+            let mut msg = body.clone();
+            msg[..8].copy_from_slice(&k.to_be_bytes());
+            let sig = key.sign(&msg).to_bytes();
+            (msg, sig)
+        })
+        .collect()
+}
+
+/// Appends `events` benchmark events to `ledger` with the appender's key,
+/// in batches of up to `APPEND_BATCH`; the time spent in the appends.
+fn timed_appends(ledger: &Path, events: u64, merkle_tree: bool) -> Result<Duration, Failure> {
+    let appender = seed_key(2);
+    let opts = custody::AppendOptions {
+        merkle_tree,
+        ..Default::default()
+    };
+    let mut done = 0;
+    let mut spent = Duration::ZERO;
+    while done < events {
+        let n = APPEND_BATCH.min(events - done);
+        let mut text = String::with_capacity(n as usize * 200);
+        for k in done..done + n {
+            text.push_str(&event(k));
+            text.push('\n');
+        }
+        let t = Instant::now();
+        custody::append_with(ledger, &appender, text.as_bytes(), &opts)?;
+        spent += t.elapsed();
+        done += n;
+    }
+    Ok(spent)
+}
+
+/// One measurement in a process of its own (`custody bench --child`), so
+/// that none inherits another's heap: memory a measurement before freed
+/// (sled's, hundreds of megabytes) would spare the next its page faults.
+fn in_child(args: &[String]) -> Result<Duration, Failure> {
+    let exe = std::env::current_exe().map_err(io(Path::new("custody")))?;
+    let out = Command::new(exe)
+        .arg("bench")
+        .arg("--child")
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(io(Path::new("custody bench --child")))?;
+    let secs = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| out.status.success() && s.is_finite() && *s >= 0.0);
+    match secs {
+        Some(s) => Ok(Duration::from_secs_f64(s)),
+        None => Err(Error::Usage(format!(
+            "the benchmark's child process `{}` failed",
+            args.join(" ")
+        ))
+        .into()),
+    }
+}
+
+/// The child side of [`in_child`]: `append LEDGER tree|plain EVENTS` or
+/// `bare DIR BODY_BYTES EVENTS`; prints the seconds spent.
+pub fn child(out: &mut impl Write, args: &[String]) -> Result<(), Failure> {
+    let bad = || Error::Usage(format!("bench --child: cannot read {args:?}"));
+    let num = |s: &String| s.parse::<u64>().map_err(|_| bad());
+    let spent = match args {
+        [kind, ledger, tree, events] if kind == "append" => timed_appends(
+            Path::new(ledger),
+            num(events)?,
+            match tree.as_str() {
+                "tree" => true,
+                "plain" => false,
+                _ => return Err(bad().into()),
+            },
+        )?,
+        [kind, dir, avg, events] if kind == "bare" => bare_sign_store(
+            Path::new(dir),
+            &seed_key(2),
+            num(avg)? as usize,
+            num(events)?,
+        )?,
+        _ => return Err(bad().into()),
+    };
+    writeln!(out, "{}", spent.as_secs_f64())?;
+    Ok(())
 }
 
 fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
@@ -519,26 +610,15 @@ fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
         }
         custody::init(ledger, &owner, "bench")?;
         custody::append(ledger, &owner, setup.as_bytes())?;
-        let mut appended = 0;
-        let mut spent = Duration::ZERO;
-        while appended < events {
-            let n = APPEND_BATCH.min(events - appended);
-            let mut text = String::with_capacity(n as usize * 200);
-            for k in appended..appended + n {
-                let e = event(k);
-                text.push_str(&e);
-                text.push('\n');
-            }
-            let t = Instant::now();
-            custody::append(ledger, &appender, text.as_bytes())?;
-            spent += t.elapsed();
-            appended += n;
-        }
-        Ok(spent)
+        in_child(&[
+            "append".into(),
+            ledger.display().to_string(),
+            "tree".into(),
+            events.to_string(),
+        ])
     };
     let mut spent = Duration::MAX;
     let mut bare_spent = Duration::MAX;
-    let mut sigs: Vec<(Vec<u8>, [u8; 64])> = Vec::new();
     // Entries average about this many bytes of body (measured on the
     // first round's export; refined below).
     let mut avg = 0usize;
@@ -556,10 +636,15 @@ fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
             let bytes = std::fs::metadata(&file).map_err(io(&file))?.len();
             avg = (bytes / size) as usize - 68;
         }
-        let (d, s) = bare_sign_store(dir, &appender, avg, events)?;
+        let d = in_child(&[
+            "bare".into(),
+            dir.display().to_string(),
+            avg.to_string(),
+            events.to_string(),
+        ])?;
         bare_spent = bare_spent.min(d);
-        sigs = s;
     }
+    let sigs = bare_signatures(&appender, avg, events);
     let sign_store = rate(events, bare_spent);
     let append = rate(events, spent);
     writeln!(out, "append:            {append:>10.0} entries/s ({events} events in batches of up to {APPEND_BATCH}, {:.1} s)", spent.as_secs_f64())?;
@@ -572,20 +657,12 @@ fn one(out: &mut impl Write, dir: &Path, size: u64) -> Result<Row, Failure> {
     let plain = dir.join("ledger-no-tree");
     custody::init(&plain, &owner, "bench-no-tree")?;
     custody::append(&plain, &owner, setup.as_bytes())?;
-    let no_tree = custody::AppendOptions {
-        merkle_tree: false,
-        ..Default::default()
-    };
-    let mut done = 0;
-    let mut spent_plain = Duration::ZERO;
-    while done < events {
-        let n = APPEND_BATCH.min(events - done);
-        let text: String = (done..done + n).map(|k| event(k) + "\n").collect();
-        let t = Instant::now();
-        custody::append_with(&plain, &appender, text.as_bytes(), &no_tree)?;
-        spent_plain += t.elapsed();
-        done += n;
-    }
+    let spent_plain = in_child(&[
+        "append".into(),
+        plain.display().to_string(),
+        "plain".into(),
+        events.to_string(),
+    ])?;
     let append_plain = rate(events, spent_plain);
     std::fs::remove_dir_all(&plain).map_err(io(&plain))?;
     writeln!(

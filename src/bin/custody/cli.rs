@@ -442,6 +442,9 @@ pub enum Command {
         /// `examples/bench-postgres.sh` makes one).
         #[arg(long, value_name = "URL", conflicts_with_all = ["sizes", "shapes"])]
         postgres: Option<String>,
+        /// Internal: one measurement, in a process of its own.
+        #[arg(long, hide = true, num_args = 4, allow_hyphen_values = true)]
+        child: Option<Vec<String>>,
     },
     /// List the license registry, or explain one license: its class, each
     /// right granted or withheld and why, its points and levels.

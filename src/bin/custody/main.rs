@@ -953,6 +953,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Demo { dir } => demo::run(&mut out, dir)?,
         Command::Bench {
+            child: Some(args), ..
+        } => bench::child(&mut out, &args)?,
+        Command::Bench {
             shapes: true, dir, ..
         } => bench::shapes(&mut out, dir)?,
         Command::Bench {
