@@ -116,7 +116,7 @@ pub fn verify_jobs(jobs: &Batch) -> Vec<bool> {
 }
 
 /// Signatures per task handed to a worker.
-const PART: usize = 64;
+const PART: usize = 256;
 
 /// Signature workers that live as long as one verification: each chunk's
 /// checks are split among them rather than among threads made for it
