@@ -145,11 +145,6 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// All the verdicts, in order.
-    pub fn wait(self) -> Vec<bool> {
-        self.collect()
-    }
-
     /// Waits for parts until part `i` is in; a part that cannot come (its
     /// worker failed, or sent the wrong count) fails all its signatures,
     /// never passes them.
